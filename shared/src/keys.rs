@@ -1,0 +1,145 @@
+//! Every key format of the table, in one place. docs/data-model.md lists
+//! the same formats with the access patterns that read them; keep the two
+//! together.
+//!
+//! Sort-key order inside a person's partition matters: `ABSENCE#` <
+//! `ABSENCEDAY#` < `PERSON` < `REL#`, so "a person with all relations" is
+//! one query for the range `PERSON` ..= `REL$`.
+
+use crate::ids::{GroupId, OrganisationId, OutboxId, PersonId, ReportId, SchoolId};
+use crate::store::Key;
+use chrono::NaiveDate;
+
+pub const ORGANISATION: &str = "Organisation";
+pub const SCHOOL: &str = "School";
+pub const GROUP: &str = "Group";
+pub const PERSON: &str = "Person";
+pub const RELATION: &str = "Relation";
+pub const ABSENCE_REPORT: &str = "AbsenceReport";
+pub const ABSENCE_DAY: &str = "AbsenceDay";
+pub const OUTBOX: &str = "Outbox";
+pub const IDEMPOTENCY: &str = "Idempotency";
+
+pub fn organisation(id: OrganisationId) -> Key {
+    Key::new(format!("ORG#{id}"), "ORG")
+}
+
+pub fn school(id: SchoolId) -> Key {
+    Key::new(format!("SCHOOL#{id}"), "SCHOOL")
+}
+
+pub fn group(id: GroupId) -> Key {
+    Key::new(format!("GROUP#{id}"), "GROUP")
+}
+
+pub fn person_partition(id: PersonId) -> String {
+    format!("PERSON#{id}")
+}
+
+pub fn person(id: PersonId) -> Key {
+    Key::new(person_partition(id), "PERSON")
+}
+
+/// The sort-key range holding the person item and all their relations.
+pub const PERSON_AND_RELATIONS: (&str, &str) = ("PERSON", "REL$");
+
+pub const RELATION_PREFIX: &str = "REL#";
+
+/// A relation item in the partition of the person who holds it; `target`
+/// names what it points at (`GUARDIAN#<pupil>`, `MEMBER#<group>`, ...).
+pub fn relation(holder: PersonId, target: &str) -> Key {
+    Key::new(
+        person_partition(holder),
+        format!("{RELATION_PREFIX}{target}"),
+    )
+}
+
+/// Index entry of a relation, so the other side can find its holders:
+/// GSI1 `PEOPLE#<object>` / `<kind>#<holder>` (the guardians of a pupil,
+/// the members of a group).
+pub fn relation_reverse(object: &str, kind: &str, holder: PersonId) -> Key {
+    Key::new(format!("PEOPLE#{object}"), format!("{kind}#{holder}"))
+}
+
+pub const ABSENCE_REPORT_PREFIX: &str = "ABSENCE#";
+
+pub fn absence_report(pupil: PersonId, report: ReportId) -> Key {
+    Key::new(
+        person_partition(pupil),
+        format!("{ABSENCE_REPORT_PREFIX}{report}"),
+    )
+}
+
+pub fn absence_day(pupil: PersonId, day: NaiveDate) -> Key {
+    Key::new(person_partition(pupil), absence_day_sk(day))
+}
+
+pub fn absence_day_sk(day: NaiveDate) -> String {
+    format!("ABSENCEDAY#{day}")
+}
+
+/// GSI1: the pending reports of a school, oldest first day first. Present
+/// only while a report waits for approval (a sparse index).
+pub fn pending_absence_partition(school: SchoolId) -> String {
+    format!("SCHOOL#{school}#ABSENCE#pending")
+}
+
+pub fn pending_absence(school: SchoolId, first_day: NaiveDate, report: ReportId) -> Key {
+    Key::new(
+        pending_absence_partition(school),
+        format!("{first_day}#{report}"),
+    )
+}
+
+/// GSI2: who of a school is reported absent on a day.
+pub fn absence_on_day_partition(school: SchoolId, day: NaiveDate) -> String {
+    format!("SCHOOL#{school}#DAY#{day}")
+}
+
+pub fn absence_on_day(school: SchoolId, day: NaiveDate, pupil: PersonId) -> Key {
+    Key::new(
+        absence_on_day_partition(school, day),
+        person_partition(pupil),
+    )
+}
+
+pub fn outbox(id: OutboxId) -> Key {
+    Key::new(format!("OUTBOX#{id}"), "OUTBOX")
+}
+
+/// GSI1: outbox items not yet delivered (sparse: removed once sent), for
+/// the local worker and for sweeping stuck items.
+pub const PENDING_OUTBOX_PARTITION: &str = "OUTBOX#pending";
+
+pub fn pending_outbox(id: OutboxId) -> Key {
+    Key::new(PENDING_OUTBOX_PARTITION, id.to_string())
+}
+
+/// The stored answer to a POST with an Idempotency-Key, per caller; the key
+/// is hashed so any client string is safe in a key.
+pub fn idempotency(caller: &str, key_hash: &str) -> Key {
+    Key::new(format!("IDEMPOTENCY#{caller}#{key_hash}"), "IDEMPOTENCY")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_persons_item_and_relations_sort_inside_one_range_and_absences_outside_it() {
+        let p = PersonId::generate();
+        let (lo, hi) = PERSON_AND_RELATIONS;
+        let inside = |k: Key| k.sk.as_str() >= lo && k.sk.as_str() <= hi;
+        assert!(inside(person(p)));
+        assert!(inside(relation(p, "GUARDIAN#x")));
+        assert!(!inside(absence_report(p, ReportId::generate())));
+        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert!(!inside(absence_day(p, day)));
+    }
+
+    #[test]
+    fn the_report_prefix_does_not_match_absence_day_items() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        assert!(!absence_day_sk(day).starts_with(ABSENCE_REPORT_PREFIX));
+    }
+}

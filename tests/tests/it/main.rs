@@ -1,0 +1,3 @@
+//! One integration-test binary (one link, one DynamoDB Local per run).
+
+mod store_conformance;
