@@ -2,7 +2,18 @@
 //! adapters. Functions (functions/) and the local server (local/) are thin
 //! shells around this crate.
 
+pub mod absence;
+pub mod api;
+pub mod auth;
 pub mod clock;
+pub mod demo;
+pub mod devkeys;
+pub mod directory;
 pub mod ids;
 pub mod keys;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+pub mod mail;
+pub mod outbox;
+pub mod policy;
 pub mod store;

@@ -5,12 +5,22 @@
 //!
 //! A missing engine is a failure that says how to fix it, never a skip.
 
+use async_trait::async_trait;
+use chrono::TimeZone;
+use skolnav::api::Ctx;
+use skolnav::auth::Authenticator;
+use skolnav::clock::FixedClock;
+use skolnav::devkeys::DevIssuer;
+use skolnav::ids::PersonId;
+use skolnav::mail::{Mail, MailError, Mailer};
+use skolnav::store::Store;
 use skolnav::store::dynamodb::DynamoStore;
 use skolnav::store::sqlite::SqliteStore;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 pub const REGION: &str = "eu-north-1";
@@ -195,4 +205,197 @@ pub fn moto_endpoint() -> &'static str {
         wait_for_port(port, "moto_server", Duration::from_secs(30));
         format!("http://127.0.0.1:{port}")
     })
+}
+
+/// A mailer that keeps what it was given, and can be told to fail.
+#[derive(Default)]
+pub struct RecordingMailer {
+    sent: Mutex<Vec<Mail>>,
+    failures_left: AtomicUsize,
+}
+
+impl RecordingMailer {
+    pub fn sent(&self) -> Vec<Mail> {
+        self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    /// The next `n` sends fail.
+    pub fn fail_next(&self, n: usize) {
+        self.failures_left.store(n, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        let left = self.failures_left.load(Ordering::SeqCst);
+        if left > 0 {
+            self.failures_left.store(left - 1, Ordering::SeqCst);
+            return Err(MailError("injected failure".into()));
+        }
+        self.sent
+            .lock()
+            .map_err(|_| MailError("poisoned".into()))?
+            .push(mail.clone());
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Dynamo,
+}
+
+/// Monday 23 November 2026, 08:00 in Stockholm.
+pub fn school_morning() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 23, 7, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+/// The local server's router on a free port, over a store of choice,
+/// seeded with the demo school.
+pub struct TestApp {
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<RecordingMailer>,
+    pub clock: Arc<FixedClock>,
+    pub issuer: Arc<DevIssuer>,
+    pub http: reqwest::Client,
+}
+
+pub struct TestResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub json: serde_json::Value,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let store: Arc<dyn Store> = match backend {
+            Backend::Sqlite => Arc::new(sqlite_store()),
+            Backend::Dynamo => Arc::new(dynamo_store().await),
+        };
+        skolnav::demo::seed(store.as_ref())
+            .await
+            .unwrap_or_else(|e| panic!("seeding the demo school: {e}"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("binding a local port: {e}"));
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("local address: {e}"));
+        let base = format!("http://127.0.0.1:{port}");
+        let issuer = Arc::new(DevIssuer::generate(
+            skolnav_local::ISSUER,
+            skolnav_local::AUDIENCE,
+        ));
+        let clock = Arc::new(FixedClock::at(school_morning()));
+        let ctx = Ctx {
+            store: store.clone(),
+            auth: Arc::new(Authenticator::new(
+                issuer.auth_config(&format!("{base}/.well-known/jwks.json")),
+            )),
+            clock: clock.clone(),
+        };
+        let router = skolnav_local::router(ctx, issuer.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        TestApp {
+            base,
+            store,
+            mailer: Arc::new(RecordingMailer::default()),
+            clock,
+            issuer,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn token(&self, person: PersonId) -> String {
+        self.issuer
+            .token_for(&person.to_string(), Duration::from_secs(600))
+    }
+
+    async fn read(res: reqwest::Response) -> TestResponse {
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = res.bytes().await.unwrap_or_default();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        TestResponse {
+            status,
+            content_type,
+            headers,
+            json,
+        }
+    }
+
+    pub async fn get(&self, who: PersonId, path: &str) -> TestResponse {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(self.token(who))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        Self::read(res).await
+    }
+
+    pub async fn post(&self, who: PersonId, path: &str, body: serde_json::Value) -> TestResponse {
+        self.post_raw(who, path, body.to_string(), None).await
+    }
+
+    pub async fn post_raw(
+        &self,
+        who: PersonId,
+        path: &str,
+        body: String,
+        idempotency_key: Option<&str>,
+    ) -> TestResponse {
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(self.token(who))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(k) = idempotency_key {
+            req = req.header("idempotency-key", k);
+        }
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        Self::read(res).await
+    }
+
+    /// Sends with a raw Authorization header (for forged tokens).
+    pub async fn get_with_authorization(&self, authorization: &str, path: &str) -> TestResponse {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("authorization", authorization)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"));
+        Self::read(res).await
+    }
+
+    /// Runs the outbox worker once; returns how many mails went out.
+    pub async fn deliver_outbox(&self) -> usize {
+        skolnav_local::drain_outbox(
+            self.store.as_ref(),
+            self.mailer.as_ref(),
+            self.clock.as_ref(),
+        )
+        .await
+    }
 }

@@ -1,0 +1,138 @@
+//! The local server: every function's routes on one port (the same route
+//! table as the cloud), the embedded store, an outbox worker that delivers
+//! to a folder, and a token issuer for the demo users. Tokens are verified
+//! by the production path: the server publishes its key as a JWKS and the
+//! authenticator fetches it from there.
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use bytes::Bytes;
+use skolnav::api::{self, Ctx, MAX_BODY, Problem};
+use skolnav::clock::Clock;
+use skolnav::demo;
+use skolnav::devkeys::DevIssuer;
+use skolnav::mail::Mailer;
+use skolnav::outbox;
+use skolnav::store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const ISSUER: &str = "https://skolnav.local/dev-issuer";
+pub const AUDIENCE: &str = "skolnav-local";
+/// How long a demo token is valid.
+pub const TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
+
+#[derive(Clone)]
+struct App {
+    ctx: Ctx,
+    issuer: Arc<DevIssuer>,
+}
+
+/// The whole HTTP surface: the API routes, and under /dev and
+/// /.well-known what only the local server offers.
+pub fn router(ctx: Ctx, issuer: Arc<DevIssuer>) -> Router {
+    Router::new()
+        .route("/.well-known/jwks.json", get(jwks))
+        .route("/dev/logins", get(logins))
+        .route("/dev/token/{login}", get(token))
+        .fallback(api_fallback)
+        .with_state(App { ctx, issuer })
+}
+
+async fn jwks(State(app): State<App>) -> impl IntoResponse {
+    axum::Json(app.issuer.jwks_json())
+}
+
+async fn logins() -> impl IntoResponse {
+    let list: Vec<_> = demo::logins()
+        .into_iter()
+        .map(|l| {
+            serde_json::json!({
+                "login": l.login,
+                "personId": l.person.to_string(),
+                "role": l.what,
+            })
+        })
+        .collect();
+    axum::Json(list)
+}
+
+/// A signed token for a demo login (or any person id), as plain text so
+/// that `TOKEN=$(curl -s .../dev/token/guardian)` works.
+async fn token(State(app): State<App>, Path(login): Path<String>) -> axum::response::Response {
+    let person = demo::logins()
+        .into_iter()
+        .find(|l| l.login == login)
+        .map(|l| l.person.to_string())
+        .or_else(|| skolnav::ids::PersonId::parse(&login).map(|p| p.to_string()));
+    match person {
+        Some(subject) => app.issuer.token_for(&subject, TOKEN_TTL).into_response(),
+        None => to_axum(
+            Problem::not_found()
+                .detail("no such demo login; GET /dev/logins lists them")
+                .into_response(),
+        ),
+    }
+}
+
+fn to_axum(res: http::Response<Bytes>) -> axum::response::Response {
+    let (parts, body) = res.into_parts();
+    axum::response::Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+async fn api_fallback(
+    State(app): State<App>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_BODY + 1).await {
+        Ok(b) => b,
+        Err(_) => {
+            return to_axum(
+                Problem::new(
+                    http::StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload-too-large",
+                    "The request body is too large",
+                )
+                .invalid("body", format!("at most {MAX_BODY} bytes"))
+                .into_response(),
+            );
+        }
+    };
+    to_axum(api::handle(&app.ctx, http::Request::from_parts(parts, bytes)).await)
+}
+
+/// Delivers what waits in the outbox, once. Returns how many were sent.
+pub async fn drain_outbox(store: &dyn Store, mailer: &dyn Mailer, clock: &dyn Clock) -> usize {
+    let ids = match outbox::pending(store, 100).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %e, "outbox not readable");
+            return 0;
+        }
+    };
+    let mut sent = 0;
+    for id in ids {
+        match outbox::deliver(store, mailer, clock.now(), id).await {
+            Ok(outbox::Delivery::Sent) => sent += 1,
+            Ok(_) => {}
+            Err(e) => tracing::warn!(outbox = %id, error = %e, "delivery failed; will retry"),
+        }
+    }
+    sent
+}
+
+/// The local stand-in for the stream-fed Lambda: polls the outbox.
+pub async fn outbox_worker(
+    store: Arc<dyn Store>,
+    mailer: Arc<dyn Mailer>,
+    clock: Arc<dyn Clock>,
+    every: Duration,
+) {
+    loop {
+        drain_outbox(store.as_ref(), mailer.as_ref(), clock.as_ref()).await;
+        tokio::time::sleep(every).await;
+    }
+}

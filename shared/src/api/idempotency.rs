@@ -1,0 +1,133 @@
+//! Idempotency-Key on POSTs (F4): the first request with a key claims it
+//! with a conditional write; the answer is stored on the claim; a retry
+//! with the same key and the same request gets the stored answer, and the
+//! same key with another request is refused. Records expire after a day.
+
+use super::{Ctx, Problem};
+use crate::keys;
+use crate::store::{Condition, Item, StoreError};
+use http::{Method, StatusCode};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+const TTL_SECONDS: i64 = 24 * 3600;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What makes two requests "the same": method, path and body.
+pub fn fingerprint(method: &Method, path: &str, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_str().as_bytes());
+    h.update([0]);
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(body);
+    hex(&h.finalize())
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Record {
+    fingerprint: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    body: Option<serde_json::Value>,
+}
+
+pub enum Taken {
+    Fresh,
+    Replay(StatusCode, serde_json::Value),
+}
+
+pub struct Claim {
+    key: crate::store::Key,
+    fingerprint: String,
+}
+
+impl Claim {
+    pub fn new(subject: &str, idempotency_key: &str, fingerprint: String) -> Self {
+        let hash = hex(&Sha256::digest(idempotency_key.as_bytes()));
+        Claim {
+            key: keys::idempotency(subject, &hash),
+            fingerprint,
+        }
+    }
+
+    fn item(&self, ctx: &Ctx, record: &Record, version: u64) -> Result<Item, StoreError> {
+        let mut item = Item::new(self.key.clone(), keys::IDEMPOTENCY, record)?
+            .expiring_at(ctx.clock.now().timestamp() + TTL_SECONDS);
+        item.version = version;
+        Ok(item)
+    }
+
+    /// Claims the key, or returns the stored answer of an earlier request.
+    pub async fn take(&self, ctx: &Ctx) -> Result<Taken, Problem> {
+        let record = Record {
+            fingerprint: self.fingerprint.clone(),
+            status: None,
+            body: None,
+        };
+        match ctx
+            .store
+            .put(&self.item(ctx, &record, 1)?, Condition::MustNotExist)
+            .await
+        {
+            Ok(()) => return Ok(Taken::Fresh),
+            Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let Some(existing) = ctx.store.get(&self.key).await? else {
+            return Err(in_progress());
+        };
+        let existing: Record = existing.parse()?;
+        if existing.fingerprint != self.fingerprint {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-key-reused",
+                "This Idempotency-Key was used for another request",
+            )
+            .invalid("Idempotency-Key", "already used for a different request"));
+        }
+        match (
+            existing.status.and_then(|s| StatusCode::from_u16(s).ok()),
+            existing.body,
+        ) {
+            (Some(status), Some(body)) => Ok(Taken::Replay(status, body)),
+            _ => Err(in_progress()),
+        }
+    }
+
+    /// Stores the answer; a server-side failure releases the key instead,
+    /// so the client's retry runs again.
+    pub async fn finish(&self, ctx: &Ctx, status: StatusCode, body: serde_json::Value) {
+        let result = if status.is_server_error() {
+            ctx.store
+                .delete(&self.key, Condition::VersionEquals(1))
+                .await
+        } else {
+            let record = Record {
+                fingerprint: self.fingerprint.clone(),
+                status: Some(status.as_u16()),
+                body: Some(body),
+            };
+            match self.item(ctx, &record, 2) {
+                Ok(item) => ctx.store.put(&item, Condition::VersionEquals(1)).await,
+                Err(e) => Err(e),
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "idempotency record not finished");
+        }
+    }
+}
+
+fn in_progress() -> Problem {
+    Problem::new(
+        StatusCode::CONFLICT,
+        "request-in-progress",
+        "A request with this Idempotency-Key is still being processed; retry shortly",
+    )
+}

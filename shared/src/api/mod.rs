@@ -1,0 +1,343 @@
+//! The HTTP edge shared by every function and the local server: one route
+//! table, authentication, the caller's relations, Idempotency-Key, input
+//! parsing into types and problem+json errors. Handlers are thin: parse,
+//! call the domain (which authorizes), render.
+
+mod absence;
+mod idempotency;
+mod me;
+pub mod problem;
+pub mod routes;
+
+use crate::auth::Authenticator;
+use crate::clock::Clock;
+use crate::directory::{self, PersonRecord};
+use crate::ids::PersonId;
+use crate::store::{Store, StoreError};
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+pub use problem::Problem;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The largest request body accepted (bytes).
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Everything a handler needs, built once per process (a Lambda instance
+/// or the local server) and shared by every request.
+#[derive(Clone)]
+pub struct Ctx {
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Authenticator>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// One authenticated request, as a handler sees it.
+pub struct Call {
+    pub caller: PersonRecord,
+    pub params: HashMap<String, String>,
+    pub query: HashMap<String, String>,
+    pub body: Bytes,
+}
+
+impl Call {
+    /// A path parameter parsed as an id; a malformed id is a 400 naming it.
+    pub fn id<T>(&self, name: &str, parse: fn(&str) -> Option<T>) -> Result<T, Problem> {
+        self.params
+            .get(name)
+            .and_then(|v| parse(v))
+            .ok_or_else(|| Problem::invalid_input(name, "not a valid id"))
+    }
+
+    /// The body as JSON of type `T`; an error names the field at fault.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
+        if self.body.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(Problem::invalid_input("body", "a JSON object is required"));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&self.body)
+            .map_err(|e| Problem::invalid_input("body", format!("malformed JSON ({e})")))?;
+        if !value.is_object() {
+            return Err(Problem::invalid_input("body", "a JSON object is required"));
+        }
+        serde_path_to_error::deserialize(value).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = inner.to_string();
+            // serde reports a missing field at its parent: name the field.
+            let missing = message
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.split('`').next());
+            let malformed = inner.is_syntax() || inner.is_eof();
+            let field = match (missing, path.as_str()) {
+                _ if malformed => "body".to_string(),
+                (Some(name), ".") => name.to_string(),
+                (Some(name), parent) => format!("{parent}.{name}"),
+                (None, ".") => "body".to_string(),
+                (None, _) => path.clone(),
+            };
+            let reason = if malformed {
+                format!("malformed JSON ({message})")
+            } else if missing.is_some() {
+                "required".to_string()
+            } else {
+                message.clone()
+            };
+            Problem::invalid_input(&field, reason)
+        })
+    }
+
+    /// `?limit=` within 1..=max, or the default.
+    pub fn limit(&self, default: u32, max: u32) -> Result<u32, Problem> {
+        match self.query.get("limit") {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| {
+                    Problem::invalid_input("limit", format!("a whole number from 1 to {max}"))
+                }),
+        }
+    }
+
+    pub fn cursor(&self) -> Option<String> {
+        self.query.get("cursor").cloned()
+    }
+}
+
+/// A successful answer: a status and a JSON body.
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+}
+
+impl Reply {
+    pub fn ok(body: impl Serialize) -> Result<Reply, Problem> {
+        Self::with(StatusCode::OK, body)
+    }
+
+    pub fn created(body: impl Serialize) -> Result<Reply, Problem> {
+        Self::with(StatusCode::CREATED, body)
+    }
+
+    fn with(status: StatusCode, body: impl Serialize) -> Result<Reply, Problem> {
+        let body = serde_json::to_value(body).map_err(|e| {
+            tracing::error!(error = %e, "response serialization failed");
+            Problem::internal()
+        })?;
+        Ok(Reply { status, body })
+    }
+}
+
+pub type HandlerFuture<'a> = Pin<Box<dyn Future<Output = Result<Reply, Problem>> + Send + 'a>>;
+pub type Handler = for<'a> fn(&'a Ctx, Call) -> HandlerFuture<'a>;
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::InvalidCursor => Problem::invalid_input("cursor", "not a cursor we gave"),
+            StoreError::Unavailable(_) | StoreError::TransactionCancelled(_) => {
+                tracing::warn!(error = %e, "store unavailable");
+                Problem::unavailable()
+            }
+            e => {
+                tracing::error!(error = %e, "store error");
+                Problem::internal()
+            }
+        }
+    }
+}
+
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Bytes> {
+    let mut res = Response::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default()));
+    *res.status_mut() = status;
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+fn query_map(req: &Request<Bytes>) -> HashMap<String, String> {
+    req.uri()
+        .query()
+        .map(|q| {
+            url_decode_pairs(q)
+                .into_iter()
+                .collect::<HashMap<String, String>>()
+        })
+        .unwrap_or_default()
+}
+
+/// application/x-www-form-urlencoded pairs (the query string).
+fn url_decode_pairs(q: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// Runs one request through a matched route: authenticate, load the
+/// caller's relations (one query), replay or record Idempotency-Key, call
+/// the handler, render. Never panics on input; every failure is a problem.
+pub async fn dispatch(
+    ctx: &Ctx,
+    route: &routes::Route,
+    params: HashMap<String, String>,
+    req: Request<Bytes>,
+) -> Response<Bytes> {
+    let started = Instant::now();
+    let res = dispatch_inner(ctx, route, params, req).await;
+    tracing::info!(
+        function = route.function,
+        status = res.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    res
+}
+
+async fn dispatch_inner(
+    ctx: &Ctx,
+    route: &routes::Route,
+    params: HashMap<String, String>,
+    req: Request<Bytes>,
+) -> Response<Bytes> {
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let subject = match ctx.auth.verify(authorization).await {
+        Ok(caller) => caller.subject,
+        Err(e) => {
+            tracing::info!(reason = %e, "token refused");
+            return Problem::unauthorized().into_response();
+        }
+    };
+    if req.body().len() > MAX_BODY {
+        return Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The request body is too large",
+        )
+        .invalid("body", format!("at most {MAX_BODY} bytes"))
+        .into_response();
+    }
+    let caller = match PersonId::parse(&subject) {
+        Some(id) => directory::person_record(ctx.store.as_ref(), id).await,
+        None => Ok(None),
+    };
+    let caller = match caller {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            return Problem::new(
+                StatusCode::FORBIDDEN,
+                "unknown-person",
+                "The signed-in person is not known to Skolnav",
+            )
+            .into_response();
+        }
+        Err(e) => return Problem::from(e).into_response(),
+    };
+
+    let idempotency_key = if req.method() == Method::POST {
+        match req.headers().get("idempotency-key").map(|v| v.to_str()) {
+            None => None,
+            Some(Ok(k)) if !k.is_empty() && k.len() <= 255 => Some(k.to_string()),
+            Some(_) => {
+                return Problem::invalid_input(
+                    "Idempotency-Key",
+                    "1 to 255 visible ASCII characters",
+                )
+                .into_response();
+            }
+        }
+    } else {
+        None
+    };
+
+    let call = Call {
+        caller,
+        params,
+        query: query_map(&req),
+        body: req.body().clone(),
+    };
+    let Some(key) = idempotency_key else {
+        return render((route.handler)(ctx, call).await);
+    };
+    let fingerprint = idempotency::fingerprint(req.method(), req.uri().path(), req.body());
+    let claim = idempotency::Claim::new(&subject, &key, fingerprint);
+    match claim.take(ctx).await {
+        Ok(idempotency::Taken::Fresh) => {}
+        Ok(idempotency::Taken::Replay(status, body)) => {
+            let mut res = json_response(status, &body);
+            if status.is_client_error() || status.is_server_error() {
+                res.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    header::HeaderValue::from_static("application/problem+json"),
+                );
+            }
+            res.headers_mut().insert(
+                "idempotent-replayed",
+                header::HeaderValue::from_static("true"),
+            );
+            return res;
+        }
+        Err(problem) => return problem.into_response(),
+    }
+    let outcome = (route.handler)(ctx, call).await;
+    let (status, body) = match &outcome {
+        Ok(reply) => (reply.status, reply.body.clone()),
+        Err(problem) => (
+            problem.status(),
+            serde_json::to_value(problem).unwrap_or_default(),
+        ),
+    };
+    claim.finish(ctx, status, body).await;
+    render(outcome)
+}
+
+fn render(outcome: Result<Reply, Problem>) -> Response<Bytes> {
+    match outcome {
+        Ok(reply) => json_response(reply.status, &reply.body),
+        Err(problem) => problem.into_response(),
+    }
+}
+
+/// Finds the route for a request and dispatches it; 404/405 as problems.
+pub async fn handle(ctx: &Ctx, req: Request<Bytes>) -> Response<Bytes> {
+    match routes::find(req.method(), req.uri().path()) {
+        routes::Found::Route(route, params) => dispatch(ctx, route, params, req).await,
+        routes::Found::WrongMethod => Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+        )
+        .into_response(),
+        routes::Found::Nothing => Problem::not_found().into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_decode_percent_and_plus() {
+        let pairs = url_decode_pairs("cursor=ab%3D%3D&limit=5&q=a+b&bad=%zz&end=%4");
+        assert_eq!(
+            pairs,
+            vec![
+                ("cursor".to_string(), "ab==".to_string()),
+                ("limit".to_string(), "5".to_string()),
+                ("q".to_string(), "a b".to_string()),
+                ("bad".to_string(), "%zz".to_string()),
+                ("end".to_string(), "%4".to_string()),
+            ]
+        );
+    }
+}

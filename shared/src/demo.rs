@@ -1,0 +1,350 @@
+//! The demo school the local server starts with, and the tests' fixture:
+//! Solrosskolan with classes 4A and 4B (20 pupils each, one or two
+//! guardians per pupil), a mentor per class, a subject teacher, an admin and
+//! a principal; and a second school, Ekbackens skola, so that isolation
+//! between schools can be seen. Ids are fixed ULIDs, so the README's
+//! walk-through and the sample events name real objects.
+
+use crate::directory::{
+    self, Group, GroupKind, Language, Organisation, Person, Relation, School, SchoolSettings,
+    StaffRole,
+};
+use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
+use crate::store::{Item, Store, StoreError};
+
+/// A fixed demo id: `01JD0000000000000000000` + a letter + two digits.
+fn ulid(letter: char, n: u32) -> ulid::Ulid {
+    let text = format!("01JD0000000000000000000{letter}{n:02}");
+    // The alphabet and length are fixed above, so this always parses.
+    ulid::Ulid::from_string(&text).unwrap_or_default()
+}
+
+pub fn organisation() -> OrganisationId {
+    OrganisationId::from_ulid(ulid('H', 1))
+}
+pub fn school() -> SchoolId {
+    SchoolId::from_ulid(ulid('S', 1))
+}
+pub fn other_school() -> SchoolId {
+    SchoolId::from_ulid(ulid('S', 2))
+}
+pub fn class(n: u32) -> GroupId {
+    GroupId::from_ulid(ulid('K', n))
+}
+/// Pupils 1-20 are in 4A, 21-40 in 4B, 41 at the other school.
+pub fn pupil(n: u32) -> PersonId {
+    PersonId::from_ulid(ulid('P', n))
+}
+/// Guardian n (1-41) is the first guardian of pupil n; guardians 51-70
+/// are second guardians of the even-numbered pupils 2-40.
+pub fn guardian(n: u32) -> PersonId {
+    PersonId::from_ulid(ulid('G', n))
+}
+pub fn staff(n: u32) -> PersonId {
+    PersonId::from_ulid(ulid('T', n))
+}
+
+pub const MENTOR_4A: u32 = 1;
+pub const MENTOR_4B: u32 = 2;
+pub const SUBJECT_TEACHER: u32 = 3;
+pub const ADMIN: u32 = 4;
+pub const PRINCIPAL: u32 = 5;
+pub const OTHER_SCHOOL_ADMIN: u32 = 6;
+
+const GIVEN: [&str; 20] = [
+    "Alva",
+    "Elsa",
+    "Maja",
+    "Astrid",
+    "Wilma",
+    "Freja",
+    "Saga",
+    "Ebba",
+    "Selma",
+    "Alice",
+    "Noah",
+    "Hugo",
+    "William",
+    "Liam",
+    "Lucas",
+    "Oscar",
+    "Elias",
+    "Adam",
+    "Vincent",
+    "Alexander",
+];
+const FAMILY: [&str; 20] = [
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Gustafsson",
+    "Pettersson",
+    "Jonsson",
+    "Jansson",
+    "Hansson",
+    "Bengtsson",
+    "Jönsson",
+    "Lindberg",
+    "Jakobsson",
+    "Magnusson",
+    "Lindström",
+];
+const ADULT_GIVEN: [&str; 10] = [
+    "Anna", "Erik", "Maria", "Lars", "Karin", "Anders", "Sara", "Johan", "Emma", "Per",
+];
+
+fn person(id: PersonId, given: &str, family: &str, email: bool, language: Language) -> Person {
+    let mail = |g: &str, f: &str| {
+        let ascii = |s: &str| s.to_lowercase().replace(['å', 'ä'], "a").replace('ö', "o");
+        format!(
+            "{}.{}.{}@example.se",
+            ascii(g),
+            ascii(f),
+            &id.to_string()[23..]
+        )
+    };
+    Person {
+        id,
+        given_name: given.to_string(),
+        family_name: family.to_string(),
+        email: email.then(|| mail(given, family)),
+        mobile: None,
+        language,
+    }
+}
+
+/// A login printed by the local server.
+pub struct DemoLogin {
+    pub login: &'static str,
+    pub person: PersonId,
+    pub what: &'static str,
+}
+
+pub fn logins() -> Vec<DemoLogin> {
+    vec![
+        DemoLogin {
+            login: "guardian",
+            person: guardian(1),
+            what: "guardian (vårdnadshavare) of pupil 1 in 4A",
+        },
+        DemoLogin {
+            login: "guardian-en",
+            person: guardian(2),
+            what: "guardian of pupil 2 in 4A, reads English",
+        },
+        DemoLogin {
+            login: "guardian-4b",
+            person: guardian(21),
+            what: "guardian of pupil 21 in 4B",
+        },
+        DemoLogin {
+            login: "pupil",
+            person: pupil(1),
+            what: "pupil 1 in 4A",
+        },
+        DemoLogin {
+            login: "mentor",
+            person: staff(MENTOR_4A),
+            what: "teacher and mentor of 4A",
+        },
+        DemoLogin {
+            login: "mentor-4b",
+            person: staff(MENTOR_4B),
+            what: "teacher and mentor of 4B",
+        },
+        DemoLogin {
+            login: "teacher",
+            person: staff(SUBJECT_TEACHER),
+            what: "subject teacher of 4A and 4B, mentor of none",
+        },
+        DemoLogin {
+            login: "admin",
+            person: staff(ADMIN),
+            what: "school administrator of Solrosskolan",
+        },
+        DemoLogin {
+            login: "principal",
+            person: staff(PRINCIPAL),
+            what: "principal (rektor) of Solrosskolan",
+        },
+        DemoLogin {
+            login: "other-admin",
+            person: staff(OTHER_SCHOOL_ADMIN),
+            what: "school administrator of Ekbackens skola (another school)",
+        },
+    ]
+}
+
+/// Every item of the demo organisation.
+pub fn items() -> Result<Vec<Item>, StoreError> {
+    let mut items = vec![directory::organisation_item(&Organisation {
+        id: organisation(),
+        name: "Solbacka kommun".into(),
+    })?];
+    for (id, name) in [
+        (school(), "Solrosskolan"),
+        (other_school(), "Ekbackens skola"),
+    ] {
+        items.push(directory::school_item(&School {
+            id,
+            organisation_id: organisation(),
+            name: name.into(),
+            settings: SchoolSettings {
+                auto_approve_absence: false,
+            },
+        })?);
+    }
+    for (n, name, school) in [
+        (1, "4A", school()),
+        (2, "4B", school()),
+        (3, "5C", other_school()),
+    ] {
+        items.push(directory::group_item(&Group {
+            id: class(n),
+            school_id: school,
+            name: name.into(),
+            kind: GroupKind::Class,
+        })?);
+    }
+
+    let mut add = |p: Person, relations: Vec<Relation>| -> Result<(), StoreError> {
+        items.extend(directory::person_items(&p, &relations)?);
+        Ok(())
+    };
+
+    for n in 1..=41u32 {
+        let (group, school) = match n {
+            1..=20 => (class(1), school()),
+            21..=40 => (class(2), school()),
+            _ => (class(3), other_school()),
+        };
+        let i = (n as usize - 1) % 20;
+        let family = FAMILY[(n as usize * 7) % 20];
+        add(
+            person(pupil(n), GIVEN[i], family, false, Language::Sv),
+            vec![
+                Relation::EnrolledAt { school_id: school },
+                Relation::MemberOf {
+                    group_id: group,
+                    school_id: school,
+                },
+            ],
+        )?;
+        let language = if n == 2 { Language::En } else { Language::Sv };
+        add(
+            person(
+                guardian(n),
+                ADULT_GIVEN[(n as usize) % 10],
+                family,
+                true,
+                language,
+            ),
+            vec![Relation::GuardianOf { pupil_id: pupil(n) }],
+        )?;
+        if n % 2 == 0 && n <= 40 {
+            add(
+                person(
+                    guardian(50 + n / 2),
+                    ADULT_GIVEN[(n as usize + 3) % 10],
+                    family,
+                    true,
+                    Language::Sv,
+                ),
+                vec![Relation::GuardianOf { pupil_id: pupil(n) }],
+            )?;
+        }
+    }
+
+    let s = school();
+    let duty = |school_id, role| Relation::Duty { school_id, role };
+    add(
+        person(staff(MENTOR_4A), "Karin", "Lind", true, Language::Sv),
+        vec![
+            duty(s, StaffRole::Teacher),
+            Relation::MentorOf {
+                group_id: class(1),
+                school_id: s,
+            },
+            Relation::TeacherOf {
+                group_id: class(1),
+                school_id: s,
+            },
+        ],
+    )?;
+    add(
+        person(staff(MENTOR_4B), "Johan", "Ek", true, Language::Sv),
+        vec![
+            duty(s, StaffRole::Teacher),
+            Relation::MentorOf {
+                group_id: class(2),
+                school_id: s,
+            },
+            Relation::TeacherOf {
+                group_id: class(2),
+                school_id: s,
+            },
+        ],
+    )?;
+    add(
+        person(staff(SUBJECT_TEACHER), "Sara", "Holm", true, Language::Sv),
+        vec![
+            duty(s, StaffRole::Teacher),
+            Relation::TeacherOf {
+                group_id: class(1),
+                school_id: s,
+            },
+            Relation::TeacherOf {
+                group_id: class(2),
+                school_id: s,
+            },
+        ],
+    )?;
+    add(
+        person(staff(ADMIN), "Eva", "Berg", true, Language::Sv),
+        vec![duty(s, StaffRole::SchoolAdmin)],
+    )?;
+    add(
+        person(staff(PRINCIPAL), "Anders", "Strand", true, Language::Sv),
+        vec![duty(s, StaffRole::Principal)],
+    )?;
+    add(
+        person(staff(OTHER_SCHOOL_ADMIN), "Lena", "Sjö", true, Language::Sv),
+        vec![duty(other_school(), StaffRole::SchoolAdmin)],
+    )?;
+    Ok(items)
+}
+
+/// Writes the demo organisation unless it is there already.
+pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
+    if directory::school(store, school()).await?.is_some() {
+        return Ok(false);
+    }
+    store.batch_put(&items()?).await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_ids_are_the_fixed_ulids_the_readme_and_events_name() {
+        assert_eq!(pupil(1).to_string(), "01JD0000000000000000000P01");
+        assert_eq!(school().to_string(), "01JD0000000000000000000S01");
+        assert_eq!(guardian(1).to_string(), "01JD0000000000000000000G01");
+    }
+
+    #[test]
+    fn every_demo_item_has_a_distinct_key() {
+        let items = items().expect("demo items");
+        let keys: std::collections::HashSet<_> = items.iter().map(|i| i.key.clone()).collect();
+        assert_eq!(keys.len(), items.len());
+        assert!(items.len() > 150);
+    }
+}

@@ -1,0 +1,309 @@
+//! Directory (A1, A2): organisations, schools, groups, people and the
+//! relations between them. Roles are never read from a token or a request:
+//! they are these relations.
+
+use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
+use crate::keys;
+use crate::store::{Item, Query, SortKey, Store, StoreError, query_all};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Organisation {
+    pub id: OrganisationId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SchoolSettings {
+    /// Guardian absence reports are approved on arrival (B1).
+    #[serde(default)]
+    pub auto_approve_absence: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct School {
+    pub id: SchoolId,
+    pub organisation_id: OrganisationId,
+    pub name: String,
+    #[serde(default)]
+    pub settings: SchoolSettings,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum GroupKind {
+    Class,
+    TeachingGroup,
+    MentorGroup,
+    FritidsGroup,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: GroupId,
+    pub school_id: SchoolId,
+    pub name: String,
+    pub kind: GroupKind,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    Sv,
+    En,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub id: PersonId,
+    pub given_name: String,
+    pub family_name: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mobile: Option<String>,
+    #[serde(default)]
+    pub language: Language,
+}
+
+impl Person {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.given_name, self.family_name)
+    }
+}
+
+/// A duty of staff at a school (SS 12000 dutyRole).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub enum StaffRole {
+    Principal,
+    SchoolAdmin,
+    Teacher,
+    FritidsStaff,
+}
+
+/// One relation held by a person. Stored in the holder's partition.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Relation {
+    /// Vårdnadshavare of a pupil.
+    #[serde(rename_all = "camelCase")]
+    GuardianOf { pupil_id: PersonId },
+    /// A pupil enrolled at a school.
+    #[serde(rename_all = "camelCase")]
+    EnrolledAt { school_id: SchoolId },
+    /// A pupil who is a member of a group.
+    #[serde(rename_all = "camelCase")]
+    MemberOf {
+        group_id: GroupId,
+        school_id: SchoolId,
+    },
+    /// Staff with a duty at a school.
+    #[serde(rename_all = "camelCase")]
+    Duty {
+        school_id: SchoolId,
+        role: StaffRole,
+    },
+    /// Staff who is the mentor of a group's pupils.
+    #[serde(rename_all = "camelCase")]
+    MentorOf {
+        group_id: GroupId,
+        school_id: SchoolId,
+    },
+    /// Staff who teaches a group.
+    #[serde(rename_all = "camelCase")]
+    TeacherOf {
+        group_id: GroupId,
+        school_id: SchoolId,
+    },
+}
+
+impl Relation {
+    /// What the relation points at, as it appears in its sort key.
+    fn target(&self) -> String {
+        match self {
+            Relation::GuardianOf { pupil_id } => format!("GUARDIAN#{pupil_id}"),
+            Relation::EnrolledAt { school_id } => format!("ENROLLED#{school_id}"),
+            Relation::MemberOf { group_id, .. } => format!("MEMBER#{group_id}"),
+            Relation::Duty { school_id, role } => {
+                let role = serde_json::to_value(role)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                format!("DUTY#{school_id}#{role}")
+            }
+            Relation::MentorOf { group_id, .. } => format!("MENTOR#{group_id}"),
+            Relation::TeacherOf { group_id, .. } => format!("TEACHER#{group_id}"),
+        }
+    }
+
+    /// The reverse index entry: who are the guardians of a pupil, who are
+    /// the members and mentors of a group.
+    fn reverse(&self, holder: PersonId) -> Option<crate::store::Key> {
+        match self {
+            Relation::GuardianOf { pupil_id } => Some(keys::relation_reverse(
+                &keys::person_partition(*pupil_id),
+                "GUARDIAN",
+                holder,
+            )),
+            Relation::MemberOf { group_id, .. } => Some(keys::relation_reverse(
+                &format!("GROUP#{group_id}"),
+                "MEMBER",
+                holder,
+            )),
+            Relation::MentorOf { group_id, .. } => Some(keys::relation_reverse(
+                &format!("GROUP#{group_id}"),
+                "MENTOR",
+                holder,
+            )),
+            _ => None,
+        }
+    }
+
+    pub fn to_item(&self, holder: PersonId) -> Result<Item, StoreError> {
+        let item = Item::new(keys::relation(holder, &self.target()), keys::RELATION, self)?;
+        Ok(match self.reverse(holder) {
+            Some(k) => item.with_gsi1(k),
+            None => item,
+        })
+    }
+}
+
+/// A person with every relation they hold: the input of every
+/// authorization decision. Read with one query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRecord {
+    pub person: Person,
+    pub relations: Vec<Relation>,
+}
+
+impl PersonRecord {
+    pub fn id(&self) -> PersonId {
+        self.person.id
+    }
+
+    pub fn is_guardian_of(&self, pupil: PersonId) -> bool {
+        self.relations
+            .iter()
+            .any(|r| matches!(r, Relation::GuardianOf { pupil_id } if *pupil_id == pupil))
+    }
+
+    pub fn children(&self) -> impl Iterator<Item = PersonId> + '_ {
+        self.relations.iter().filter_map(|r| match r {
+            Relation::GuardianOf { pupil_id } => Some(*pupil_id),
+            _ => None,
+        })
+    }
+
+    pub fn has_role_at(&self, school: SchoolId, wanted: &[StaffRole]) -> bool {
+        self.relations.iter().any(|r| {
+            matches!(r, Relation::Duty { school_id, role } if *school_id == school && wanted.contains(role))
+        })
+    }
+
+    pub fn has_duty_at(&self, school: SchoolId) -> bool {
+        self.relations
+            .iter()
+            .any(|r| matches!(r, Relation::Duty { school_id, .. } if *school_id == school))
+    }
+
+    pub fn mentor_groups(&self) -> impl Iterator<Item = GroupId> + '_ {
+        self.relations.iter().filter_map(|r| match r {
+            Relation::MentorOf { group_id, .. } => Some(*group_id),
+            _ => None,
+        })
+    }
+
+    pub fn taught_groups(&self) -> impl Iterator<Item = GroupId> + '_ {
+        self.relations.iter().filter_map(|r| match r {
+            Relation::TeacherOf { group_id, .. } => Some(*group_id),
+            _ => None,
+        })
+    }
+
+    /// The groups a pupil is a member of.
+    pub fn groups(&self) -> impl Iterator<Item = GroupId> + '_ {
+        self.relations.iter().filter_map(|r| match r {
+            Relation::MemberOf { group_id, .. } => Some(*group_id),
+            _ => None,
+        })
+    }
+
+    /// The school a pupil is enrolled at (the first, if several).
+    pub fn enrolled_school(&self) -> Option<SchoolId> {
+        self.relations.iter().find_map(|r| match r {
+            Relation::EnrolledAt { school_id } => Some(*school_id),
+            _ => None,
+        })
+    }
+}
+
+/// Access pattern: a person and all their relations, one query on the
+/// person's partition for the range `PERSON` ..= `REL$`.
+pub async fn person_record(
+    store: &dyn Store,
+    id: PersonId,
+) -> Result<Option<PersonRecord>, StoreError> {
+    let (lo, hi) = keys::PERSON_AND_RELATIONS;
+    let items = query_all(
+        store,
+        Query::partition(keys::person_partition(id)).sort(SortKey::Between(lo.into(), hi.into())),
+    )
+    .await?;
+    let mut person = None;
+    let mut relations = Vec::new();
+    for item in items {
+        match item.entity.as_str() {
+            keys::PERSON => person = Some(item.parse::<Person>()?),
+            keys::RELATION => relations.push(item.parse::<Relation>()?),
+            _ => {}
+        }
+    }
+    Ok(person.map(|person| PersonRecord { person, relations }))
+}
+
+/// Access pattern: one person item.
+pub async fn person(store: &dyn Store, id: PersonId) -> Result<Option<Person>, StoreError> {
+    store
+        .get(&keys::person(id))
+        .await?
+        .map(|i| i.parse())
+        .transpose()
+}
+
+/// Access pattern: one school item.
+pub async fn school(store: &dyn Store, id: SchoolId) -> Result<Option<School>, StoreError> {
+    store
+        .get(&keys::school(id))
+        .await?
+        .map(|i| i.parse())
+        .transpose()
+}
+
+/// The items that register a person and their relations (for seeding and
+/// hand registration).
+pub fn person_items(person: &Person, relations: &[Relation]) -> Result<Vec<Item>, StoreError> {
+    let mut items = vec![Item::new(keys::person(person.id), keys::PERSON, person)?];
+    for r in relations {
+        items.push(r.to_item(person.id)?);
+    }
+    Ok(items)
+}
+
+pub fn school_item(school: &School) -> Result<Item, StoreError> {
+    Item::new(keys::school(school.id), keys::SCHOOL, school)
+}
+
+pub fn group_item(group: &Group) -> Result<Item, StoreError> {
+    Item::new(keys::group(group.id), keys::GROUP, group)
+}
+
+pub fn organisation_item(org: &Organisation) -> Result<Item, StoreError> {
+    Item::new(keys::organisation(org.id), keys::ORGANISATION, org)
+}

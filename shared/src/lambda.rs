@@ -1,0 +1,142 @@
+//! The Lambda shells: each function's `main` calls one of these. The
+//! context (clients, keys, table name) is built once per instance during
+//! init and borrowed by every invocation.
+
+use crate::api::{self, Ctx, Problem, routes};
+use crate::auth::{AuthConfig, Authenticator};
+use crate::clock::{Clock, SystemClock};
+use crate::mail::Mailer;
+use crate::outbox;
+use crate::store::Store;
+use crate::store::dynamodb::DynamoStore;
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use bytes::Bytes;
+use lambda_http::{Body, Request, Response};
+use std::sync::Arc;
+
+pub type Error = lambda_http::Error;
+
+/// JSON logs without personal data; level from RUST_LOG (default info).
+pub fn init_tracing() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .without_time()
+        .try_init();
+}
+
+fn env(name: &str) -> Result<String, Error> {
+    std::env::var(name).map_err(|_| format!("environment variable {name} is not set").into())
+}
+
+async fn store_from_env(sdk: &aws_config::SdkConfig) -> Result<DynamoStore, Error> {
+    Ok(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(sdk),
+        env("SKOLNAV_TABLE")?,
+    ))
+}
+
+/// Opens the TLS connection to DynamoDB during init, so the first
+/// invocation does not pay the handshake.
+async fn warm(store: &dyn Store) {
+    let probe = crate::store::Key::new("WARMUP", "WARMUP");
+    if let Err(e) = store.get(&probe).await {
+        tracing::warn!(error = %e, "warm-up read failed");
+    }
+}
+
+/// Serves the HTTP routes of one function.
+pub async fn run_http(function: &'static str) -> Result<(), Error> {
+    init_tracing();
+    let sdk = aws_config::load_from_env().await;
+    let store = store_from_env(&sdk).await?;
+    let auth = Authenticator::new(AuthConfig::from_env()?);
+    let (_, keys) = tokio::join!(warm(&store), auth.warm());
+    if let Err(e) = keys {
+        tracing::warn!(error = %e, "JWKS not fetched during init");
+    }
+    let ctx = Ctx {
+        store: Arc::new(store),
+        auth: Arc::new(auth),
+        clock: Arc::new(SystemClock),
+    };
+    let ctx = &ctx;
+    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+        Ok::<_, std::convert::Infallible>(handle(ctx, function, req).await)
+    }))
+    .await
+}
+
+/// One API Gateway request through the function's own routes.
+pub async fn handle(ctx: &Ctx, function: &str, req: Request) -> Response<Body> {
+    let (parts, body) = req.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(s) => Bytes::from(s),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    let req = http::Request::from_parts(parts, bytes);
+    let res = match routes::find_for(function, req.method(), req.uri().path()) {
+        routes::Found::Route(route, params) => api::dispatch(ctx, route, params, req).await,
+        _ => Problem::not_found().into_response(),
+    };
+    let (parts, body) = res.into_parts();
+    let body = match String::from_utf8(body.to_vec()) {
+        Ok(text) => Body::Text(text),
+        Err(e) => Body::Binary(e.into_bytes()),
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Serves `notifications-deliver`: outbox items from the table's stream.
+pub async fn run_outbox_stream() -> Result<(), Error> {
+    init_tracing();
+    let sdk = aws_config::load_from_env().await;
+    let store = store_from_env(&sdk).await?;
+    let mailer =
+        crate::mail::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), env("SKOLNAV_MAIL_FROM")?);
+    warm(&store).await;
+    let (store, mailer, clock) = (&store, &mailer, &SystemClock);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {
+            Ok::<_, Error>(deliver_stream(store, mailer, clock, event.payload).await)
+        },
+    ))
+    .await
+}
+
+/// Delivers each outbox record of a stream batch and reports the records
+/// that failed, so only they are retried (partial batch response).
+pub async fn deliver_stream(
+    store: &dyn Store,
+    mailer: &dyn Mailer,
+    clock: &dyn Clock,
+    event: StreamEvent,
+) -> DynamoDbEventResponse {
+    let mut response = DynamoDbEventResponse::default();
+    for record in event.records {
+        let sequence = record.change.sequence_number.clone();
+        let attrs: Result<serde_json::Map<String, serde_json::Value>, _> =
+            serde_dynamo::from_item(record.change.new_image);
+        let Some(id) = attrs.ok().as_ref().and_then(outbox::id_of) else {
+            tracing::warn!(event_id = %record.event_id, "stream record is not an outbox item");
+            continue;
+        };
+        match outbox::deliver(store, mailer, clock.now(), id).await {
+            Ok(outcome) => tracing::info!(outbox = %id, ?outcome, "delivered"),
+            Err(e) => {
+                tracing::warn!(outbox = %id, error = %e, "delivery failed; will retry");
+                let mut failure = DynamoDbBatchItemFailure::default();
+                failure.item_identifier = sequence;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    response
+}

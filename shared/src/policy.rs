@@ -1,0 +1,129 @@
+//! Authorization (F1): plain functions over the caller's relations and the
+//! object's, decided before anything about the object is read out. A caller
+//! who may not know that an object exists gets `NotFound`; one who may know
+//! it (staff of the same school) but may not act gets `Forbidden`.
+//!
+//! tests/tests/it/policy_matrix.rs holds every use case x role x own/other.
+
+use crate::absence::AbsenceReport;
+use crate::directory::{PersonRecord, StaffRole};
+use crate::ids::{GroupId, SchoolId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Forbidden,
+    NotFound,
+}
+
+const LEADERS: [StaffRole; 2] = [StaffRole::Principal, StaffRole::SchoolAdmin];
+
+/// Staff who may see a pupil at all: leaders and staff of the pupil's
+/// school (every member of staff there may know the pupil exists).
+fn staff_sees(caller: &PersonRecord, pupil: &PersonRecord) -> bool {
+    pupil
+        .enrolled_school()
+        .is_some_and(|s| caller.has_duty_at(s))
+}
+
+/// Staff who work with the pupil: leaders of the school, the pupil's
+/// mentors and teachers.
+fn staff_works_with(caller: &PersonRecord, pupil: &PersonRecord) -> bool {
+    let school_leader = pupil
+        .enrolled_school()
+        .is_some_and(|s| caller.has_role_at(s, &LEADERS));
+    let group_staff = pupil
+        .groups()
+        .any(|g| caller.mentor_groups().any(|m| m == g) || caller.taught_groups().any(|t| t == g));
+    school_leader || group_staff
+}
+
+/// B1: only a guardian reports absence for their own child (pupils
+/// cannot report for themselves).
+pub fn report_absence(caller: &PersonRecord, pupil: &PersonRecord) -> Decision {
+    if caller.is_guardian_of(pupil.id()) {
+        Decision::Allow
+    } else if caller.id() == pupil.id() || staff_sees(caller, pupil) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// A pupil's absence reports: their guardians, the pupil, and staff who
+/// work with the pupil.
+pub fn read_pupil_absence(caller: &PersonRecord, pupil: &PersonRecord) -> Decision {
+    if caller.is_guardian_of(pupil.id())
+        || caller.id() == pupil.id()
+        || staff_works_with(caller, pupil)
+    {
+        Decision::Allow
+    } else if staff_sees(caller, pupil) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// B2: the mentor of a group the pupil was in when reported, or a leader
+/// of the school, approves.
+pub fn approve_absence(caller: &PersonRecord, report: &AbsenceReport) -> Decision {
+    let mentor = caller
+        .mentor_groups()
+        .any(|g| report.group_ids.contains(&g));
+    if mentor || caller.has_role_at(report.school_id, &LEADERS) {
+        Decision::Allow
+    } else if caller.has_duty_at(report.school_id)
+        || caller.is_guardian_of(report.pupil_id)
+        || caller.id() == report.pupil_id
+    {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// Which of a school's pending reports a caller may list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PendingScope {
+    WholeSchool,
+    MentorGroups(Vec<GroupId>),
+}
+
+/// B2: leaders see the whole school's pending reports, mentors those of
+/// their mentor groups; other staff of the school are refused.
+pub fn list_pending_absence(
+    caller: &PersonRecord,
+    school: SchoolId,
+) -> Result<PendingScope, Decision> {
+    if caller.has_role_at(school, &LEADERS) {
+        return Ok(PendingScope::WholeSchool);
+    }
+    let groups: Vec<GroupId> = caller
+        .relations
+        .iter()
+        .filter_map(|r| match r {
+            crate::directory::Relation::MentorOf {
+                group_id,
+                school_id,
+            } if *school_id == school => Some(*group_id),
+            _ => None,
+        })
+        .collect();
+    if !groups.is_empty() {
+        Ok(PendingScope::MentorGroups(groups))
+    } else if caller.has_duty_at(school) {
+        Err(Decision::Forbidden)
+    } else {
+        Err(Decision::NotFound)
+    }
+}
+
+/// B5: every member of staff of the school sees who is absent today.
+pub fn read_school_absence_today(caller: &PersonRecord, school: SchoolId) -> Decision {
+    if caller.has_duty_at(school) {
+        Decision::Allow
+    } else {
+        Decision::NotFound
+    }
+}
