@@ -21,6 +21,11 @@ use serde::{Deserialize, Serialize};
 
 pub const CLAIM_TIMEOUT_SECONDS: i64 = 300;
 
+/// After this many failed sends an item is set aside as `failed` (and
+/// leaves the pending index and the stream filter) instead of retrying
+/// for ever; the DLQ alarm and the pending index show what needs a look.
+pub const MAX_ATTEMPTS: u32 = 5;
+
 /// What happened that someone should hear about. Rendered in the
 /// recipient's language at delivery time.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -43,6 +48,8 @@ pub enum Status {
     Sent,
     /// The recipient has no address: nothing to send, nothing to retry.
     Undeliverable,
+    /// Sending failed [`MAX_ATTEMPTS`] times.
+    Failed,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -102,6 +109,8 @@ pub enum Delivery {
     /// Another worker holds a fresh claim; it will finish or release it.
     ClaimedElsewhere,
     Undeliverable,
+    /// Failed too often before: set aside, not retried.
+    GaveUp,
     /// No such item (e.g. removed): nothing to do.
     Missing,
 }
@@ -128,6 +137,7 @@ pub async fn deliver(
     match message.status {
         Status::Sent => return Ok(Delivery::AlreadySent),
         Status::Undeliverable => return Ok(Delivery::Undeliverable),
+        Status::Failed => return Ok(Delivery::GaveUp),
         Status::Sending
             if message
                 .claimed_at
@@ -191,7 +201,12 @@ pub async fn deliver(
             Ok(Delivery::Sent)
         }
         Err(e) => {
-            message.status = Status::Pending;
+            let gave_up = message.attempts >= MAX_ATTEMPTS;
+            message.status = if gave_up {
+                Status::Failed
+            } else {
+                Status::Pending
+            };
             message.claimed_at = None;
             message.last_error = Some(e.to_string());
             store
@@ -200,6 +215,10 @@ pub async fn deliver(
                     Condition::VersionEquals(claimed),
                 )
                 .await?;
+            if gave_up {
+                tracing::error!(outbox = %message.id, attempts = message.attempts, "delivery given up");
+                return Ok(Delivery::GaveUp);
+            }
             Err(DeliverError::Mailer(e.to_string()))
         }
     }

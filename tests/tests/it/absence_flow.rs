@@ -401,6 +401,25 @@ async fn a_mailer_that_fails_twice_then_succeeds_sends_exactly_one_mail(backend:
     assert_eq!(app.mailer.sent().len(), 1);
 }
 
+async fn a_mail_that_keeps_failing_is_set_aside_after_five_attempts(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let created = report(&app, 1, 1, sick_day("2026-11-24")).await;
+    let id = created.json["id"].as_str().expect("id").to_string();
+    app.post(demo::staff(demo::ADMIN), &approve_path(1, &id), json!({}))
+        .await;
+    app.mailer.fail_next(1000);
+    for _ in 0..skolnav::outbox::MAX_ATTEMPTS + 3 {
+        app.deliver_outbox().await;
+    }
+    let pending = skolnav::outbox::pending(app.store.as_ref(), 10)
+        .await
+        .expect("pending");
+    assert!(pending.is_empty(), "a failed item leaves the pending index");
+    app.mailer.fail_next(0);
+    assert_eq!(app.deliver_outbox().await, 0);
+    assert!(app.mailer.sent().is_empty());
+}
+
 async fn concurrent_overlapping_reports_land_exactly_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mut tasks = Vec::new();
@@ -521,6 +540,7 @@ on_both_stores!(
     a_retry_with_the_same_idempotency_key_gets_the_first_answer,
     a_retried_approval_with_its_key_sends_one_receipt,
     a_mailer_that_fails_twice_then_succeeds_sends_exactly_one_mail,
+    a_mail_that_keeps_failing_is_set_aside_after_five_attempts,
     concurrent_overlapping_reports_land_exactly_once,
     the_report_list_pages_with_a_cursor,
 );
