@@ -1,0 +1,146 @@
+//! docs/openapi.yaml describes the route table in code: the same methods
+//! and paths, each operation named after the function that serves it, and
+//! the conventions every operation shares (401 without a valid token, an
+//! Idempotency-Key on every POST).
+
+use serde_yaml_ng::{Mapping, Value};
+use skolnav::api::routes::ROUTES;
+use skolnav_tests::workspace_root;
+use std::collections::BTreeSet;
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+fn document() -> Value {
+    let path = workspace_root().join("docs/openapi.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()))
+}
+
+/// Every operation: (METHOD, path, the path item, the operation).
+fn operations(doc: &Value) -> Vec<(String, String, Value, Value)> {
+    let paths = doc["paths"]
+        .as_mapping()
+        .unwrap_or_else(|| panic!("the document has no paths"));
+    let mut ops = Vec::new();
+    for (path, item) in paths {
+        let path = path
+            .as_str()
+            .unwrap_or_else(|| panic!("a path that is not a string: {path:?}"))
+            .to_string();
+        for method in METHODS {
+            if let Some(op) = item.get(method) {
+                ops.push((
+                    method.to_uppercase(),
+                    path.clone(),
+                    item.clone(),
+                    op.clone(),
+                ));
+            }
+        }
+    }
+    ops
+}
+
+/// Follows a local `$ref` (`#/components/...`) to what it names.
+fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+    match value.get("$ref").and_then(Value::as_str) {
+        Some(reference) => {
+            let pointer = reference
+                .strip_prefix("#/")
+                .unwrap_or_else(|| panic!("not a local reference: {reference}"));
+            let target = pointer.split('/').fold(doc, |node, segment| &node[segment]);
+            assert!(!target.is_null(), "{reference} names nothing");
+            resolve(doc, target)
+        }
+        None => value,
+    }
+}
+
+/// The parameters of an operation and of its path item, resolved.
+fn parameters<'a>(doc: &'a Value, item: &'a Value, op: &'a Value) -> Vec<&'a Value> {
+    [&item["parameters"], &op["parameters"]]
+        .into_iter()
+        .filter_map(Value::as_sequence)
+        .flatten()
+        .map(|p| resolve(doc, p))
+        .collect()
+}
+
+#[test]
+fn the_openapi_document_describes_exactly_the_route_table() {
+    let doc = document();
+    let in_document: BTreeSet<(String, String, String)> = operations(&doc)
+        .into_iter()
+        .map(|(method, path, _, op)| {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"))
+                .to_string();
+            (method, path, id)
+        })
+        .collect();
+    let in_code: BTreeSet<(String, String, String)> = ROUTES
+        .iter()
+        .map(|r| {
+            (
+                r.method.to_string(),
+                r.path.to_string(),
+                r.function.to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(in_document, in_code);
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "the document is OpenAPI 3.1"
+    );
+}
+
+#[test]
+fn every_operation_declares_401_and_every_post_takes_an_idempotency_key() {
+    let doc = document();
+    let ops = operations(&doc);
+    assert!(!ops.is_empty(), "no operations in the document");
+    for (method, path, item, op) in &ops {
+        let responses: &Mapping = op["responses"]
+            .as_mapping()
+            .unwrap_or_else(|| panic!("{method} {path} has no responses"));
+        assert!(
+            responses.contains_key("401"),
+            "{method} {path} does not declare a 401 response"
+        );
+        let params = parameters(&doc, item, op);
+        for p in &params {
+            if p["in"].as_str() == Some("path") {
+                assert_eq!(
+                    p["required"].as_bool(),
+                    Some(true),
+                    "{method} {path}: path parameter {:?} must be required",
+                    p["name"]
+                );
+                let name = p["name"].as_str().unwrap_or_default();
+                assert!(
+                    path.contains(&format!("{{{name}}}")),
+                    "{method} {path}: path parameter {name} is not in the path"
+                );
+            }
+        }
+        let idempotency_key = params.iter().any(|p| {
+            p["in"].as_str() == Some("header")
+                && p["name"]
+                    .as_str()
+                    .is_some_and(|n| n.eq_ignore_ascii_case("Idempotency-Key"))
+        });
+        if method == "POST" {
+            assert!(
+                idempotency_key,
+                "{method} {path} does not declare the Idempotency-Key header"
+            );
+        }
+    }
+}
