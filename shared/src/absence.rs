@@ -199,6 +199,13 @@ async fn pupil_record(store: &dyn Store, pupil: PersonId) -> Result<PersonRecord
 
 const ATTEMPTS: usize = 5;
 
+/// A few milliseconds, different for each caller, so racing requests do
+/// not collide again in step.
+async fn pause_before_retry() {
+    let jitter = u64::from(ulid::Ulid::generate().random() as u8 % 20);
+    tokio::time::sleep(std::time::Duration::from_millis(5 + jitter)).await;
+}
+
 /// B1: a guardian reports absence for their own child.
 pub async fn report(
     store: &dyn Store,
@@ -312,8 +319,11 @@ pub async fn report(
         }
         match store.transact(&writes).await {
             Ok(()) => return Ok(report),
-            // Another report for the same days landed first: read again.
-            Err(StoreError::TransactionConditionFailed { .. }) => continue,
+            // Another report for the same days landed first, or was being
+            // written at that moment: read again.
+            Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => {
+                pause_before_retry().await
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -381,7 +391,9 @@ pub async fn approve(
                     changed: true,
                 });
             }
-            Err(StoreError::TransactionConditionFailed { index: 0, .. }) => continue,
+            Err(StoreError::TransactionConditionFailed { index: 0, .. } | StoreError::Conflict) => {
+                pause_before_retry().await
+            }
             Err(e) => return Err(e.into()),
         }
     }

@@ -141,7 +141,9 @@ impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::InvalidCursor => Problem::invalid_input("cursor", "not a cursor we gave"),
-            StoreError::Unavailable(_) | StoreError::TransactionCancelled(_) => {
+            StoreError::Unavailable(_)
+            | StoreError::TransactionCancelled(_)
+            | StoreError::Conflict => {
                 tracing::warn!(error = %e, "store unavailable");
                 Problem::unavailable()
             }

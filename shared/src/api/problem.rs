@@ -29,8 +29,10 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid_params: Vec<InvalidParam>,
-    #[serde(flatten)]
-    pub extensions: Map<String, Value>,
+    /// Boxed: most problems have none, and a small error keeps every
+    /// `Result<_, Problem>` small.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<Box<Map<String, Value>>>,
 }
 
 fn type_uri<S: serde::Serializer>(slug: &&'static str, s: S) -> Result<S::Ok, S::Error> {
@@ -45,7 +47,7 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             invalid_params: vec![],
-            extensions: Map::new(),
+            extensions: None,
         }
     }
 
@@ -63,7 +65,9 @@ impl Problem {
     }
 
     pub fn extension(mut self, name: &str, value: Value) -> Self {
-        self.extensions.insert(name.to_string(), value);
+        self.extensions
+            .get_or_insert_with(Box::default)
+            .insert(name.to_string(), value);
         self
     }
 

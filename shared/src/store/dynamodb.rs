@@ -10,13 +10,14 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, DeleteRequest,
-    GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType,
-    Put, PutRequest, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification, TransactWriteItem, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, ConsumedCapacity, Delete,
+    DeleteRequest, GlobalSecondaryIndex, KeySchemaElement, KeyType, KeysAndAttributes, Projection,
+    ProjectionType, Put, PutRequest, ReturnConsumedCapacity, ScalarAttributeType,
+    StreamSpecification, StreamViewType, TimeToLiveSpecification, TransactWriteItem, WriteRequest,
 };
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 type Attrs = HashMap<String, AttributeValue>;
@@ -24,6 +25,47 @@ type Attrs = HashMap<String, AttributeValue>;
 pub struct DynamoStore {
     client: Client,
     table: String,
+    meter: Option<Arc<Meter>>,
+}
+
+/// Counts requests and consumed capacity (ReturnConsumedCapacity=TOTAL)
+/// when attached with [`DynamoStore::metered`]; for benchmarks and cost
+/// checks. Production stores carry none and ask for no capacity figures.
+#[derive(Debug, Default)]
+pub struct Meter {
+    inner: Mutex<MeterReading>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct MeterReading {
+    pub requests: u64,
+    pub read_requests: u64,
+    pub write_requests: u64,
+    pub read_capacity: f64,
+    pub write_capacity: f64,
+}
+
+impl Meter {
+    pub fn take(&self) -> MeterReading {
+        self.inner
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m))
+            .unwrap_or_default()
+    }
+
+    fn add(&self, write: bool, capacity: &[ConsumedCapacity]) {
+        if let Ok(mut m) = self.inner.lock() {
+            m.requests += 1;
+            let units: f64 = capacity.iter().filter_map(|c| c.capacity_units).sum();
+            if write {
+                m.write_requests += 1;
+                m.write_capacity += units;
+            } else {
+                m.read_requests += 1;
+                m.read_capacity += units;
+            }
+        }
+    }
 }
 
 impl DynamoStore {
@@ -31,6 +73,23 @@ impl DynamoStore {
         DynamoStore {
             client,
             table: table.into(),
+            meter: None,
+        }
+    }
+
+    /// The same store, counting requests and capacity into `meter`.
+    pub fn metered(mut self, meter: Arc<Meter>) -> Self {
+        self.meter = Some(meter);
+        self
+    }
+
+    fn capacity_wanted(&self) -> Option<ReturnConsumedCapacity> {
+        self.meter.as_ref().map(|_| ReturnConsumedCapacity::Total)
+    }
+
+    fn count(&self, write: bool, capacity: &[ConsumedCapacity]) {
+        if let Some(m) = &self.meter {
+            m.add(write, capacity);
         }
     }
 
@@ -116,9 +175,11 @@ impl Store for DynamoStore {
             .table_name(&self.table)
             .set_key(Some(key_attrs(key)))
             .consistent_read(true)
+            .set_return_consumed_capacity(self.capacity_wanted())
             .send()
             .await
             .map_err(unavailable)?;
+        self.count(false, out.consumed_capacity.as_slice());
         out.item.map(item_from_attrs).transpose()
     }
 
@@ -149,9 +210,11 @@ impl Store for DynamoStore {
                 .client
                 .batch_get_item()
                 .request_items(&self.table, request)
+                .set_return_consumed_capacity(self.capacity_wanted())
                 .send()
                 .await
                 .map_err(unavailable)?;
+            self.count(false, out.consumed_capacity());
             if let Some(mut responses) = out.responses {
                 for attrs in responses.remove(&self.table).unwrap_or_default() {
                     items.push(item_from_attrs(attrs)?);
@@ -179,8 +242,18 @@ impl Store for DynamoStore {
             .set_condition_expression(expr.as_ref().map(|e| e.text.clone()))
             .set_expression_attribute_names(expr.as_ref().and_then(|e| opt(e.names.clone())))
             .set_expression_attribute_values(expr.and_then(|e| opt(e.values)))
+            .set_return_consumed_capacity(self.capacity_wanted())
             .send()
             .await;
+        self.count(
+            true,
+            result
+                .as_ref()
+                .ok()
+                .and_then(|o| o.consumed_capacity.as_ref())
+                .map(std::slice::from_ref)
+                .unwrap_or(&[]),
+        );
         match result {
             Ok(_) => Ok(()),
             Err(e)
@@ -190,6 +263,12 @@ impl Store for DynamoStore {
                 Err(StoreError::ConditionFailed {
                     key: item.key.clone(),
                 })
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_transaction_conflict_exception()) =>
+            {
+                Err(StoreError::Conflict)
             }
             Err(e) => Err(unavailable(e)),
         }
@@ -205,8 +284,18 @@ impl Store for DynamoStore {
             .set_condition_expression(expr.as_ref().map(|e| e.text.clone()))
             .set_expression_attribute_names(expr.as_ref().and_then(|e| opt(e.names.clone())))
             .set_expression_attribute_values(expr.and_then(|e| opt(e.values)))
+            .set_return_consumed_capacity(self.capacity_wanted())
             .send()
             .await;
+        self.count(
+            true,
+            result
+                .as_ref()
+                .ok()
+                .and_then(|o| o.consumed_capacity.as_ref())
+                .map(std::slice::from_ref)
+                .unwrap_or(&[]),
+        );
         match result {
             Ok(_) => Ok(()),
             Err(e)
@@ -214,6 +303,12 @@ impl Store for DynamoStore {
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
             {
                 Err(StoreError::ConditionFailed { key: key.clone() })
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_transaction_conflict_exception()) =>
+            {
+                Err(StoreError::Conflict)
             }
             Err(e) => Err(unavailable(e)),
         }
@@ -262,6 +357,7 @@ impl Store for DynamoStore {
             .set_limit(query.limit.map(|l| l.max(1) as i32))
             .set_exclusive_start_key(start)
             .set_consistent_read((query.index == Index::Primary).then_some(true))
+            .set_return_consumed_capacity(self.capacity_wanted())
             .send()
             .await
             .map_err(|e| match &e {
@@ -272,6 +368,7 @@ impl Store for DynamoStore {
                 }
                 _ => unavailable(e),
             })?;
+        self.count(false, out.consumed_capacity.as_slice());
         let items = out
             .items
             .unwrap_or_default()
@@ -343,8 +440,16 @@ impl Store for DynamoStore {
             .client
             .transact_write_items()
             .set_transact_items(Some(ops))
+            .set_return_consumed_capacity(self.capacity_wanted())
             .send()
             .await;
+        self.count(
+            true,
+            result
+                .as_ref()
+                .map(|o| o.consumed_capacity())
+                .unwrap_or(&[]),
+        );
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -360,7 +465,11 @@ impl Store for DynamoStore {
                 let failed = reasons
                     .iter()
                     .position(|r| r.code.as_deref() == Some("ConditionalCheckFailed"));
+                let conflict = reasons
+                    .iter()
+                    .any(|r| r.code.as_deref() == Some("TransactionConflict"));
                 match failed {
+                    _ if conflict && failed.is_none() => Err(StoreError::Conflict),
                     Some(index) if index < writes.len() => {
                         Err(StoreError::TransactionConditionFailed {
                             index,
@@ -436,9 +545,11 @@ impl DynamoStore {
                     .client
                     .batch_write_item()
                     .request_items(&self.table, pending)
+                    .set_return_consumed_capacity(self.capacity_wanted())
                     .send()
                     .await
                     .map_err(unavailable)?;
+                self.count(true, out.consumed_capacity());
                 pending = out
                     .unprocessed_items
                     .and_then(|mut u| u.remove(&self.table))

@@ -270,6 +270,9 @@ pub struct Page {
 }
 
 /// One operation of a transactional write.
+// Puts dominate and a transaction is a short Vec built once per request:
+// boxing the item would add an allocation per put and save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Write {
     Put(Item, Condition),
@@ -299,6 +302,10 @@ pub enum StoreError {
     TransactionConditionFailed { index: usize, key: Key },
     #[error("transaction cancelled: {0}")]
     TransactionCancelled(String),
+    /// Another transaction held some of the same items at that moment
+    /// (DynamoDB's TransactionConflict); nothing was written. Retry.
+    #[error("conflict with a concurrent transaction")]
+    Conflict,
     #[error("invalid request to the store: {0}")]
     Invalid(String),
     #[error("invalid cursor")]

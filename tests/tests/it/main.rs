@@ -1,6 +1,7 @@
 //! One integration-test binary (one link, one DynamoDB Local per run).
 
 mod absence_flow;
+mod dynamodb_faults;
 mod openapi;
 mod policy_matrix;
 mod routes_template;

@@ -1,0 +1,100 @@
+//! What DynamoDB Local cannot show (transaction conflicts, unprocessed
+//! batch items), through aws-smithy-mocks: the adapter must turn each into
+//! the right StoreError or retry it.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::error::{TransactionCanceledException, TransactionConflictException};
+use aws_sdk_dynamodb::types::{CancellationReason, PutRequest, WriteRequest};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use serde_json::json;
+use skolnav::store::dynamodb::DynamoStore;
+use skolnav::store::{Condition, Item, Key, Store, StoreError, Write};
+
+fn item(sk: &str) -> Item {
+    Item::new(Key::new("P", sk), "Thing", &json!({ "n": 1 })).expect("item")
+}
+
+fn cancelled(codes: &[&str]) -> TransactWriteItemsError {
+    let mut e = TransactionCanceledException::builder().message("cancelled");
+    for c in codes {
+        e = e.cancellation_reasons(CancellationReason::builder().code(*c).build());
+    }
+    TransactWriteItemsError::TransactionCanceledException(e.build())
+}
+
+#[tokio::test]
+async fn a_transaction_cancelled_by_a_concurrent_transaction_is_a_retryable_conflict() {
+    let rule = mock!(Client::transact_write_items)
+        .then_error(|| cancelled(&["None", "TransactionConflict"]));
+    let store = DynamoStore::new(mock_client!(aws_sdk_dynamodb, [&rule]), "t");
+    let writes = [
+        Write::Put(item("A"), Condition::MustNotExist),
+        Write::Put(item("B"), Condition::None),
+    ];
+    let err = store.transact(&writes).await.expect_err("conflict");
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_cancelled_transaction_names_the_operation_whose_condition_failed() {
+    let rule = mock!(Client::transact_write_items)
+        .then_error(|| cancelled(&["None", "ConditionalCheckFailed", "None"]));
+    let store = DynamoStore::new(mock_client!(aws_sdk_dynamodb, [&rule]), "t");
+    let writes = [
+        Write::Put(item("A"), Condition::None),
+        Write::Put(item("B"), Condition::MustNotExist),
+        Write::Put(item("C"), Condition::None),
+    ];
+    match store.transact(&writes).await {
+        Err(StoreError::TransactionConditionFailed { index, key }) => {
+            assert_eq!(index, 1);
+            assert_eq!(key, Key::new("P", "B"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_put_that_meets_a_running_transaction_is_a_retryable_conflict() {
+    let rule = mock!(Client::put_item).then_error(|| {
+        PutItemError::TransactionConflictException(
+            TransactionConflictException::builder()
+                .message("busy")
+                .build(),
+        )
+    });
+    let store = DynamoStore::new(mock_client!(aws_sdk_dynamodb, [&rule]), "t");
+    let err = store
+        .put(&item("A"), Condition::None)
+        .await
+        .expect_err("conflict");
+    assert!(matches!(err, StoreError::Conflict), "{err:?}");
+}
+
+#[tokio::test]
+async fn unprocessed_batch_items_are_sent_again_until_none_are_left() {
+    let leftover = || {
+        let put = PutRequest::builder()
+            .item("PK", aws_sdk_dynamodb::types::AttributeValue::S("P".into()))
+            .item("SK", aws_sdk_dynamodb::types::AttributeValue::S("A".into()))
+            .build()
+            .expect("put request");
+        BatchWriteItemOutput::builder()
+            .unprocessed_items("t", vec![WriteRequest::builder().put_request(put).build()])
+            .build()
+    };
+    let first = mock!(Client::batch_write_item).then_output(leftover);
+    let second =
+        mock!(Client::batch_write_item).then_output(|| BatchWriteItemOutput::builder().build());
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&first, &second]);
+    let store = DynamoStore::new(client, "t");
+    store
+        .batch_put(&[item("A"), item("B")])
+        .await
+        .expect("batch put");
+    assert_eq!(first.num_calls(), 1);
+    assert_eq!(second.num_calls(), 1, "the unprocessed item was sent again");
+}
