@@ -9,6 +9,7 @@ use crate::store::{Condition, Item, StoreError};
 use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const TTL_SECONDS: i64 = 24 * 3600;
 
@@ -45,6 +46,8 @@ pub enum Taken {
 pub struct Claim {
     key: crate::store::Key,
     fingerprint: String,
+    /// The version our claim was written with.
+    version: AtomicU64,
 }
 
 impl Claim {
@@ -53,6 +56,7 @@ impl Claim {
         Claim {
             key: keys::idempotency(subject, &hash),
             fingerprint,
+            version: AtomicU64::new(1),
         }
     }
 
@@ -79,10 +83,32 @@ impl Claim {
             Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        let Some(existing) = ctx.store.get(&self.key).await? else {
+        let Some(item) = ctx.store.get(&self.key).await? else {
             return Err(in_progress());
         };
-        let existing: Record = existing.parse()?;
+        // TTL deletes lazily: a record past its day is as good as gone.
+        if item
+            .expires_at
+            .is_some_and(|t| t <= ctx.clock.now().timestamp())
+        {
+            let version = item.version + 1;
+            return match ctx
+                .store
+                .put(
+                    &self.item(ctx, &record, version)?,
+                    Condition::VersionEquals(item.version),
+                )
+                .await
+            {
+                Ok(()) => {
+                    self.version.store(version, Ordering::SeqCst);
+                    Ok(Taken::Fresh)
+                }
+                Err(StoreError::ConditionFailed { .. }) => Err(in_progress()),
+                Err(e) => Err(e.into()),
+            };
+        }
+        let existing: Record = item.parse()?;
         if existing.fingerprint != self.fingerprint {
             return Err(Problem::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -103,9 +129,10 @@ impl Claim {
     /// Stores the answer; a server-side failure releases the key instead,
     /// so the client's retry runs again.
     pub async fn finish(&self, ctx: &Ctx, status: StatusCode, body: serde_json::Value) {
+        let claimed = self.version.load(Ordering::SeqCst);
         let result = if status.is_server_error() {
             ctx.store
-                .delete(&self.key, Condition::VersionEquals(1))
+                .delete(&self.key, Condition::VersionEquals(claimed))
                 .await
         } else {
             let record = Record {
@@ -113,8 +140,12 @@ impl Claim {
                 status: Some(status.as_u16()),
                 body: Some(body),
             };
-            match self.item(ctx, &record, 2) {
-                Ok(item) => ctx.store.put(&item, Condition::VersionEquals(1)).await,
+            match self.item(ctx, &record, claimed + 1) {
+                Ok(item) => {
+                    ctx.store
+                        .put(&item, Condition::VersionEquals(claimed))
+                        .await
+                }
                 Err(e) => Err(e),
             }
         };

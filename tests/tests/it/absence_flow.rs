@@ -368,6 +368,32 @@ async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer(backend: Ba
     assert_eq!(list.json["items"].as_array().map(Vec::len), Some(1));
 }
 
+async fn an_idempotency_key_is_forgotten_after_a_day(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let first = app
+        .post_raw(
+            demo::guardian(1),
+            &reports_path(1),
+            sick_day("2026-11-27").to_string(),
+            Some("daily-key"),
+        )
+        .await;
+    assert_eq!(first.status, 201);
+    app.clock
+        .set(skolnav_tests::school_morning() + chrono::Duration::hours(25));
+    // DynamoDB's TTL deletes lazily; an expired record must not answer.
+    let next_day = app
+        .post_raw(
+            demo::guardian(1),
+            &reports_path(1),
+            sick_day("2026-11-30").to_string(),
+            Some("daily-key"),
+        )
+        .await;
+    assert_eq!(next_day.status, 201, "{}", next_day.json);
+    assert_ne!(next_day.json["id"], first.json["id"]);
+}
+
 async fn a_retried_approval_with_its_key_sends_one_receipt(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let created = report(&app, 1, 1, sick_day("2026-11-24")).await;
@@ -539,6 +565,7 @@ on_both_stores!(
     staff_see_who_is_reported_absent_today,
     a_retry_with_the_same_idempotency_key_gets_the_first_answer,
     a_retried_approval_with_its_key_sends_one_receipt,
+    an_idempotency_key_is_forgotten_after_a_day,
     a_mailer_that_fails_twice_then_succeeds_sends_exactly_one_mail,
     a_mail_that_keeps_failing_is_set_aside_after_five_attempts,
     concurrent_overlapping_reports_land_exactly_once,
