@@ -1,0 +1,351 @@
+//! The use cases the harness measures, the data they run on, and the
+//! events that carry them. Each later use case adds a row to CASES.
+
+use crate::{BenchResult, COLD, WARM};
+use chrono::{Days, NaiveDate};
+use http::Method;
+use skolnav::absence::{self, NewReport, Period, Reason};
+use skolnav::clock::{Clock, SystemClock};
+use skolnav::demo;
+use skolnav::devkeys::DevIssuer;
+use skolnav::directory;
+use skolnav::ids::{OutboxId, PersonId, ReportId};
+use skolnav::outbox::{self, Notice};
+use skolnav::store::{Condition, Store};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    #[default]
+    Read,
+    Write,
+    Event,
+}
+
+/// One request of a use case.
+pub struct Call {
+    pub method: Method,
+    pub path: String,
+    pub body: Option<String>,
+    pub who: PersonId,
+}
+
+pub struct Case {
+    pub function: &'static str,
+    pub kind: Kind,
+    pub expected_status: u16,
+    /// The i-th request (i < COLD + WARM), on a table's fixture.
+    pub call: fn(&Fixture, usize) -> Call,
+}
+
+/// Reports waiting for approval, made before the run on each table.
+pub struct Fixture {
+    pub today: NaiveDate,
+    pub pending: Vec<(u32, ReportId)>,
+}
+
+const PUPILS: u32 = 40;
+
+fn pupil_of(i: usize) -> u32 {
+    (i as u32 % PUPILS) + 1
+}
+
+fn mentor_of(pupil: u32) -> PersonId {
+    if pupil <= 20 {
+        demo::staff(demo::MENTOR_4A)
+    } else {
+        demo::staff(demo::MENTOR_4B)
+    }
+}
+
+pub fn me_call(i: usize) -> Call {
+    Call {
+        method: Method::GET,
+        path: "/me".into(),
+        body: None,
+        who: demo::guardian(pupil_of(i)),
+    }
+}
+
+pub static CASES: &[Case] = &[
+    Case {
+        function: "directory-me",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| me_call(i),
+    },
+    Case {
+        function: "absence-list",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| {
+            let n = pupil_of(i);
+            Call {
+                method: Method::GET,
+                path: format!("/pupils/{}/absence-reports", demo::pupil(n)),
+                body: None,
+                who: demo::guardian(n),
+            }
+        },
+    },
+    Case {
+        function: "absence-pending",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, _| Call {
+            method: Method::GET,
+            path: format!("/schools/{}/absence-reports/pending", demo::school()),
+            body: None,
+            who: demo::staff(demo::ADMIN),
+        },
+    },
+    Case {
+        function: "absence-today",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, _| Call {
+            method: Method::GET,
+            path: format!("/schools/{}/absence-today", demo::school()),
+            body: None,
+            who: demo::staff(demo::MENTOR_4A),
+        },
+    },
+    Case {
+        function: "absence-report",
+        kind: Kind::Write,
+        expected_status: 201,
+        call: |fx, i| {
+            let n = pupil_of(i);
+            let day = fx
+                .today
+                .checked_add_days(Days::new(5 + (i as u64 / PUPILS as u64)))
+                .unwrap_or(fx.today);
+            Call {
+                method: Method::POST,
+                path: format!("/pupils/{}/absence-reports", demo::pupil(n)),
+                body: Some(format!(r#"{{"firstDay":"{day}","reason":"sick"}}"#)),
+                who: demo::guardian(n),
+            }
+        },
+    },
+    Case {
+        function: "absence-approve",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |fx, i| {
+            let (n, report) = fx.pending[i % fx.pending.len()];
+            Call {
+                method: Method::POST,
+                path: format!(
+                    "/pupils/{}/absence-reports/{report}/approve",
+                    demo::pupil(n)
+                ),
+                body: Some("{}".into()),
+                who: mentor_of(n),
+            }
+        },
+    },
+];
+
+impl Fixture {
+    /// The demo school and three days of pending reports for every pupil
+    /// of Solrosskolan (120 reports: enough for every approval).
+    pub async fn seed(store: &dyn Store) -> BenchResult<Fixture> {
+        demo::seed(store).await.map_err(|e| e.to_string())?;
+        let clock = SystemClock;
+        let today = clock.today();
+        let mut pending = Vec::new();
+        for d in 0..3u64 {
+            for n in 1..=PUPILS {
+                let guardian = directory::person_record(store, demo::guardian(n))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("demo guardian missing")?;
+                let day = today.checked_add_days(Days::new(d)).unwrap_or(today);
+                let report = absence::report(
+                    store,
+                    &clock,
+                    &guardian,
+                    demo::pupil(n),
+                    NewReport {
+                        period: Period::WholeDays {
+                            first_day: day,
+                            last_day: day,
+                        },
+                        reason: Reason::Sick,
+                        note: None,
+                    },
+                )
+                .await
+                .map_err(|e| format!("seeding a report: {e}"))?;
+                pending.push((n, report.id));
+            }
+        }
+        debug_assert!(pending.len() >= COLD + WARM);
+        Ok(Fixture { today, pending })
+    }
+}
+
+fn template(function: &str) -> BenchResult<serde_json::Value> {
+    let path = crate::root().join(format!("events/{function}.json"));
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// An API Gateway HTTP API (v2) event for a call, shaped like the
+/// function's sample event in events/.
+pub fn http_event(function: &str, call: &Call, token: &str) -> BenchResult<String> {
+    let mut e = template(function)?;
+    e["rawPath"] = call.path.clone().into();
+    e["requestContext"]["http"]["path"] = call.path.clone().into();
+    e["requestContext"]["http"]["method"] = call.method.as_str().into();
+    e["headers"]["authorization"] = format!("Bearer {token}").into();
+    if let Some(h) = e["headers"].as_object_mut() {
+        h.remove("idempotency-key");
+        h.remove("content-length");
+    }
+    e["body"] = match &call.body {
+        Some(b) => b.clone().into(),
+        None => serde_json::Value::Null,
+    };
+    Ok(e.to_string())
+}
+
+pub fn stream_event_template() -> BenchResult<serde_json::Value> {
+    template("notifications-deliver")
+}
+
+/// The sample stream event, pointed at one outbox item.
+pub fn stream_event(template: &serde_json::Value, id: Option<OutboxId>) -> String {
+    let mut e = template.clone();
+    if let Some(id) = id {
+        let id = id.to_string();
+        let image = &mut e["Records"][0]["dynamodb"];
+        image["Keys"]["PK"]["S"] = format!("OUTBOX#{id}").into();
+        image["NewImage"]["PK"]["S"] = format!("OUTBOX#{id}").into();
+        image["NewImage"]["GSI1SK"]["S"] = id.clone().into();
+        image["NewImage"]["id"]["S"] = id.into();
+    }
+    e.to_string()
+}
+
+/// Outbox items for the delivery function to send (to moto's SES).
+pub async fn seed_outbox(store: &dyn Store, n: usize) -> BenchResult<Vec<OutboxId>> {
+    let mut ids = Vec::new();
+    let today = SystemClock.today();
+    for i in 0..n {
+        let id = OutboxId::generate();
+        let item = outbox::message_item(
+            id,
+            demo::guardian(pupil_of(i)),
+            Notice::AbsenceApproved {
+                report_id: ReportId::generate(),
+                pupil_name: "Alva Persson".into(),
+                period: Period::WholeDays {
+                    first_day: today,
+                    last_day: today,
+                },
+                reason: Reason::Sick,
+            },
+            chrono::Utc::now(),
+        )
+        .map_err(|e| e.to_string())?;
+        store
+            .put(&item, Condition::MustNotExist)
+            .await
+            .map_err(|e| e.to_string())?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// SES (moto) sends only from a verified identity.
+pub async fn verify_mail_domain(moto: &str, domain: &str) -> BenchResult<()> {
+    let config = aws_sdk_sesv2::Config::builder()
+        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+        .region(aws_sdk_sesv2::config::Region::new(skolnav_tests::REGION))
+        .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
+            "skolnav", "skolnav", None, None, "bench",
+        ))
+        .endpoint_url(moto)
+        .build();
+    aws_sdk_sesv2::Client::from_conf(config)
+        .create_email_identity()
+        .email_identity(domain)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("moto: {e}"))
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Throughput {
+    pub function: String,
+    pub requests: usize,
+    pub seconds: f64,
+    pub per_second: f64,
+    pub ok: usize,
+}
+
+/// Figure 6: each use case on the embedded store, as the local server
+/// runs it (a file-backed SQLite store), four requests in flight.
+pub async fn sqlite_throughput(issuer: &DevIssuer) -> BenchResult<Vec<Throughput>> {
+    let dir = crate::root().join("bench/tmp");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join(format!("sqlite-{}.db", ulid::Ulid::generate()));
+    let store =
+        Arc::new(skolnav::store::sqlite::SqliteStore::open(&path).map_err(|e| e.to_string())?);
+    let fixture = Arc::new(Fixture::seed(store.as_ref()).await?);
+    let ctx = Arc::new(crate::in_process_ctx(store, issuer));
+    let mut out = Vec::new();
+    for case in CASES {
+        let count = match case.function {
+            "absence-approve" => fixture.pending.len(),
+            "absence-report" => 1000,
+            _ => 2000,
+        };
+        let calls: Arc<Vec<(Call, String)>> = Arc::new(
+            (0..count)
+                .map(|i| {
+                    let call = (case.call)(&fixture, i);
+                    let token = issuer.token_for(&call.who.to_string(), Duration::from_secs(3600));
+                    (call, token)
+                })
+                .collect(),
+        );
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for lane in 0..4 {
+            let ctx = ctx.clone();
+            let calls = calls.clone();
+            let expected = case.expected_status;
+            tasks.push(tokio::spawn(async move {
+                let mut ok = 0;
+                for (call, token) in calls.iter().skip(lane).step_by(4) {
+                    let res = skolnav::api::handle(&ctx, crate::http_request(call, token)).await;
+                    if res.status().as_u16() == expected {
+                        ok += 1;
+                    }
+                }
+                ok
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            ok += t.await.unwrap_or(0);
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        out.push(Throughput {
+            function: case.function.to_string(),
+            requests: count,
+            seconds,
+            per_second: count as f64 / seconds.max(1e-9),
+            ok,
+        });
+    }
+    let _ = std::fs::remove_file(&path);
+    let _ = WARM;
+    Ok(out)
+}

