@@ -112,7 +112,7 @@ fn spawn_function(
         .env("SKOLNAV_JWKS_URL", format!("http://{}/jwks.json", api.addr))
         .env("SKOLNAV_JWT_ALGORITHMS", "EdDSA")
         .env("SKOLNAV_MAIL_FROM", format!("no-reply@{MAIL_DOMAIN}"))
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(log)

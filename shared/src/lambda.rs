@@ -41,6 +41,24 @@ async fn store_from_env(sdk: &aws_config::SdkConfig) -> Result<DynamoStore, Erro
     ))
 }
 
+/// Logs how long each step of init took (the benchmark's cold-start
+/// figures say how much; these lines say where).
+struct InitClock(std::time::Instant);
+
+impl InitClock {
+    fn start() -> Self {
+        InitClock(std::time::Instant::now())
+    }
+
+    fn mark(&self, step: &str) {
+        tracing::info!(
+            init_micros = self.0.elapsed().as_micros() as u64,
+            step,
+            "init"
+        );
+    }
+}
+
 /// Opens the TLS connection to DynamoDB during init, so the first
 /// invocation does not pay the handshake.
 async fn warm(store: &dyn Store) {
@@ -53,13 +71,17 @@ async fn warm(store: &dyn Store) {
 /// Serves the HTTP routes of one function.
 pub async fn run_http(function: &'static str) -> Result<(), Error> {
     init_tracing();
+    let init = InitClock::start();
     let sdk = aws_config::load_from_env().await;
+    init.mark("sdk config loaded");
     let store = store_from_env(&sdk).await?;
     let auth = Authenticator::new(AuthConfig::from_env()?);
+    init.mark("clients built");
     let (_, keys) = tokio::join!(warm(&store), auth.warm());
     if let Err(e) = keys {
         tracing::warn!(error = %e, "JWKS not fetched during init");
     }
+    init.mark("DynamoDB and JWKS warmed");
     let ctx = Ctx {
         store: Arc::new(store),
         auth: Arc::new(auth),
@@ -97,11 +119,15 @@ pub async fn handle(ctx: &Ctx, function: &str, req: Request) -> Response<Body> {
 /// Serves `notifications-deliver`: outbox items from the table's stream.
 pub async fn run_outbox_stream() -> Result<(), Error> {
     init_tracing();
+    let init = InitClock::start();
     let sdk = aws_config::load_from_env().await;
+    init.mark("sdk config loaded");
     let store = store_from_env(&sdk).await?;
     let mailer =
         crate::mail::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), env("SKOLNAV_MAIL_FROM")?);
+    init.mark("clients built");
     warm(&store).await;
+    init.mark("DynamoDB warmed");
     let (store, mailer, clock) = (&store, &mailer, &SystemClock);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {
