@@ -114,7 +114,7 @@ fn spawn_function(
         .env("SKOLNAV_MAIL_FROM", format!("no-reply@{MAIL_DOMAIN}"))
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)
         .spawn()
         .map_err(|e| format!("spawning {}: {e}", bin.display()))
