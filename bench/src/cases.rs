@@ -262,16 +262,8 @@ pub async fn seed_outbox(store: &dyn Store, n: usize) -> BenchResult<Vec<OutboxI
 }
 
 /// SES (moto) sends only from a verified identity.
-pub async fn verify_mail_domain(moto: &str, domain: &str) -> BenchResult<()> {
-    let config = aws_sdk_sesv2::Config::builder()
-        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
-        .region(aws_sdk_sesv2::config::Region::new(skolnav_tests::REGION))
-        .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
-            "skolnav", "skolnav", None, None, "bench",
-        ))
-        .endpoint_url(moto)
-        .build();
-    aws_sdk_sesv2::Client::from_conf(config)
+pub async fn verify_mail_domain(domain: &str) -> BenchResult<()> {
+    skolnav_tests::ses_client()
         .create_email_identity()
         .email_identity(domain)
         .send()
@@ -346,6 +338,5 @@ pub async fn sqlite_throughput(issuer: &DevIssuer) -> BenchResult<Vec<Throughput
         });
     }
     let _ = std::fs::remove_file(&path);
-    let _ = WARM;
     Ok(out)
 }

@@ -199,11 +199,6 @@ fn http_request(call: &Call, token: &str) -> http::Request<bytes::Bytes> {
     req
 }
 
-async fn new_table(engines: &Engines) -> BenchResult<DynamoStore> {
-    let _ = engines;
-    Ok(skolnav_tests::dynamo_store().await)
-}
-
 /// Copies every item of one table into another (a snapshot for replay).
 async fn copy_table(from: &DynamoStore, to: &DynamoStore) -> BenchResult<()> {
     let client = from.client();
@@ -256,18 +251,18 @@ async fn run() -> BenchResult<Figures> {
         dynamodb: skolnav_tests::dynamodb_endpoint().to_string(),
         moto: skolnav_tests::moto_endpoint().to_string(),
     };
-    cases::verify_mail_domain(&engines.moto, MAIL_DOMAIN).await?;
+    cases::verify_mail_domain(MAIL_DOMAIN).await?;
     let issuer = DevIssuer::generate(ISSUER, AUDIENCE);
     let jwks = issuer.jwks_json();
 
     // C: the table the Lambda processes use. A: the in-process run that
     // records and meters. B: a copy of A taken before it, for the replay.
-    let table_c = new_table(&engines).await?;
+    let table_c = skolnav_tests::dynamo_store().await;
     let fixture_c = Fixture::seed(&table_c).await?;
     let meter = Arc::new(Meter::default());
-    let table_a = new_table(&engines).await?;
+    let table_a = skolnav_tests::dynamo_store().await;
     let fixture_a = Fixture::seed(&table_a).await?;
-    let table_b = new_table(&engines).await?;
+    let table_b = skolnav_tests::dynamo_store().await;
     copy_table(&table_a, &table_b).await?;
     let table_a_name = table_a.table().to_string();
     let recorder = Arc::new(RecordingStore::new(Arc::new(

@@ -34,7 +34,7 @@ fn env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| format!("environment variable {name} is not set").into())
 }
 
-async fn store_from_env(sdk: &aws_config::SdkConfig) -> Result<DynamoStore, Error> {
+fn store_from_env(sdk: &aws_config::SdkConfig) -> Result<DynamoStore, Error> {
     Ok(DynamoStore::new(
         aws_sdk_dynamodb::Client::new(sdk),
         env("SKOLNAV_TABLE")?,
@@ -74,7 +74,7 @@ pub async fn run_http(function: &'static str) -> Result<(), Error> {
     let init = InitClock::start();
     let sdk = aws_config::load_from_env().await;
     init.mark("sdk config loaded");
-    let store = store_from_env(&sdk).await?;
+    let store = store_from_env(&sdk)?;
     let auth = Authenticator::new(AuthConfig::from_env()?);
     init.mark("clients built");
     let (_, keys) = tokio::join!(warm(&store), auth.warm());
@@ -122,7 +122,7 @@ pub async fn run_outbox_stream() -> Result<(), Error> {
     let init = InitClock::start();
     let sdk = aws_config::load_from_env().await;
     init.mark("sdk config loaded");
-    let store = store_from_env(&sdk).await?;
+    let store = store_from_env(&sdk)?;
     let mailer =
         crate::mail::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), env("SKOLNAV_MAIL_FROM")?);
     init.mark("clients built");

@@ -144,36 +144,47 @@ pub fn dynamodb_endpoint() -> &'static str {
     })
 }
 
+/// The fixed credentials every local engine and the code under test share
+/// (DynamoDB Local keeps tables per access key).
+fn credentials() -> aws_sdk_dynamodb::config::Credentials {
+    aws_sdk_dynamodb::config::Credentials::new("skolnav", "skolnav", None, None, "tests")
+}
+
 pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     let config = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new(REGION))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "skolnav", "skolnav", None, None, "tests",
-        ))
+        .credentials_provider(credentials())
         .endpoint_url(dynamodb_endpoint())
         .build();
     aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+/// An SES v2 client for the local moto server.
+pub fn ses_client() -> aws_sdk_sesv2::Client {
+    let config = aws_sdk_sesv2::Config::builder()
+        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
+        .region(aws_sdk_sesv2::config::Region::new(REGION))
+        .credentials_provider(credentials())
+        .endpoint_url(moto_endpoint())
+        .build();
+    aws_sdk_sesv2::Client::from_conf(config)
 }
 
 /// A DynamoDB store on a fresh table of its own in DynamoDB Local.
 pub async fn dynamo_store() -> DynamoStore {
     let table = format!("skolnav-test-{}", ulid::Ulid::generate());
     let store = DynamoStore::new(dynamodb_client(), table);
-    let mut attempt = 0;
-    loop {
-        match store.create_table().await {
-            Ok(()) => return store,
-            // DynamoDB Local can refuse the very first call while it warms up.
-            Err(e) if attempt < 40 => {
-                attempt += 1;
-                if attempt == 40 {
-                    panic!("could not create a table in DynamoDB Local: {e}");
-                }
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(e) => panic!("could not create a table in DynamoDB Local: {e}"),
+    // DynamoDB Local can refuse the very first calls while it warms up.
+    for _ in 0..40 {
+        if store.create_table().await.is_ok() {
+            return store;
         }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    match store.create_table().await {
+        Ok(()) => store,
+        Err(e) => panic!("could not create a table in DynamoDB Local: {e}"),
     }
 }
 

@@ -2,19 +2,7 @@
 //! the mail must arrive there.
 
 use skolnav::mail::{Mail, Mailer, SesMailer};
-use skolnav_tests::{REGION, moto_endpoint};
-
-fn ses_client() -> aws_sdk_sesv2::Client {
-    let config = aws_sdk_sesv2::Config::builder()
-        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
-        .region(aws_sdk_sesv2::config::Region::new(REGION))
-        .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
-            "skolnav", "skolnav", None, None, "tests",
-        ))
-        .endpoint_url(moto_endpoint())
-        .build();
-    aws_sdk_sesv2::Client::from_conf(config)
-}
+use skolnav_tests::{moto_endpoint, ses_client};
 
 #[tokio::test]
 async fn the_ses_adapter_delivers_a_swedish_mail_to_an_ses_v2_endpoint() {
