@@ -263,34 +263,26 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
 
     let s = school();
     let duty = |school_id, role| Relation::Duty { school_id, role };
-    add(
-        person(staff(MENTOR_4A), "Karin", "Lind", true, Language::Sv),
-        vec![
-            duty(s, StaffRole::Teacher),
-            Relation::MentorOf {
-                group_id: class(1),
-                school_id: s,
-            },
-            Relation::TeacherOf {
-                group_id: class(1),
-                school_id: s,
-            },
-        ],
-    )?;
-    add(
-        person(staff(MENTOR_4B), "Johan", "Ek", true, Language::Sv),
-        vec![
-            duty(s, StaffRole::Teacher),
-            Relation::MentorOf {
-                group_id: class(2),
-                school_id: s,
-            },
-            Relation::TeacherOf {
-                group_id: class(2),
-                school_id: s,
-            },
-        ],
-    )?;
+    for (n, given, family, class_n) in [
+        (MENTOR_4A, "Karin", "Lind", 1),
+        (MENTOR_4B, "Johan", "Ek", 2),
+    ] {
+        let group_id = class(class_n);
+        add(
+            person(staff(n), given, family, true, Language::Sv),
+            vec![
+                duty(s, StaffRole::Teacher),
+                Relation::MentorOf {
+                    group_id,
+                    school_id: s,
+                },
+                Relation::TeacherOf {
+                    group_id,
+                    school_id: s,
+                },
+            ],
+        )?;
+    }
     add(
         person(staff(SUBJECT_TEACHER), "Sara", "Holm", true, Language::Sv),
         vec![
