@@ -56,15 +56,14 @@ impl Call {
 
     /// The body as JSON of type `T`; an error names the field at fault.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, Problem> {
-        if self.body.iter().all(|b| b.is_ascii_whitespace()) {
+        // Only an object can be a request here; anything else (nothing, an
+        // array, a string) is refused before parsing, so syntax errors below
+        // are the only errors without a field.
+        if self.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(Problem::invalid_input("body", "a JSON object is required"));
         }
-        let value: serde_json::Value = serde_json::from_slice(&self.body)
-            .map_err(|e| Problem::invalid_input("body", format!("malformed JSON ({e})")))?;
-        if !value.is_object() {
-            return Err(Problem::invalid_input("body", "a JSON object is required"));
-        }
-        serde_path_to_error::deserialize(value).map_err(|e| {
+        let mut de = serde_json::Deserializer::from_slice(&self.body);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
             let message = inner.to_string();
@@ -88,7 +87,10 @@ impl Call {
                 message.clone()
             };
             Problem::invalid_input(&field, reason)
-        })
+        })?;
+        de.end()
+            .map_err(|e| Problem::invalid_input("body", format!("malformed JSON ({e})")))?;
+        Ok(value)
     }
 
     /// `?limit=` within 1..=max, or the default.

@@ -214,6 +214,10 @@ async fn bad_input_is_a_400_naming_the_field_and_writes_nothing(backend: Backend
         ("{\"firstDay\": \"2026-11-25\", ".to_string(), "body"),
         ("".to_string(), "body"),
         ("[1, 2]".to_string(), "body"),
+        (
+            "{\"firstDay\": \"2026-11-25\", \"reason\": \"sick\"} trailing".to_string(),
+            "body",
+        ),
     ];
     for (body, field) in cases {
         let res = app
