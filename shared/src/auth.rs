@@ -38,6 +38,8 @@ use jsonwebtoken::jwk::{
 use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, Validation};
 use serde::Deserialize;
 
+use crate::http_client::Http;
+
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY: Duration = Duration::from_secs(30);
 /// Cached keys are refreshed when older than this.
@@ -52,7 +54,6 @@ const ENV_ALGORITHMS: &str = "SKOLNAV_JWT_ALGORITHMS";
 const DEFAULT_ALGORITHMS: &str = "RS256";
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const MAX_JWKS_BYTES: usize = 256 * 1024;
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
 const MIN_RSA_MODULUS_BYTES: usize = 2048 / 8;
@@ -334,8 +335,8 @@ struct KeyCache {
 enum KeySource {
     /// `with_keys`: never fetches.
     Fixed,
-    /// Fetched from `jwks_url`; the client could fail to build (TLS setup), reported on use.
-    Remote(Result<reqwest::Client, String>),
+    /// Fetched from `jwks_url` through the process's HTTP client.
+    Remote(Http),
 }
 
 struct Inner {
@@ -398,12 +399,13 @@ impl Authenticator {
     /// Keys are fetched lazily from `config.jwks_url` (or now, with [`Authenticator::warm`]).
     /// HS* algorithms in `config.algorithms` are dropped (logged as an error).
     pub fn new(config: AuthConfig) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .build()
-            .map_err(|e| format!("cannot build the HTTP client: {e}"));
-        Self::build(config, KeySource::Remote(client), KeyCache::default())
+        Self::with_http(config, Http::new())
+    }
+
+    /// As [`Authenticator::new`], fetching through `http` (a Lambda shares
+    /// one client, one pool and one TLS setup with its AWS SDK clients).
+    pub fn with_http(config: AuthConfig, http: Http) -> Self {
+        Self::build(config, KeySource::Remote(http), KeyCache::default())
     }
 
     /// Fixed keys; never fetches (tests, and the local server if it wants no HTTP round trip).
@@ -639,8 +641,7 @@ impl Authenticator {
     async fn refresh(&self, seen_attempts: u64) -> Result<Arc<KeyMap>, AuthError> {
         let client = match &self.inner.source {
             KeySource::Fixed => return Ok(self.snapshot().keys),
-            KeySource::Remote(Ok(client)) => client,
-            KeySource::Remote(Err(e)) => return Err(AuthError::KeysUnavailable(e.clone())),
+            KeySource::Remote(client) => client,
         };
         let _guard = self.inner.fetch_lock.lock().await;
         {
@@ -673,39 +674,14 @@ impl Authenticator {
         }
     }
 
-    async fn fetch(&self, client: &reqwest::Client) -> Result<KeyMap, String> {
+    async fn fetch(&self, client: &Http) -> Result<KeyMap, String> {
         let url = &self.inner.jwks_url;
-        let mut response = client
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("GET {url}: HTTP {status}"));
-        }
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_JWKS_BYTES as u64)
-        {
-            return Err(format!(
-                "GET {url}: JWKS larger than {MAX_JWKS_BYTES} bytes"
-            ));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| format!("GET {url}: {e}"))?
-        {
-            body.extend_from_slice(&chunk);
-            if body.len() > MAX_JWKS_BYTES {
-                return Err(format!(
-                    "GET {url}: JWKS larger than {MAX_JWKS_BYTES} bytes"
-                ));
-            }
-        }
+        let body = tokio::time::timeout(
+            FETCH_TIMEOUT,
+            client.get(url, "application/json", MAX_JWKS_BYTES),
+        )
+        .await
+        .map_err(|_| format!("GET {url}: no answer within {FETCH_TIMEOUT:?}"))??;
         let keys = keys_from_json(&body).map_err(|e| format!("GET {url}: {e}"))?;
         if keys.is_empty() {
             return Err(format!("GET {url}: JWKS has no usable signing key"));

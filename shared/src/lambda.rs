@@ -4,7 +4,9 @@
 
 use crate::api::{self, Ctx, Problem, routes};
 use crate::auth::{AuthConfig, Authenticator};
+use crate::aws::AwsEnv;
 use crate::clock::{Clock, SystemClock};
+use crate::http_client::Http;
 use crate::mail::Mailer;
 use crate::outbox;
 use crate::store::Store;
@@ -34,11 +36,8 @@ fn env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| format!("environment variable {name} is not set").into())
 }
 
-fn store_from_env(sdk: &aws_config::SdkConfig) -> Result<DynamoStore, Error> {
-    Ok(DynamoStore::new(
-        aws_sdk_dynamodb::Client::new(sdk),
-        env("SKOLNAV_TABLE")?,
-    ))
+fn store_from_env(aws: &AwsEnv) -> Result<DynamoStore, Error> {
+    Ok(DynamoStore::new(aws.dynamodb(), env("SKOLNAV_TABLE")?))
 }
 
 /// Logs how long each step of init took (the benchmark's cold-start
@@ -72,10 +71,11 @@ async fn warm(store: &dyn Store) {
 pub async fn run_http(function: &'static str) -> Result<(), Error> {
     init_tracing();
     let init = InitClock::start();
-    let sdk = aws_config::load_from_env().await;
-    init.mark("sdk config loaded");
-    let store = store_from_env(&sdk)?;
-    let auth = Authenticator::new(AuthConfig::from_env()?);
+    let http = Http::new();
+    let aws = AwsEnv::from_env(http.clone())?;
+    init.mark("environment read");
+    let store = store_from_env(&aws)?;
+    let auth = Authenticator::with_http(AuthConfig::from_env()?, http);
     init.mark("clients built");
     let (_, keys) = tokio::join!(warm(&store), auth.warm());
     if let Err(e) = keys {
@@ -117,14 +117,14 @@ pub async fn handle(ctx: &Ctx, function: &str, req: Request) -> Response<Body> {
 }
 
 /// Serves `notifications-deliver`: outbox items from the table's stream.
+#[cfg(feature = "ses")]
 pub async fn run_outbox_stream() -> Result<(), Error> {
     init_tracing();
     let init = InitClock::start();
-    let sdk = aws_config::load_from_env().await;
-    init.mark("sdk config loaded");
-    let store = store_from_env(&sdk)?;
-    let mailer =
-        crate::mail::SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), env("SKOLNAV_MAIL_FROM")?);
+    let aws = AwsEnv::from_env(Http::new())?;
+    init.mark("environment read");
+    let store = store_from_env(&aws)?;
+    let mailer = crate::mail::SesMailer::new(aws.sesv2(), env("SKOLNAV_MAIL_FROM")?);
     init.mark("clients built");
     warm(&store).await;
     init.mark("DynamoDB warmed");

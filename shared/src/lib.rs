@@ -5,10 +5,13 @@
 pub mod absence;
 pub mod api;
 pub mod auth;
+#[cfg(any(feature = "dynamodb", feature = "ses"))]
+pub mod aws;
 pub mod clock;
 pub mod demo;
 pub mod devkeys;
 pub mod directory;
+pub mod http_client;
 pub mod ids;
 pub mod keys;
 #[cfg(feature = "lambda")]

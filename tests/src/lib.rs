@@ -9,8 +9,10 @@ use async_trait::async_trait;
 use chrono::TimeZone;
 use skolnav::api::Ctx;
 use skolnav::auth::Authenticator;
+use skolnav::aws::AwsEnv;
 use skolnav::clock::FixedClock;
 use skolnav::devkeys::DevIssuer;
+use skolnav::http_client::Http;
 use skolnav::ids::PersonId;
 use skolnav::mail::{Mail, MailError, Mailer};
 use skolnav::store::Store;
@@ -144,31 +146,33 @@ pub fn dynamodb_endpoint() -> &'static str {
     })
 }
 
-/// The fixed credentials every local engine and the code under test share
-/// (DynamoDB Local keeps tables per access key).
-fn credentials() -> aws_sdk_dynamodb::config::Credentials {
-    aws_sdk_dynamodb::config::Credentials::new("skolnav", "skolnav", None, None, "tests")
+/// The AWS environment a Lambda would see, pointed at the local engines:
+/// the clients are built by the production code path ([`AwsEnv`], one
+/// shared HTTP connector), with the fixed credentials every local engine
+/// and the code under test share (DynamoDB Local keeps tables per access key).
+pub fn aws_env(endpoints: &[(&str, String)]) -> AwsEnv {
+    let mut vars: std::collections::HashMap<String, String> = [
+        ("AWS_REGION", REGION),
+        ("AWS_ACCESS_KEY_ID", "skolnav"),
+        ("AWS_SECRET_ACCESS_KEY", "skolnav"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (name, url) in endpoints {
+        vars.insert(name.to_string(), url.clone());
+    }
+    AwsEnv::from_vars(Http::new(), |name| vars.get(name).cloned())
+        .expect("complete AWS environment")
 }
 
 pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-        .region(aws_sdk_dynamodb::config::Region::new(REGION))
-        .credentials_provider(credentials())
-        .endpoint_url(dynamodb_endpoint())
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+    aws_env(&[("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_endpoint().to_string())]).dynamodb()
 }
 
 /// An SES v2 client for the local moto server.
 pub fn ses_client() -> aws_sdk_sesv2::Client {
-    let config = aws_sdk_sesv2::Config::builder()
-        .behavior_version(aws_sdk_sesv2::config::BehaviorVersion::latest())
-        .region(aws_sdk_sesv2::config::Region::new(REGION))
-        .credentials_provider(credentials())
-        .endpoint_url(moto_endpoint())
-        .build();
-    aws_sdk_sesv2::Client::from_conf(config)
+    aws_env(&[("AWS_ENDPOINT_URL_SESV2", moto_endpoint().to_string())]).sesv2()
 }
 
 /// A DynamoDB store on a fresh table of its own in DynamoDB Local.
