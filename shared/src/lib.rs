@@ -19,4 +19,5 @@ pub mod lambda;
 pub mod mail;
 pub mod outbox;
 pub mod policy;
+pub mod ss12000;
 pub mod store;
