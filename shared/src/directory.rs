@@ -70,6 +70,26 @@ pub struct Person {
     pub mobile: Option<String>,
     #[serde(default)]
     pub language: Language,
+    /// Set when a pupil left (enrolment ended, emigrated, deceased, or
+    /// removed from the registry): the person and their history stay.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub left: Option<Left>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Left {
+    pub on: chrono::NaiveDate,
+    pub reason: LeftReason,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum LeftReason {
+    EnrolmentEnded,
+    Emigrated,
+    Deceased,
+    RemovedFromRegistry,
 }
 
 impl Person {
@@ -122,6 +142,14 @@ pub enum Relation {
         group_id: GroupId,
         school_id: SchoolId,
     },
+    /// Responsible for a pupil without guardian rights (SS 12000
+    /// relationType `Annan ansvarig`, `God man`, `Utsedd behörig`): recorded
+    /// with its type, grants nothing.
+    #[serde(rename_all = "camelCase")]
+    ResponsibleFor {
+        pupil_id: PersonId,
+        relation_type: String,
+    },
 }
 
 impl Relation {
@@ -140,6 +168,7 @@ impl Relation {
             }
             Relation::MentorOf { group_id, .. } => format!("MENTOR#{group_id}"),
             Relation::TeacherOf { group_id, .. } => format!("TEACHER#{group_id}"),
+            Relation::ResponsibleFor { pupil_id, .. } => format!("RESPONSIBLE#{pupil_id}"),
         }
     }
 
@@ -160,6 +189,11 @@ impl Relation {
             Relation::MentorOf { group_id, .. } => Some(keys::relation_reverse(
                 &format!("GROUP#{group_id}"),
                 "MENTOR",
+                holder,
+            )),
+            Relation::EnrolledAt { school_id } => Some(keys::relation_reverse(
+                &format!("SCHOOL#{school_id}"),
+                "PUPIL",
                 holder,
             )),
             _ => None,
