@@ -1,5 +1,7 @@
 //! Reading the student registry over SS 12000 v2.1: the wire format
-//! ([`wire`]) and the objects after validation ([`records`]).
+//! ([`wire`]), validation of each row ([`validate`]) into the objects the
+//! import works with ([`records`]).
 
 pub mod records;
+pub mod validate;
 pub mod wire;
