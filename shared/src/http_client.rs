@@ -65,38 +65,55 @@ impl Http {
 
     /// GET `url` with `accept`; the body is refused past `max_bytes`.
     pub async fn get(&self, url: &str, accept: &str, max_bytes: usize) -> Result<Vec<u8>, String> {
-        let request = http::Request::get(url)
-            .header(http::header::ACCEPT, accept)
-            .body(SdkBody::empty())
-            .map_err(|e| format!("GET {url}: {e}"))?;
-        let request = HttpRequest::try_from(request).map_err(|e| format!("GET {url}: {e}"))?;
-        let response = self
-            .connector
-            .call(request)
-            .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
-        let status = response.status().as_u16();
+        let headers = [(http::header::ACCEPT.as_str(), accept)];
+        let (status, body) = self
+            .send(http::Method::GET, url, &headers, Vec::new(), max_bytes)
+            .await?;
         if !(200..300).contains(&status) {
             return Err(format!("GET {url}: HTTP {status}"));
         }
+        Ok(body)
+    }
+
+    /// Any request: the status and the body, whatever the status (the
+    /// caller decides what a 401 or a 503 means). The body is refused past
+    /// `max_bytes`. Errors name the method and URL, never a header.
+    pub async fn send(
+        &self,
+        method: http::Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+        max_bytes: usize,
+    ) -> Result<(u16, Vec<u8>), String> {
+        let fail = |e: &dyn std::fmt::Display| format!("{method} {url}: {e}");
+        let mut request = http::Request::builder().method(method.clone()).uri(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request.body(SdkBody::from(body)).map_err(|e| fail(&e))?;
+        let request = HttpRequest::try_from(request).map_err(|e| fail(&e))?;
+        let response = self.connector.call(request).await.map_err(|e| fail(&e))?;
+        let status = response.status().as_u16();
+        let too_large = || fail(&format!("larger than {max_bytes} bytes"));
         let declared = response
             .headers()
             .get("content-length")
             .and_then(|v| v.parse::<usize>().ok());
         if declared.is_some_and(|n| n > max_bytes) {
-            return Err(format!("GET {url}: larger than {max_bytes} bytes"));
+            return Err(too_large());
         }
         let body = Limited::new(response.into_body(), max_bytes)
             .collect()
             .await
             .map_err(|e| {
                 if e.is::<http_body_util::LengthLimitError>() {
-                    format!("GET {url}: larger than {max_bytes} bytes")
+                    too_large()
                 } else {
-                    format!("GET {url}: {e}")
+                    fail(&e)
                 }
             })?;
-        Ok(body.to_bytes().to_vec())
+        Ok((status, body.to_bytes().to_vec()))
     }
 }
 

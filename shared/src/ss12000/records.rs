@@ -17,6 +17,30 @@ pub enum ObjectType {
     Placement,
 }
 
+impl ObjectType {
+    /// The name `/deletedEntities?entities=` takes (`Person`).
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            ObjectType::Organisation => "Organisation",
+            ObjectType::Person => "Person",
+            ObjectType::Group => "Group",
+            ObjectType::Duty => "Duty",
+            ObjectType::Placement => "Placement",
+        }
+    }
+
+    /// The list endpoint, also the key in `/deletedEntities` (`persons`).
+    pub fn plural(self) -> &'static str {
+        match self {
+            ObjectType::Organisation => "organisations",
+            ObjectType::Person => "persons",
+            ObjectType::Group => "groups",
+            ObjectType::Duty => "duties",
+            ObjectType::Placement => "placements",
+        }
+    }
+}
+
 /// Why a row was not imported. The text names the field and the value's
 /// kind, never a personal number or a name.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -143,7 +167,10 @@ pub enum PersonRow {
     Person(Box<PersonDetails>),
     /// securityMarking other than `Ingen`: only the id (to drop references
     /// to them) and the school units of their enrolments (to count them).
-    Protected { id: Uuid, school_units: Vec<Uuid> },
+    Protected {
+        id: Uuid,
+        school_units: Vec<Uuid>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

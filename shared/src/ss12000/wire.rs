@@ -1,0 +1,203 @@
+//! The SS 12000 wire format (API 2.1.0), for the subset the import reads.
+//! Written by hand from the standard's field names, not generated from its
+//! YAML (SIS content, not ours to copy).
+//!
+//! Everything is optional here and enumerations are plain strings: what is
+//! required, and which values are known, is decided in
+//! [`validate`](super::validate), so that one bad row is one rejection and
+//! never a failed page. A field of the wrong JSON type does fail its row
+//! (validation reports its path). `null` reads as absent, also for lists.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Deserializer};
+
+/// A list or a `null` (absent reads as empty through `#[serde(default)]`).
+fn list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<Vec<T>>::deserialize(deserializer).map(Option::unwrap_or_default)
+}
+
+/// `ObjectReference` / `PersonReference`: `{id, displayName?}`; a person
+/// reference may also carry the person's `securityMarking`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reference {
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub security_marking: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organisation {
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub organisation_type: Option<String>,
+    pub school_unit_code: Option<String>,
+    pub parent_organisation: Option<Reference>,
+    #[serde(default, deserialize_with = "list")]
+    pub school_types: Vec<String>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CivicNo {
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Email {
+    pub value: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PhoneNumber {
+    pub value: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub mobile: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Enrolment {
+    /// The standard's spelling (one `l`).
+    pub enroled_at: Option<Reference>,
+    pub school_type: Option<String>,
+    pub school_year: Option<u8>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub cancelled: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Responsible {
+    pub person: Option<Reference>,
+    pub relation_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub id: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub civic_no: Option<CivicNo>,
+    pub security_marking: Option<String>,
+    pub person_status: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub emails: Vec<Email>,
+    #[serde(default, deserialize_with = "list")]
+    pub phone_numbers: Vec<PhoneNumber>,
+    #[serde(default, deserialize_with = "list")]
+    pub enrolments: Vec<Enrolment>,
+    #[serde(default, deserialize_with = "list")]
+    pub responsibles: Vec<Responsible>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupMembership {
+    pub person: Option<Reference>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub group_type: Option<String>,
+    pub school_type: Option<String>,
+    pub organisation: Option<Reference>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "list")]
+    pub group_memberships: Vec<GroupMembership>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignmentRole {
+    pub group: Option<Reference>,
+    pub assignment_role_type: Option<String>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Duty {
+    pub id: Option<String>,
+    pub person: Option<Reference>,
+    pub duty_at: Option<Reference>,
+    pub duty_role: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub assignment_role: Vec<AssignmentRole>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Placement {
+    pub id: Option<String>,
+    pub child: Option<Reference>,
+    pub placed_at: Option<Reference>,
+    pub group: Option<Reference>,
+    pub school_type: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub owners: Vec<Reference>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// One page of a list endpoint. Rows stay raw JSON: each is validated on
+/// its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPage {
+    pub data: Vec<serde_json::Value>,
+    /// `null` (or absent) on the last page.
+    pub page_token: Option<String>,
+}
+
+/// `GET /deletedEntities`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedEntities {
+    pub data: DeletedData,
+    /// Followed like a list's, should a registry page its deletions.
+    pub page_token: Option<String>,
+}
+
+/// Deleted ids per type; a type not asked for may be absent or `null`.
+/// Other keys (`absences`, `calendarEvents`, ...) are ignored.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedData {
+    #[serde(default, deserialize_with = "list")]
+    pub organisations: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub persons: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub groups: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub duties: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub placements: Vec<String>,
+    /// Sic: the standard's key for deleted activities. Not imported yet.
+    #[serde(default, deserialize_with = "list")]
+    pub activitites: Vec<String>,
+}
