@@ -196,9 +196,7 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
             id,
             organisation_id: organisation(),
             name: name.into(),
-            settings: SchoolSettings {
-                auto_approve_absence: false,
-            },
+            settings: SchoolSettings::default(),
         })?);
     }
     for (n, name, school) in [

@@ -20,6 +20,10 @@ pub struct SchoolSettings {
     /// Guardian absence reports are approved on arrival (B1).
     #[serde(default)]
     pub auto_approve_absence: bool,
+    /// Responsibles the registry records as `Annan ansvarig`, `God man` or
+    /// `Utsedd behörig` get a guardian's rights at this school (A3).
+    #[serde(default)]
+    pub other_responsibles_are_guardians: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

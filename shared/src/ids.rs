@@ -32,6 +32,11 @@ macro_rules! id_type {
             pub fn from_registry(id: uuid::Uuid) -> Self {
                 $name(ulid::Ulid::from(id.as_u128()))
             }
+
+            /// The registry UUID this id was made from (see `from_registry`).
+            pub fn registry_uuid(self) -> uuid::Uuid {
+                uuid::Uuid::from_u128(self.0.into())
+            }
         }
 
         impl fmt::Display for $name {

@@ -6,7 +6,7 @@
 //! `ABSENCEDAY#` < `PERSON` < `REL#`, so "a person with all relations" is
 //! one query for the range `PERSON` ..= `REL$`.
 
-use crate::ids::{GroupId, OrganisationId, OutboxId, PersonId, ReportId, SchoolId};
+use crate::ids::{GroupId, ImportRunId, OrganisationId, OutboxId, PersonId, ReportId, SchoolId};
 use crate::store::Key;
 use chrono::NaiveDate;
 
@@ -19,6 +19,11 @@ pub const ABSENCE_REPORT: &str = "AbsenceReport";
 pub const ABSENCE_DAY: &str = "AbsenceDay";
 pub const OUTBOX: &str = "Outbox";
 pub const IDEMPOTENCY: &str = "Idempotency";
+pub const FLAG: &str = "Flag";
+pub const IMPORT_STATE: &str = "ImportState";
+pub const IMPORT_RUN: &str = "ImportRun";
+pub const IMPORT_CURSOR: &str = "ImportCursor";
+pub const IMPORT_LEASE: &str = "ImportLease";
 
 pub fn organisation(id: OrganisationId) -> Key {
     Key::new(format!("ORG#{id}"), "ORG")
@@ -119,6 +124,41 @@ pub fn pending_outbox(id: OutboxId) -> Key {
 /// is hashed so any client string is safe in a key.
 pub fn idempotency(caller: &str, key_hash: &str) -> Key {
     Key::new(format!("IDEMPOTENCY#{caller}#{key_hash}"), "IDEMPOTENCY")
+}
+
+/// GSI1 partition of a school's enrolled pupils (reverse of `EnrolledAt`).
+pub fn pupils_of_school_partition(school: SchoolId) -> String {
+    format!("PEOPLE#SCHOOL#{school}")
+}
+
+/// A flag on a school about one pupil (`ENROLLED_ELSEWHERE`: active at
+/// another school of the organisation too), in the school's partition.
+pub fn school_flag(school: SchoolId, flag: &str, pupil: PersonId) -> Key {
+    Key::new(format!("SCHOOL#{school}"), format!("FLAG#{flag}#{pupil}"))
+}
+
+/// What the import last wrote for one registry object: its content hash
+/// and the keys of the items it wrote (`object` is `Person`, `Group`, ...;
+/// `id` the registry UUID as a ULID).
+pub fn import_state(object: &str, id: ulid::Ulid) -> Key {
+    Key::new(format!("SS12000#{object}#{id}"), "STATE")
+}
+
+/// The run records, newest last by ULID.
+pub const IMPORT_RUNS_PARTITION: &str = "IMPORT#RUNS";
+
+pub fn import_run(id: ImportRunId) -> Key {
+    Key::new(IMPORT_RUNS_PARTITION, id.to_string())
+}
+
+/// Where the next delta run starts, and when the last full run was.
+pub fn import_cursor() -> Key {
+    Key::new("IMPORT#SS12000", "CURSOR")
+}
+
+/// Held by the one run in progress.
+pub fn import_lease() -> Key {
+    Key::new("IMPORT#SS12000", "LEASE")
 }
 
 #[cfg(test)]

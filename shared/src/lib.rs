@@ -13,6 +13,7 @@ pub mod devkeys;
 pub mod directory;
 pub mod http_client;
 pub mod ids;
+pub mod import;
 pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;

@@ -414,3 +414,57 @@ impl TestApp {
         .await
     }
 }
+
+/// A store under test, with a way to read every item of it raw.
+pub enum RawTable {
+    Sqlite(Arc<SqliteStore>),
+    Dynamo(Arc<DynamoStore>),
+}
+
+impl RawTable {
+    pub async fn new(backend: Backend) -> RawTable {
+        match backend {
+            Backend::Sqlite => RawTable::Sqlite(Arc::new(sqlite_store())),
+            Backend::Dynamo => RawTable::Dynamo(Arc::new(dynamo_store().await)),
+        }
+    }
+
+    pub fn store(&self) -> Arc<dyn Store> {
+        match self {
+            RawTable::Sqlite(s) => s.clone(),
+            RawTable::Dynamo(s) => s.clone(),
+        }
+    }
+
+    /// Every item as JSON text (a scan of the whole table), to prove that
+    /// something is stored nowhere.
+    pub async fn dump(&self) -> String {
+        match self {
+            RawTable::Sqlite(s) => s.dump().expect("sqlite dump"),
+            RawTable::Dynamo(s) => {
+                let client = dynamodb_client();
+                let mut out = String::new();
+                let mut start = None;
+                loop {
+                    let page = client
+                        .scan()
+                        .table_name(s.table())
+                        .set_exclusive_start_key(start)
+                        .send()
+                        .await
+                        .expect("scan");
+                    for item in page.items() {
+                        let value: serde_json::Value =
+                            serde_dynamo::from_item(item.clone()).expect("item as JSON");
+                        out.push_str(&value.to_string());
+                        out.push('\n');
+                    }
+                    match page.last_evaluated_key() {
+                        Some(k) if !k.is_empty() => start = Some(k.clone()),
+                        _ => return out,
+                    }
+                }
+            }
+        }
+    }
+}

@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 /// The object types the import reads, as SS 12000 names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ObjectType {
     Organisation,
     Person,
@@ -43,7 +45,7 @@ impl ObjectType {
 
 /// Why a row was not imported. The text names the field and the value's
 /// kind, never a personal number or a name.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Reason {
     /// An enumeration value the standard (or we) do not know.
@@ -64,7 +66,7 @@ pub enum Reason {
 }
 
 /// A row that was not imported.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Rejection {
     pub object_type: ObjectType,
@@ -117,7 +119,7 @@ pub struct CivicNo {
     pub kind: CivicNoKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResponsibleKind {
     /// `Vårdnadshavare`: guardian rights.
     Guardian,

@@ -68,6 +68,21 @@ impl SqliteStore {
         })
     }
 
+    /// Every stored item's JSON text, one per line: for looking into a
+    /// local database, and for tests that must prove something is nowhere.
+    pub fn dump(&self) -> Result<String, StoreError> {
+        let conn = self.lock()?;
+        let mut stmt = conn
+            .prepare("SELECT doc FROM items ORDER BY pk, sk")
+            .map_err(unavailable)?;
+        let docs = stmt
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(unavailable)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(unavailable)?;
+        Ok(docs.join("\n"))
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, StoreError> {
         self.conn
             .lock()

@@ -2,6 +2,7 @@
 
 mod absence_flow;
 mod dynamodb_faults;
+mod import;
 mod openapi;
 mod policy_matrix;
 mod routes_template;

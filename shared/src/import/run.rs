@@ -1,0 +1,966 @@
+//! One import run: lease, mode, the mass-end guard, then organisations,
+//! persons, pupils' responsibles, groups and duties, page by page.
+//!
+//! What a run holds in memory is small per person (the ids it has seen,
+//! and each pupil's responsibles until every person was read); rows and
+//! items are streamed a page at a time.
+
+use super::plan::{self, Object, Organisations, Plan};
+use super::record::{Counts, HeldBack, Mode, RunRecord, Status};
+use super::source::{Pages, Source};
+use crate::directory::SchoolSettings;
+use crate::ids::{ImportRunId, PersonId, SchoolId};
+use crate::keys;
+use crate::ss12000::records::{Deleted, ObjectType, PersonRow, Reason, Rejection, Responsible};
+use crate::ss12000::validate;
+use crate::store::{Condition, Index, Item, Key, Query, SortKey, Store, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
+
+/// Reads and writes of the store go in chunks of this many keys.
+const CHUNK: usize = 100;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub run_id: ImportRunId,
+    pub now: DateTime<Utc>,
+    /// Today in Europe/Stockholm: what "active" and "ended" are measured
+    /// against.
+    pub today: NaiveDate,
+    pub dry_run: bool,
+    /// Full even if a delta would do.
+    pub force_full: bool,
+    /// A school whose run would end more than this share of its enrolled
+    /// pupils is held back (a truncated feed must not wipe a school).
+    pub max_end_share: f64,
+    /// A full run at least this often (reconciles what deltas missed).
+    pub full_every: chrono::Duration,
+    /// How long the lease is held (a run that dies frees it after this).
+    pub lease_for: chrono::Duration,
+}
+
+impl Options {
+    pub fn new(now: DateTime<Utc>, today: NaiveDate) -> Self {
+        Options {
+            run_id: ImportRunId::generate(),
+            now,
+            today,
+            dry_run: false,
+            force_full: false,
+            max_end_share: 0.10,
+            full_every: chrono::Duration::days(7),
+            lease_for: chrono::Duration::minutes(15),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Ran(Box<RunRecord>),
+    /// Another run holds the lease.
+    AlreadyRunning {
+        run_id: ImportRunId,
+        until: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("registry: {0}")]
+    Source(String),
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Cursor {
+    last_success_started_at: DateTime<Utc>,
+    last_full_started_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Lease {
+    run_id: ImportRunId,
+    until: DateTime<Utc>,
+}
+
+/// What the import last wrote for one registry object.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct State {
+    hash: String,
+    targets: Vec<(String, String)>,
+    #[serde(default)]
+    schools: Vec<SchoolId>,
+    #[serde(default)]
+    pupil_active: Option<bool>,
+}
+
+impl State {
+    fn targets(&self) -> impl Iterator<Item = Key> + '_ {
+        self.targets.iter().map(|(pk, sk)| Key::new(pk, sk))
+    }
+}
+
+/// Runs the import once. A run that fails midway is recorded as failed
+/// and is safe to start again: items are written before the state that
+/// says they were, and the delta cursor moves only after a success.
+pub async fn run(
+    store: &dyn Store,
+    source: &dyn Source,
+    options: Options,
+) -> Result<Outcome, ImportError> {
+    let lease_version = match acquire_lease(store, &options).await? {
+        Ok(version) => version,
+        Err((run_id, until)) => return Ok(Outcome::AlreadyRunning { run_id, until }),
+    };
+    let cursor: Option<Cursor> = store
+        .get(&keys::import_cursor())
+        .await?
+        .map(|i| i.parse())
+        .transpose()?;
+    let (mode, after) = match &cursor {
+        Some(c)
+            if !options.force_full && options.now - c.last_full_started_at < options.full_every =>
+        {
+            (Mode::Delta, Some(c.last_success_started_at))
+        }
+        _ => (Mode::Full, None),
+    };
+    let mut record = RunRecord::start(options.run_id, options.now, mode, options.dry_run);
+    store.put(&record.to_item()?, Condition::None).await?;
+
+    let outcome = {
+        let mut run = Run {
+            store,
+            source,
+            options: &options,
+            record: &mut record,
+            after,
+            has_state: cursor.is_some(),
+            orgs: Organisations::default(),
+            settings: HashMap::new(),
+            seen: HashSet::new(),
+            protected: HashSet::new(),
+            groups: HashMap::new(),
+            held: HashSet::new(),
+            deleted: Deleted::default(),
+            to_remove: Vec::new(),
+            pupils: Vec::new(),
+        };
+        run.body().await
+    };
+    record.upstream = source.stats();
+    record.finished_at = Some(chrono::Utc::now().max(options.now));
+    match outcome {
+        Ok(()) => {
+            record.status = Status::Succeeded;
+            if !options.dry_run {
+                let next = Cursor {
+                    last_success_started_at: options.now,
+                    last_full_started_at: match (mode, &cursor) {
+                        (Mode::Delta, Some(c)) => c.last_full_started_at,
+                        _ => options.now,
+                    },
+                };
+                store
+                    .put(
+                        &Item::new(keys::import_cursor(), keys::IMPORT_CURSOR, &next)?,
+                        Condition::None,
+                    )
+                    .await?;
+            }
+        }
+        Err(e) => {
+            tracing::error!(run = %options.run_id, error = %e, "import run failed");
+            record.status = Status::Failed;
+            record.error = Some(e.to_string());
+        }
+    }
+    store.put(&record.to_item()?, Condition::None).await?;
+    release_lease(store, lease_version).await?;
+    Ok(Outcome::Ran(Box::new(record)))
+}
+
+/// `Ok(version)` of the lease item now held, or who holds it.
+async fn acquire_lease(
+    store: &dyn Store,
+    options: &Options,
+) -> Result<Result<u64, (ImportRunId, DateTime<Utc>)>, StoreError> {
+    let key = keys::import_lease();
+    let lease = Lease {
+        run_id: options.run_id,
+        until: options.now + options.lease_for,
+    };
+    let mut item = Item::new(key.clone(), keys::IMPORT_LEASE, &lease)?;
+    let condition = match store.get(&key).await? {
+        Some(current) => {
+            let held: Lease = current.parse()?;
+            if held.until > options.now {
+                return Ok(Err((held.run_id, held.until)));
+            }
+            item.version = current.version + 1;
+            Condition::VersionEquals(current.version)
+        }
+        None => Condition::MustNotExist,
+    };
+    match store.put(&item, condition).await {
+        Ok(()) => Ok(Ok(item.version)),
+        Err(e) if e.is_condition_failure() => {
+            let held: Option<Lease> = store.get(&key).await?.map(|i| i.parse()).transpose()?;
+            let held = held.unwrap_or(lease);
+            Ok(Err((held.run_id, held.until)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn release_lease(store: &dyn Store, version: u64) -> Result<(), StoreError> {
+    match store
+        .delete(&keys::import_lease(), Condition::VersionEquals(version))
+        .await
+    {
+        Err(e) if e.is_condition_failure() => Ok(()),
+        other => other,
+    }
+}
+
+struct Run<'a> {
+    store: &'a dyn Store,
+    source: &'a dyn Source,
+    options: &'a Options,
+    record: &'a mut RunRecord,
+    /// Delta runs: objects modified after this.
+    after: Option<DateTime<Utc>>,
+    /// A previous run succeeded: there is something to end or compare.
+    has_state: bool,
+    orgs: Organisations,
+    settings: HashMap<SchoolId, SchoolSettings>,
+    /// Persons read in this run (not protected).
+    seen: HashSet<u128>,
+    protected: HashSet<u128>,
+    /// Groups read in this run and their school.
+    groups: HashMap<u128, SchoolId>,
+    /// Schools the guard holds back.
+    held: HashSet<SchoolId>,
+    deleted: Deleted,
+    /// Pupils no longer in the registry, to end after the persons pass.
+    to_remove: Vec<Uuid>,
+    /// Each pupil read: their responsibles and schools, planned once every
+    /// person is known.
+    pupils: Vec<(Uuid, Vec<Responsible>, Vec<SchoolId>)>,
+}
+
+impl<'a> Run<'a> {
+    async fn body(&mut self) -> Result<(), ImportError> {
+        self.read_organisations().await?;
+        if let Some(after) = self.after {
+            self.deleted = self
+                .source
+                .deleted(after)
+                .await
+                .map_err(ImportError::Source)?;
+        }
+        if self.has_state {
+            self.guard().await?;
+        }
+        self.write_organisations().await?;
+        self.persons().await?;
+        self.remove_pupils().await?;
+        self.responsibles().await?;
+        self.groups().await?;
+        self.duties().await?;
+        Ok(())
+    }
+
+    async fn open(&self, object: ObjectType) -> Result<Box<dyn Pages + 'a>, ImportError> {
+        let after = if object == ObjectType::Organisation {
+            None
+        } else {
+            self.after
+        };
+        let source: &'a dyn Source = self.source;
+        source
+            .open(object, after)
+            .await
+            .map_err(ImportError::Source)
+    }
+
+    async fn read_organisations(&mut self) -> Result<(), ImportError> {
+        let mut pages = self.open(ObjectType::Organisation).await?;
+        let mut rows = Vec::new();
+        while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            for raw in &page {
+                match validate::organisation(raw) {
+                    Ok(row) => rows.push(row),
+                    Err(rejection) => self.record.reject("Organisation", rejection),
+                }
+            }
+        }
+        drop(pages);
+        for row in rows {
+            self.orgs.insert(row);
+        }
+        Ok(())
+    }
+
+    async fn write_organisations(&mut self) -> Result<(), ImportError> {
+        let mut plans = Vec::new();
+        let rows: Vec<_> = self.orgs.rows().cloned().collect();
+        for row in &rows {
+            match plan::organisation(row, &self.orgs) {
+                Ok(Some(p)) => plans.push(p),
+                Ok(None) => self.record.counts("Organisation").ignored += 1,
+                Err(field) => self.record.reject(
+                    "Organisation",
+                    Rejection {
+                        object_type: ObjectType::Organisation,
+                        id: Some(row.id.to_string()),
+                        reason: Reason::UnknownReference {
+                            field: field.to_string(),
+                            id: row.parent.map(|p| p.to_string()).unwrap_or_default(),
+                        },
+                    },
+                ),
+            }
+        }
+        plans.sort_by_key(|p| p.id);
+        self.apply(plans).await?;
+        let schools: Vec<SchoolId> = self.orgs.schools().collect();
+        for chunk in schools.chunks(CHUNK) {
+            let keys: Vec<Key> = chunk.iter().map(|s| keys::school(*s)).collect();
+            for item in self.store.get_many(&keys).await? {
+                let school: crate::directory::School = item.parse()?;
+                self.settings.insert(school.id, school.settings);
+            }
+        }
+        Ok(())
+    }
+
+    /// The mass-end guard: before anything is written, count per school the
+    /// enrolled pupils this run would end (missing from a full feed, deleted,
+    /// or ended in their row), and hold back every school above the limit.
+    async fn guard(&mut self) -> Result<(), ImportError> {
+        let mut in_feed: HashSet<u128> = HashSet::new();
+        let mut ended_rows: HashSet<u128> = HashSet::new();
+        let mut pages = self.open(ObjectType::Person).await?;
+        while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            for raw in &page {
+                match validate::person(raw) {
+                    Ok(PersonRow::Person(d)) => {
+                        in_feed.insert(d.id.as_u128());
+                        if let Ok(p) = plan::person(&d, &self.orgs, self.options.today)
+                            && p.pupil_active == Some(false)
+                        {
+                            ended_rows.insert(d.id.as_u128());
+                        }
+                    }
+                    Ok(PersonRow::Protected { id, .. }) => {
+                        in_feed.insert(id.as_u128());
+                    }
+                    // A row that cannot be read ends nobody.
+                    Err(r) => {
+                        if let Some(id) = r.id.as_deref().and_then(|s| Uuid::parse_str(s).ok()) {
+                            in_feed.insert(id.as_u128());
+                        }
+                    }
+                }
+            }
+        }
+        drop(pages);
+        let deleted: HashSet<u128> = self.deleted.persons.iter().map(|u| u.as_u128()).collect();
+        let full = self.after.is_none();
+        let schools: Vec<SchoolId> = self.orgs.schools().collect();
+        let mut removals = Vec::new();
+        for school in schools {
+            let enrolled = self.enrolled_pupils(school).await?;
+            let candidates: Vec<Uuid> = enrolled
+                .iter()
+                .filter(|p| {
+                    let n = p.as_u128();
+                    (full && !in_feed.contains(&n))
+                        || deleted.contains(&n)
+                        || ended_rows.contains(&n)
+                })
+                .copied()
+                .collect();
+            let managed = self.imported(&candidates).await?;
+            let would_end: Vec<Uuid> = candidates
+                .into_iter()
+                .filter(|p| managed.contains(&p.as_u128()))
+                .collect();
+            let share = if enrolled.is_empty() {
+                0.0
+            } else {
+                would_end.len() as f64 / enrolled.len() as f64
+            };
+            if !would_end.is_empty() && share > self.options.max_end_share {
+                tracing::warn!(school = %school, would_end = would_end.len(), enrolled = enrolled.len(), "import held back a school");
+                self.held.insert(school);
+                self.record.held_back.push(HeldBack {
+                    school_id: school,
+                    enrolled_pupils: enrolled.len() as u64,
+                    would_end: would_end.len() as u64,
+                    share,
+                    limit: self.options.max_end_share,
+                    reason: format!(
+                        "the run would end {} of {} enrolled pupils ({:.0}%, limit {:.0}%): nothing of this school was written; check the registry's feed",
+                        would_end.len(),
+                        enrolled.len(),
+                        share * 100.0,
+                        self.options.max_end_share * 100.0
+                    ),
+                });
+            } else {
+                removals.extend(
+                    would_end
+                        .into_iter()
+                        .filter(|p| !in_feed.contains(&p.as_u128())),
+                );
+            }
+        }
+        removals.sort();
+        removals.dedup();
+        self.to_remove = removals;
+        Ok(())
+    }
+
+    /// The pupils enrolled at a school (GSI1 reverse of `EnrolledAt`) whose
+    /// ids come from the registry.
+    async fn enrolled_pupils(&self, school: SchoolId) -> Result<Vec<Uuid>, ImportError> {
+        let mut query = Query::partition(keys::pupils_of_school_partition(school))
+            .on(Index::Gsi1)
+            .sort(SortKey::BeginsWith("PUPIL#".into()));
+        let mut pupils = Vec::new();
+        loop {
+            let page = self.store.query(&query).await?;
+            for item in &page.items {
+                if let Some(id) = item
+                    .gsi1
+                    .as_ref()
+                    .and_then(|k| k.sk.strip_prefix("PUPIL#"))
+                    .and_then(PersonId::parse)
+                {
+                    pupils.push(id.registry_uuid());
+                }
+            }
+            match page.next {
+                Some(next) => query.cursor = Some(next),
+                None => return Ok(pupils),
+            }
+        }
+    }
+
+    /// Which of these persons the import manages (has state for).
+    async fn imported(&self, ids: &[Uuid]) -> Result<HashSet<u128>, ImportError> {
+        let mut found = HashSet::new();
+        for chunk in ids.chunks(CHUNK) {
+            let keys: Vec<Key> = chunk
+                .iter()
+                .map(|id| state_key(Object::Person, *id))
+                .collect();
+            for item in self.store.get_many(&keys).await? {
+                if let Some(id) = item
+                    .key
+                    .pk
+                    .rsplit('#')
+                    .next()
+                    .and_then(|s| ulid::Ulid::from_string(s).ok())
+                {
+                    found.insert(u128::from(id));
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Known: read in this run, or imported before (checked in the store).
+    async fn unknown_persons(&self, ids: &[Uuid]) -> Result<HashSet<u128>, ImportError> {
+        let unseen: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| {
+                let n = id.as_u128();
+                !self.seen.contains(&n) && !self.protected.contains(&n)
+            })
+            .copied()
+            .collect();
+        if unseen.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let known = if self.has_state {
+            self.imported(&unseen).await?
+        } else {
+            HashSet::new()
+        };
+        Ok(unseen
+            .iter()
+            .map(|u| u.as_u128())
+            .filter(|n| !known.contains(n))
+            .collect())
+    }
+
+    async fn persons(&mut self) -> Result<(), ImportError> {
+        let mut pages = self.open(ObjectType::Person).await?;
+        while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            let mut plans = Vec::new();
+            for raw in &page {
+                match validate::person(raw) {
+                    Err(rejection) => self.record.reject("Person", rejection),
+                    Ok(PersonRow::Protected { id, school_units }) => {
+                        self.protected.insert(id.as_u128());
+                        self.record.counts("Person").skipped_protected += 1;
+                        let schools: Vec<SchoolId> = school_units
+                            .iter()
+                            .filter_map(|u| self.orgs.school(*u))
+                            .collect();
+                        if schools.is_empty() {
+                            self.record.protected_elsewhere += 1;
+                        }
+                        for s in schools {
+                            *self.record.protected_per_school.entry(s).or_default() += 1;
+                        }
+                    }
+                    Ok(PersonRow::Person(d)) => {
+                        match plan::person(&d, &self.orgs, self.options.today) {
+                            Err(field) => {
+                                let id = d
+                                    .enrolments
+                                    .iter()
+                                    .find(|e| self.orgs.school(e.school_unit).is_none())
+                                    .map(|e| e.school_unit.to_string())
+                                    .unwrap_or_default();
+                                self.record.reject(
+                                    "Person",
+                                    Rejection {
+                                        object_type: ObjectType::Person,
+                                        id: Some(d.id.to_string()),
+                                        reason: Reason::UnknownReference { field, id },
+                                    },
+                                );
+                            }
+                            Ok(p) => {
+                                self.seen.insert(d.id.as_u128());
+                                if !d.enrolments.is_empty() || !d.responsibles.is_empty() {
+                                    self.pupils.push((
+                                        d.id,
+                                        d.responsibles.clone(),
+                                        p.schools.clone(),
+                                    ));
+                                }
+                                plans.push(p);
+                            }
+                        }
+                    }
+                }
+            }
+            self.apply(plans).await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the pupils the guard found gone from the registry.
+    async fn remove_pupils(&mut self) -> Result<(), ImportError> {
+        let to_remove = std::mem::take(&mut self.to_remove);
+        for chunk in to_remove.chunks(CHUNK) {
+            let keys: Vec<Key> = chunk
+                .iter()
+                .map(|id| keys::person(PersonId::from_registry(*id)))
+                .collect();
+            let current: HashMap<Key, Item> = self
+                .store
+                .get_many(&keys)
+                .await?
+                .into_iter()
+                .map(|i| (i.key.clone(), i))
+                .collect();
+            let mut plans = Vec::new();
+            for (id, key) in chunk.iter().zip(&keys) {
+                if let Some(item) = current.get(key) {
+                    plans.push(plan::removed_pupil(*id, item, self.options.today)?);
+                }
+            }
+            self.apply(plans).await?;
+        }
+        Ok(())
+    }
+
+    async fn responsibles(&mut self) -> Result<(), ImportError> {
+        let pupils = std::mem::take(&mut self.pupils);
+        for chunk in pupils.chunks(CHUNK) {
+            let referenced: Vec<Uuid> = chunk
+                .iter()
+                .flat_map(|(_, rs, _)| rs.iter().map(|r| r.person))
+                .collect();
+            let unknown = self.unknown_persons(&referenced).await?;
+            let mut plans = Vec::new();
+            for (pupil, responsibles, schools) in chunk {
+                let mut kept = Vec::new();
+                for r in responsibles {
+                    let n = r.person.as_u128();
+                    if self.protected.contains(&n) {
+                        continue;
+                    }
+                    if unknown.contains(&n) {
+                        self.record.reject(
+                            "Responsibles",
+                            Rejection {
+                                object_type: ObjectType::Person,
+                                id: Some(pupil.to_string()),
+                                reason: Reason::UnknownReference {
+                                    field: "responsibles.person".into(),
+                                    id: r.person.to_string(),
+                                },
+                            },
+                        );
+                        continue;
+                    }
+                    kept.push(r.clone());
+                }
+                let others_are_guardians = schools.iter().any(|s| {
+                    self.settings
+                        .get(s)
+                        .is_some_and(|s| s.other_responsibles_are_guardians)
+                });
+                plans.push(plan::responsibles(
+                    *pupil,
+                    &kept,
+                    schools,
+                    others_are_guardians,
+                )?);
+            }
+            self.apply(plans).await?;
+        }
+        Ok(())
+    }
+
+    async fn groups(&mut self) -> Result<(), ImportError> {
+        let mut pages = self.open(ObjectType::Group).await?;
+        let today = self.options.today;
+        while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            let mut rows = Vec::new();
+            for raw in &page {
+                match validate::group(raw) {
+                    Err(rejection) => self.record.reject("Group", rejection),
+                    Ok(row) => rows.push(row),
+                }
+            }
+            let members: Vec<Uuid> = rows
+                .iter()
+                .flat_map(|g| g.members.iter().map(|m| m.person))
+                .collect();
+            let unknown = self.unknown_persons(&members).await?;
+            let mut plans = Vec::new();
+            for row in rows {
+                let Some(kind) = plan::group_kind(&row) else {
+                    self.record.counts("Group").ignored += 1;
+                    continue;
+                };
+                let Some(school) = self.orgs.school(row.organisation) else {
+                    self.record.reject(
+                        "Group",
+                        Rejection {
+                            object_type: ObjectType::Group,
+                            id: Some(row.id.to_string()),
+                            reason: Reason::UnknownReference {
+                                field: "organisation".into(),
+                                id: row.organisation.to_string(),
+                            },
+                        },
+                    );
+                    continue;
+                };
+                self.groups.insert(row.id.as_u128(), school);
+                let group_active = plan::is_active(row.start_date, row.end_date, today);
+                let mut current = Vec::new();
+                for m in &row.members {
+                    let n = m.person.as_u128();
+                    if self.protected.contains(&n) {
+                        continue;
+                    }
+                    if unknown.contains(&n) {
+                        self.record.reject(
+                            "Group",
+                            Rejection {
+                                object_type: ObjectType::Group,
+                                id: Some(row.id.to_string()),
+                                reason: Reason::UnknownReference {
+                                    field: "groupMemberships.person".into(),
+                                    id: m.person.to_string(),
+                                },
+                            },
+                        );
+                        continue;
+                    }
+                    if group_active && plan::is_active(m.start_date, m.end_date, today) {
+                        current.push(m.person);
+                    }
+                }
+                plans.push(plan::group(&row, kind, school, &current)?);
+            }
+            self.apply(plans).await?;
+        }
+        drop(pages);
+        // Deleted groups keep their item (history) and lose their members.
+        let deleted = std::mem::take(&mut self.deleted.groups);
+        for chunk in deleted.chunks(CHUNK) {
+            let keys: Vec<Key> = chunk
+                .iter()
+                .map(|id| keys::group(crate::ids::GroupId::from_registry(*id)))
+                .collect();
+            let current: HashMap<Key, Item> = self
+                .store
+                .get_many(&keys)
+                .await?
+                .into_iter()
+                .map(|i| (i.key.clone(), i))
+                .collect();
+            let mut plans = Vec::new();
+            for (id, key) in chunk.iter().zip(&keys) {
+                if let Some(item) = current.get(key) {
+                    let group: crate::directory::Group = item.parse()?;
+                    plans.push(plan::ended(
+                        Object::Group,
+                        *id,
+                        vec![item.clone()],
+                        vec![group.school_id],
+                    ));
+                }
+            }
+            self.apply(plans).await?;
+        }
+        Ok(())
+    }
+
+    /// A group's school: read in this run, or from what an earlier run
+    /// stored.
+    async fn group_schools(&self, ids: &[Uuid]) -> Result<HashMap<u128, SchoolId>, ImportError> {
+        let mut found: HashMap<u128, SchoolId> = ids
+            .iter()
+            .filter_map(|id| self.groups.get(&id.as_u128()).map(|s| (id.as_u128(), *s)))
+            .collect();
+        let missing: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| !found.contains_key(&id.as_u128()))
+            .copied()
+            .collect();
+        for chunk in missing.chunks(CHUNK) {
+            let keys: Vec<Key> = chunk
+                .iter()
+                .map(|id| keys::group(crate::ids::GroupId::from_registry(*id)))
+                .collect();
+            for item in self.store.get_many(&keys).await? {
+                let group: crate::directory::Group = item.parse()?;
+                if let Some(id) = chunk
+                    .iter()
+                    .find(|u| crate::ids::GroupId::from_registry(**u) == group.id)
+                {
+                    found.insert(id.as_u128(), group.school_id);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn duties(&mut self) -> Result<(), ImportError> {
+        let mut pages = self.open(ObjectType::Duty).await?;
+        let today = self.options.today;
+        while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            let mut rows = Vec::new();
+            for raw in &page {
+                match validate::duty(raw) {
+                    Err(rejection) => self.record.reject("Duty", rejection),
+                    Ok(row) => rows.push(row),
+                }
+            }
+            let people: Vec<Uuid> = rows.iter().map(|d| d.person).collect();
+            let unknown = self.unknown_persons(&people).await?;
+            let groups: Vec<Uuid> = rows
+                .iter()
+                .flat_map(|d| d.assignments.iter().map(|a| a.group))
+                .collect();
+            let group_schools = self.group_schools(&groups).await?;
+            let mut plans = Vec::new();
+            for row in rows {
+                let reject = |field: &str, id: Uuid| Rejection {
+                    object_type: ObjectType::Duty,
+                    id: Some(row.id.to_string()),
+                    reason: Reason::UnknownReference {
+                        field: field.to_string(),
+                        id: id.to_string(),
+                    },
+                };
+                if self.protected.contains(&row.person.as_u128()) {
+                    self.record.counts("Duty").skipped_protected += 1;
+                    continue;
+                }
+                if unknown.contains(&row.person.as_u128()) {
+                    let r = reject("person", row.person);
+                    self.record.reject("Duty", r);
+                    continue;
+                }
+                let Some(school) = self.orgs.school(row.duty_at) else {
+                    let r = reject("dutyAt", row.duty_at);
+                    self.record.reject("Duty", r);
+                    continue;
+                };
+                let mut assignments = Vec::new();
+                for a in &row.assignments {
+                    if !plan::is_active(a.start_date, a.end_date, today) {
+                        continue;
+                    }
+                    match group_schools.get(&a.group.as_u128()) {
+                        Some(s) => assignments.push((
+                            crate::ids::GroupId::from_registry(a.group),
+                            *s,
+                            a.kind,
+                        )),
+                        None => {
+                            let r = reject("assignmentRole.group", a.group);
+                            self.record.reject("Duty", r);
+                        }
+                    }
+                }
+                if plan::staff_role(row.role).is_none() && assignments.is_empty() {
+                    self.record.counts("Duty").ignored += 1;
+                    continue;
+                }
+                plans.push(plan::duty(&row, school, &assignments, today)?);
+            }
+            self.apply(plans).await?;
+        }
+        drop(pages);
+        // Deleted duties grant nothing any more.
+        let deleted = std::mem::take(&mut self.deleted.duties);
+        let plans = deleted
+            .iter()
+            .map(|id| plan::ended(Object::Duty, *id, Vec::new(), Vec::new()))
+            .collect();
+        self.apply(plans).await?;
+        Ok(())
+    }
+
+    /// Compares each plan with what the import last wrote for its object
+    /// and writes only what changed: stale items deleted, the object's
+    /// items put (keeping what users own on shared items), then its state.
+    async fn apply(&mut self, plans: Vec<Plan>) -> Result<(), ImportError> {
+        for chunk in plans.chunks(CHUNK) {
+            let state_keys: Vec<Key> = chunk.iter().map(|p| p.state_key()).collect();
+            let states: HashMap<Key, State> = self
+                .store
+                .get_many(&state_keys)
+                .await?
+                .into_iter()
+                .map(|i| Ok((i.key.clone(), i.parse::<State>()?)))
+                .collect::<Result<_, StoreError>>()?;
+            let mut changed: Vec<(&Plan, Option<&State>)> = Vec::new();
+            let mut merge_keys: Vec<Key> = Vec::new();
+            for (p, key) in chunk.iter().zip(&state_keys) {
+                let old = states.get(key);
+                let kind = p.object.name();
+                if old.is_some_and(|s| s.hash == p.hash) {
+                    self.record.counts(kind).unchanged += 1;
+                    continue;
+                }
+                let schools = p
+                    .schools
+                    .iter()
+                    .chain(old.into_iter().flat_map(|s| s.schools.iter()));
+                if schools.into_iter().any(|s| self.held.contains(s)) {
+                    self.record.counts(kind).held_back += 1;
+                    continue;
+                }
+                let counts: &mut Counts = self.record.counts(kind);
+                match old {
+                    None => counts.created += 1,
+                    Some(s) if ended(p, s) => counts.ended += 1,
+                    Some(_) => counts.updated += 1,
+                }
+                if old.is_some() {
+                    merge_keys.extend(
+                        p.items
+                            .iter()
+                            .filter(|i| plan::owned_attributes(&i.entity).is_some())
+                            .map(|i| i.key.clone()),
+                    );
+                }
+                changed.push((p, old));
+            }
+            if self.options.dry_run || changed.is_empty() {
+                continue;
+            }
+            let mut current: HashMap<Key, Item> = HashMap::new();
+            for keys in merge_keys.chunks(CHUNK) {
+                for item in self.store.get_many(keys).await? {
+                    current.insert(item.key.clone(), item);
+                }
+            }
+            let mut puts: HashMap<Key, Item> = HashMap::new();
+            let mut deletes: HashSet<Key> = HashSet::new();
+            let mut state_items = Vec::new();
+            for (p, old) in changed {
+                let targets: HashSet<Key> = p.targets().into_iter().collect();
+                if let Some(old) = old {
+                    deletes.extend(old.targets().filter(|k| !targets.contains(k)));
+                }
+                for item in &p.items {
+                    puts.insert(item.key.clone(), merged(item, current.get(&item.key)));
+                }
+                let state = State {
+                    hash: p.hash.clone(),
+                    targets: p
+                        .items
+                        .iter()
+                        .map(|i| (i.key.pk.clone(), i.key.sk.clone()))
+                        .collect(),
+                    schools: p.schools.clone(),
+                    pupil_active: p.pupil_active,
+                };
+                state_items.push(Item::new(p.state_key(), keys::IMPORT_STATE, &state)?);
+            }
+            deletes.retain(|k| !puts.contains_key(k));
+            let deletes: Vec<Key> = deletes.into_iter().collect();
+            let puts: Vec<Item> = puts.into_values().collect();
+            self.store.batch_delete(&deletes).await?;
+            self.store.batch_put(&puts).await?;
+            self.store.batch_put(&state_items).await?;
+        }
+        Ok(())
+    }
+}
+
+fn state_key(object: Object, id: Uuid) -> Key {
+    keys::import_state(object.name(), ulid::Ulid::from(id.as_u128()))
+}
+
+/// A pupil enrolled before and nowhere now; a deleted group or duty.
+fn ended(plan: &Plan, old: &State) -> bool {
+    match plan.pupil_active {
+        Some(active) => !active && old.pupil_active == Some(true),
+        None => plan.hash == plan::ENDED_HASH,
+    }
+}
+
+/// The planned item, keeping attributes the import does not own from the
+/// stored one (a person's language, a school's settings).
+fn merged(planned: &Item, current: Option<&Item>) -> Item {
+    let (Some(owned), Some(current)) = (plan::owned_attributes(&planned.entity), current) else {
+        return planned.clone();
+    };
+    let mut attrs = current.attrs.clone();
+    for name in owned {
+        attrs.remove(*name);
+    }
+    let mut own = planned.attrs.clone();
+    if planned.entity == keys::PERSON {
+        plan::keep_left(&mut own, current);
+    }
+    attrs.extend(own);
+    Item {
+        attrs,
+        ..planned.clone()
+    }
+}

@@ -1,0 +1,669 @@
+//! The nightly import (A3) against the local SS 12000 registry (the
+//! fixture server), on the embedded store and on DynamoDB Local.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use skolnav::directory::{self, LeftReason, Relation};
+use skolnav::http_client::Http;
+use skolnav::ids::{GroupId, PersonId, SchoolId};
+use skolnav::import::record::{Mode, RunRecord, Status};
+use skolnav::import::{Options, Outcome, run};
+use skolnav::ss12000::client::{Client, ClientConfig};
+use skolnav::ss12000::records::Reason;
+use skolnav::store::{Condition, Item, Key, Page, Query, Store, StoreError, Write};
+use skolnav_ss12000_fixture::{
+    AssignmentRoleType, BadRow, EntityType, Id, LeaverKind, Municipality, PersonKind,
+    ServerOptions, Spec, Ss12000Server, generate,
+};
+use skolnav_tests::Backend;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use uuid::Uuid;
+
+/// The fixture's "today"; the first run happens in the night before it.
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 2).unwrap()
+}
+
+fn night(day: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 1, 0, 0).unwrap() + Duration::days(day)
+}
+
+fn uuid(id: Id) -> Uuid {
+    Uuid::from_u128(id.0)
+}
+
+fn person_id(id: Id) -> PersonId {
+    PersonId::from_registry(uuid(id))
+}
+
+/// Counts the domain items the import writes (not its run record, cursor
+/// and lease, nor its own state items).
+struct Counting {
+    inner: Arc<dyn Store>,
+    written: AtomicU64,
+    deleted: AtomicU64,
+}
+
+impl Counting {
+    fn new(inner: Arc<dyn Store>) -> Self {
+        Counting {
+            inner,
+            written: AtomicU64::new(0),
+            deleted: AtomicU64::new(0),
+        }
+    }
+
+    fn take(&self) -> (u64, u64) {
+        (
+            self.written.swap(0, Ordering::SeqCst),
+            self.deleted.swap(0, Ordering::SeqCst),
+        )
+    }
+
+    fn count(&self, items: &[Item]) {
+        let domain = items
+            .iter()
+            .filter(|i| !i.entity.starts_with("Import"))
+            .count();
+        self.written.fetch_add(domain as u64, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl Store for Counting {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        self.inner.get_many(keys).await
+    }
+    async fn put(&self, item: &Item, condition: Condition) -> Result<(), StoreError> {
+        self.count(std::slice::from_ref(item));
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        if !key.pk.starts_with("IMPORT#") {
+            self.deleted.fetch_add(1, Ordering::SeqCst);
+        }
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: &[Write]) -> Result<(), StoreError> {
+        self.inner.transact(writes).await
+    }
+    async fn batch_put(&self, items: &[Item]) -> Result<(), StoreError> {
+        self.count(items);
+        self.inner.batch_put(items).await
+    }
+    async fn batch_delete(&self, keys: &[Key]) -> Result<(), StoreError> {
+        let domain = keys
+            .iter()
+            .filter(|k| !k.pk.starts_with("SS12000#"))
+            .count();
+        self.deleted.fetch_add(domain as u64, Ordering::SeqCst);
+        self.inner.batch_delete(keys).await
+    }
+}
+
+struct Fixture {
+    table: skolnav_tests::RawTable,
+    store: Arc<Counting>,
+    registry: Ss12000Server,
+}
+
+impl Fixture {
+    async fn new(backend: Backend) -> Fixture {
+        Self::with(backend, ServerOptions::default()).await
+    }
+
+    async fn with(backend: Backend, options: ServerOptions) -> Fixture {
+        let table = skolnav_tests::RawTable::new(backend).await;
+        let municipality = generate(&Spec::small().today(today()));
+        Fixture {
+            store: Arc::new(Counting::new(table.store())),
+            table,
+            registry: Ss12000Server::start(municipality, options).await,
+        }
+    }
+
+    fn client(&self, page_limit: usize) -> Client {
+        Client::new(
+            ClientConfig {
+                base_url: self.registry.base_url(),
+                token_url: self.registry.token_url(),
+                client_id: self.registry.client_id().to_string(),
+                client_secret: self.registry.client_secret().to_string(),
+                page_limit,
+            },
+            Http::new(),
+        )
+    }
+
+    async fn run_with(&self, options: Options) -> RunRecord {
+        match run(self.store.as_ref(), &self.client(50), options)
+            .await
+            .expect("the run reaches the store")
+        {
+            Outcome::Ran(record) => *record,
+            other => panic!("expected a run, got {other:?}"),
+        }
+    }
+
+    async fn import(&self, day: i64) -> RunRecord {
+        let record = self
+            .run_with(Options::new(night(day), today() + Duration::days(day)))
+            .await;
+        assert_eq!(record.status, Status::Succeeded, "{:?}", record.error);
+        record
+    }
+
+    fn read<R>(&self, f: impl FnOnce(&Municipality) -> R) -> R {
+        self.registry.read(f)
+    }
+
+    async fn record_of(&self, id: Id) -> Option<directory::PersonRecord> {
+        directory::person_record(self.store.as_ref(), person_id(id))
+            .await
+            .unwrap()
+    }
+}
+
+/// A pupil with nothing special about them (not protected, not leaving,
+/// not a bad row, one school), and their school and class.
+fn plain_pupil(m: &Municipality) -> (Id, Id, Id) {
+    let special: Vec<Id> = m
+        .manifest
+        .protected
+        .iter()
+        .map(|p| p.id)
+        .chain(m.manifest.leavers.iter().map(|l| l.id))
+        .chain(m.manifest.bad_rows.iter().map(|b| b.id))
+        .chain(m.manifest.double_enrolled.iter().map(|d| d.pupil))
+        .collect();
+    let pupil = m
+        .pupils()
+        .find(|p| {
+            !special.contains(&p.id)
+                && p.enrolments.len() == 1
+                && m.guardians_of(p.id).iter().all(|g| !special.contains(g))
+                && !m.guardians_of(p.id).is_empty()
+        })
+        .expect("a plain pupil");
+    let school = pupil.enrolments[0].enroled_at.id;
+    let class = m.classes_of(pupil.id)[0];
+    (pupil.id, school, class)
+}
+
+fn mentor_of(m: &Municipality, class: Id) -> Id {
+    m.duties
+        .values()
+        .find(|d| {
+            d.assignment_role.iter().any(|a| {
+                a.group.id == class && a.assignment_role_type == AssignmentRoleType::Mentor
+            })
+        })
+        .map(|d| d.person.id)
+        .expect("the class has a mentor")
+}
+
+async fn the_first_run_imports_pupils_guardians_groups_and_staff(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let record = f.import(0).await;
+    assert_eq!(record.mode, Mode::Full);
+
+    let (pupil, school, class) = f.read(plain_pupil);
+    let school_id = SchoolId::from_registry(uuid(school));
+    let pupil_record = f.record_of(pupil).await.expect("the pupil is imported");
+    assert!(
+        pupil_record
+            .relations
+            .contains(&Relation::EnrolledAt { school_id })
+    );
+    assert!(pupil_record.relations.contains(&Relation::MemberOf {
+        group_id: GroupId::from_registry(uuid(class)),
+        school_id
+    }));
+    for guardian in f.read(|m| m.guardians_of(pupil)) {
+        let g = f
+            .record_of(guardian)
+            .await
+            .expect("the guardian is imported");
+        assert!(g.is_guardian_of(person_id(pupil)));
+    }
+    let mentor = f.read(|m| mentor_of(m, class));
+    let mentor = f.record_of(mentor).await.expect("the mentor is imported");
+    assert!(
+        mentor
+            .mentor_groups()
+            .any(|g| g == GroupId::from_registry(uuid(class)))
+    );
+    assert!(mentor.has_duty_at(school_id));
+    let school_item = directory::school(f.store.as_ref(), school_id)
+        .await
+        .unwrap();
+    assert!(school_item.is_some(), "the school unit is a school");
+
+    let persons = f.read(|m| m.persons.len() as u64);
+    let counts = &record.counts["Person"];
+    assert_eq!(
+        counts.created + counts.rejected + counts.skipped_protected,
+        persons,
+        "every person row is created, rejected or skipped: {counts:?}"
+    );
+}
+
+async fn an_unchanged_second_run_writes_nothing(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let (written, _) = f.store.take();
+    assert!(written > 0);
+    let record = f.import(1).await;
+    assert_eq!(f.store.take(), (0, 0), "no item written or deleted");
+    assert_eq!(record.written(), 0, "{:?}", record.counts);
+    assert_eq!(record.mode, Mode::Delta);
+
+    let forced = f
+        .run_with(Options {
+            force_full: true,
+            ..Options::new(night(2), today() + Duration::days(2))
+        })
+        .await;
+    assert_eq!(forced.mode, Mode::Full);
+    assert_eq!(
+        f.store.take(),
+        (0, 0),
+        "a full run of the same feed writes nothing either: {:?}",
+        forced.counts
+    );
+    assert!(forced.counts["Person"].unchanged > 0);
+}
+
+async fn a_changed_guardian_moves_the_guardian_rights(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let (pupil, _, _) = f.read(plain_pupil);
+    let newcomer = f.registry.with(|m| {
+        let g = m.add_guardian("Lind", night(0) + Duration::hours(12));
+        let old = m
+            .change_guardian(pupil, g, night(0) + Duration::hours(12))
+            .unwrap()
+            .expect("the pupil had a guardian");
+        (g, old)
+    });
+    f.store.take();
+    let record = f.import(1).await;
+    let (new_guardian, old_guardian) = newcomer;
+    assert!(
+        f.record_of(new_guardian)
+            .await
+            .expect("the new guardian is imported")
+            .is_guardian_of(person_id(pupil))
+    );
+    let old = f
+        .record_of(old_guardian)
+        .await
+        .expect("the old guardian stays");
+    assert!(!old.is_guardian_of(person_id(pupil)));
+    assert_eq!(
+        record.counts["Responsibles"].updated, 1,
+        "{:?}",
+        record.counts
+    );
+    let (written, deleted) = f.store.take();
+    assert!(
+        written >= 2 && deleted == 1,
+        "written {written}, deleted {deleted}"
+    );
+}
+
+async fn a_pupil_who_leaves_is_ended_not_erased(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let (pupil, school, _) = f.read(plain_pupil);
+    f.registry.with(|m| {
+        m.end_enrolment(pupil, today(), night(0) + Duration::hours(12))
+            .unwrap()
+    });
+    // The enrolment ended on the 2nd; the run on the night to the 4th sees it.
+    let record = f.import(1).await;
+    assert_eq!(record.counts["Person"].ended, 1, "{:?}", record.counts);
+    let after = f.record_of(pupil).await.expect("the pupil is still there");
+    let left = after.person.left.expect("marked as left");
+    assert_eq!(left.reason, LeftReason::EnrolmentEnded);
+    assert_eq!(left.on, today());
+    assert!(!after.relations.contains(&Relation::EnrolledAt {
+        school_id: SchoolId::from_registry(uuid(school))
+    }));
+    let guardian = f.read(|m| m.guardians_of(pupil)[0]);
+    assert!(
+        f.record_of(guardian)
+            .await
+            .unwrap()
+            .is_guardian_of(person_id(pupil)),
+        "the guardian keeps access to the history"
+    );
+
+    // Leavers already ended in the registry were imported as left.
+    let emigrated = f.read(|m| m.manifest.leavers_of(LeaverKind::Utvandrad).next().unwrap());
+    let emigrated = f.record_of(emigrated).await.unwrap();
+    assert_eq!(emigrated.person.left.unwrap().reason, LeftReason::Emigrated);
+}
+
+async fn a_pupil_deleted_upstream_is_ended_as_removed(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let (pupil, _, _) = f.read(plain_pupil);
+    f.registry
+        .with(|m| m.delete(EntityType::Person, pupil, night(0) + Duration::hours(12)))
+        .unwrap();
+    let record = f.import(1).await;
+    assert_eq!(record.mode, Mode::Delta);
+    assert!(record.held_back.is_empty(), "one pupil is under the limit");
+    let after = f.record_of(pupil).await.expect("kept, not erased");
+    let left = after.person.left.expect("ended");
+    assert_eq!(left.reason, LeftReason::RemovedFromRegistry);
+    assert!(
+        !after
+            .relations
+            .iter()
+            .any(|r| matches!(r, Relation::EnrolledAt { .. })),
+        "no longer enrolled"
+    );
+}
+
+async fn a_pupil_active_at_two_schools_is_flagged_at_both(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let double = f.read(|m| m.manifest.double_enrolled[0].clone());
+    for school in double.schools {
+        let flag = skolnav::keys::school_flag(
+            SchoolId::from_registry(uuid(school)),
+            "ENROLLED_ELSEWHERE",
+            person_id(double.pupil),
+        );
+        assert!(
+            f.store.get(&flag).await.unwrap().is_some(),
+            "flag missing at one school"
+        );
+    }
+}
+
+async fn a_protected_person_appears_nowhere(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let record = f.import(0).await;
+    let protected: Vec<(Id, String, String)> = f.read(|m| {
+        m.manifest
+            .protected
+            .iter()
+            .map(|p| {
+                let person = m.person(p.id).unwrap();
+                (p.id, person.given_name.clone(), person.family_name.clone())
+            })
+            .collect()
+    });
+    assert!(!protected.is_empty());
+    assert_eq!(
+        record.counts["Person"].skipped_protected,
+        protected.len() as u64
+    );
+    let everything = f.table.dump().await;
+    for (id, given, family) in protected {
+        assert!(f.record_of(id).await.is_none());
+        let ulid = person_id(id).to_string();
+        assert!(
+            !everything.contains(&ulid),
+            "the protected person's id is stored"
+        );
+        assert!(
+            !everything.contains(&format!("\"{given} {family}\"")),
+            "the protected person's name is stored"
+        );
+        assert!(!everything.contains(&uuid(id).to_string()));
+    }
+    let pupils_protected: u64 = record.protected_per_school.values().sum();
+    let expected = f.read(|m| m.manifest.protected_of(PersonKind::Pupil).count() as u64);
+    assert_eq!(pupils_protected, expected);
+}
+
+async fn a_truncated_feed_holds_back_its_school_and_writes_nothing_of_it(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let (_, school, _) = f.read(plain_pupil);
+    let school_id = SchoolId::from_registry(uuid(school));
+    let dropped = f.registry.with(|m| m.truncate_school_pupils(school, 0.3));
+    let mut enrolled_dropped = Vec::new();
+    for pupil in &dropped {
+        if let Some(r) = f.record_of(*pupil).await
+            && r.relations.contains(&Relation::EnrolledAt { school_id })
+        {
+            enrolled_dropped.push(*pupil);
+        }
+    }
+    // Something else of the school changes too: it must not be written.
+    let (_, _, class) = f.read(plain_pupil);
+    f.registry
+        .with(|m| m.touch(EntityType::Group, class, night(0) + Duration::hours(12)))
+        .unwrap();
+    f.store.take();
+    let record = f
+        .run_with(Options {
+            force_full: true,
+            ..Options::new(night(1), today() + Duration::days(1))
+        })
+        .await;
+    assert_eq!(record.status, Status::Succeeded, "{:?}", record.error);
+    assert_eq!(record.held_back.len(), 1, "{:?}", record.held_back);
+    let held = &record.held_back[0];
+    assert_eq!(held.school_id, school_id);
+    assert!(enrolled_dropped.len() > 3);
+    assert_eq!(held.would_end, enrolled_dropped.len() as u64, "{held:?}");
+    assert!(held.reason.contains("nothing of this school was written"));
+    for pupil in &enrolled_dropped {
+        let r = f.record_of(*pupil).await.unwrap();
+        assert!(r.person.left.is_none(), "a dropped pupil was ended");
+        assert!(r.relations.contains(&Relation::EnrolledAt { school_id }));
+    }
+    assert_eq!(f.store.take().0, 0, "nothing written for the held school");
+}
+
+async fn a_run_that_dies_midway_is_resumed_without_duplicates(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.registry.fail_after_more_requests(Some(6));
+    let failed = f.run_with(Options::new(night(0), today())).await;
+    assert_eq!(failed.status, Status::Failed);
+    assert!(failed.error.as_deref().unwrap_or("").contains("registry"));
+    f.registry.fail_after_more_requests(None);
+    let resumed = f.import(0).await;
+    assert_eq!(
+        resumed.mode,
+        Mode::Full,
+        "no success yet: the resumed run is full"
+    );
+    assert!(
+        resumed.counts["Person"].unchanged > 0,
+        "what the dead run wrote counts as unchanged: {:?}",
+        resumed.counts
+    );
+    let (pupil, _, _) = f.read(plain_pupil);
+    let guardians = f.read(|m| m.guardians_of(pupil)).len();
+    let stored = skolnav::store::query_all(
+        f.store.as_ref(),
+        Query::partition(format!("PEOPLE#PERSON#{}", person_id(pupil)))
+            .on(skolnav::store::Index::Gsi1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        stored.len(),
+        guardians,
+        "one guardian relation each, no duplicates"
+    );
+    f.store.take();
+    f.import(1).await;
+    assert_eq!(f.store.take(), (0, 0));
+}
+
+async fn each_kind_of_bad_row_is_rejected_with_its_reason(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let record = f.import(0).await;
+    let bad = f.read(|m| m.manifest.bad_rows.clone());
+    for kind in [
+        BadRow::UnknownEnum,
+        BadRow::InvalidPersonnummer,
+        BadRow::TfNumber,
+        BadRow::MissingField,
+        BadRow::UnknownReference,
+    ] {
+        let rows: Vec<_> = bad.iter().filter(|b| b.kind == kind).collect();
+        assert!(!rows.is_empty(), "the fixture has {kind:?} rows");
+        for row in rows {
+            let id = uuid(row.id).to_string();
+            let found = record
+                .rejections
+                .iter()
+                .find(|r| r.id.as_deref() == Some(id.as_str()))
+                .unwrap_or_else(|| panic!("{kind:?} row {id} ({}) not reported", row.field));
+            let matches = matches!(
+                (&found.reason, kind),
+                (Reason::UnknownEnumValue { .. }, BadRow::UnknownEnum)
+                    | (
+                        Reason::InvalidPersonnummer { .. },
+                        BadRow::InvalidPersonnummer
+                    )
+                    | (Reason::TemporaryNumber { .. }, BadRow::TfNumber)
+                    | (Reason::MissingField { .. }, BadRow::MissingField)
+                    | (Reason::UnknownReference { .. }, BadRow::UnknownReference)
+            );
+            assert!(matches, "{kind:?} row reported as {:?}", found.reason);
+        }
+    }
+    let text = serde_json::to_string(&record).unwrap();
+    let numbers: Vec<String> = f.read(|m| {
+        m.persons
+            .values()
+            .filter_map(|p| p.civic_no.as_ref().map(|c| c.value.clone()))
+            .collect()
+    });
+    assert!(
+        numbers.iter().all(|n| !text.contains(n.as_str())),
+        "the run record names no personnummer"
+    );
+}
+
+async fn pages_are_followed_and_a_too_large_answer_is_asked_again_smaller(backend: Backend) {
+    let f = Fixture::with(
+        backend,
+        ServerOptions {
+            max_limit_before_503: Some(20),
+            ..ServerOptions::default()
+        },
+    )
+    .await;
+    let record = f.import(0).await;
+    assert!(
+        record.upstream.too_large_retries > 0,
+        "{:?}",
+        record.upstream
+    );
+    assert!(f.registry.stats().service_unavailable > 0);
+    let persons = f.read(|m| m.persons.len() as u64);
+    let c = &record.counts["Person"];
+    assert_eq!(c.created + c.rejected + c.skipped_protected, persons);
+}
+
+async fn a_dry_run_writes_only_its_run_record(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let record = f
+        .run_with(Options {
+            dry_run: true,
+            ..Options::new(night(0), today())
+        })
+        .await;
+    assert_eq!(record.status, Status::Succeeded);
+    assert!(record.dry_run);
+    assert!(
+        record.counts["Person"].created > 0,
+        "it reports what it would do"
+    );
+    assert_eq!(f.store.take(), (0, 0));
+    let (pupil, _, _) = f.read(plain_pupil);
+    assert!(f.record_of(pupil).await.is_none());
+    let stored = skolnav::import::record::get(f.store.as_ref(), record.run_id)
+        .await
+        .unwrap()
+        .expect("the run record is stored");
+    assert_eq!(stored, record);
+    // A real run after it is still a first, full run.
+    assert_eq!(f.import(0).await.mode, Mode::Full);
+}
+
+async fn two_runs_never_overlap(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let client_a = f.client(50);
+    let client_b = f.client(50);
+    let (a, b) = tokio::join!(
+        run(f.store.as_ref(), &client_a, Options::new(night(0), today())),
+        run(f.store.as_ref(), &client_b, Options::new(night(0), today())),
+    );
+    let outcomes = [a.unwrap(), b.unwrap()];
+    let ran = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Ran(_)))
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::AlreadyRunning { .. }))
+        .count();
+    assert_eq!((ran, refused), (1, 1));
+    // The lease is freed when the run ends.
+    assert!(matches!(
+        run(
+            f.store.as_ref(),
+            &f.client(50),
+            Options::new(night(1), today())
+        )
+        .await
+        .unwrap(),
+        Outcome::Ran(_)
+    ));
+}
+
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(skolnav_tests::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(skolnav_tests::Backend::Dynamo).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_stores!(
+    the_first_run_imports_pupils_guardians_groups_and_staff,
+    an_unchanged_second_run_writes_nothing,
+    a_changed_guardian_moves_the_guardian_rights,
+    a_pupil_who_leaves_is_ended_not_erased,
+    a_protected_person_appears_nowhere,
+    a_pupil_deleted_upstream_is_ended_as_removed,
+    a_pupil_active_at_two_schools_is_flagged_at_both,
+    a_truncated_feed_holds_back_its_school_and_writes_nothing_of_it,
+    a_run_that_dies_midway_is_resumed_without_duplicates,
+    each_kind_of_bad_row_is_rejected_with_its_reason,
+    pages_are_followed_and_a_too_large_answer_is_asked_again_smaller,
+    a_dry_run_writes_only_its_run_record,
+    two_runs_never_overlap,
+);
