@@ -113,6 +113,9 @@ fn spawn_function(
         .env("SKOLNAV_JWT_ALGORITHMS", "EdDSA")
         .env("SKOLNAV_MAIL_FROM", format!("no-reply@{MAIL_DOMAIN}"))
         .env("RUST_LOG", "info")
+        // As infra/template.yaml sets it: one PEM bundle, not the bundle and
+        // every file of the certificate directory (about 3.5 ms of init).
+        .env("SSL_CERT_FILE", ca_bundle())
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)
@@ -393,4 +396,15 @@ fn main() {
             std::process::exit(1);
         }
     }
+}
+
+/// The system's PEM bundle (Debian or Amazon Linux path).
+fn ca_bundle() -> &'static str {
+    [
+        "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/certs/ca-certificates.crt",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .unwrap_or("/etc/ssl/certs/ca-certificates.crt")
 }

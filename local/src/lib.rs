@@ -136,3 +136,68 @@ pub async fn outbox_worker(
         tokio::time::sleep(every).await;
     }
 }
+
+/// The local stand-in for the stream-fed import function: runs the import
+/// requests the API wrote, against `registry`.
+pub async fn import_worker(
+    store: Arc<dyn Store>,
+    registry: Arc<dyn skolnav::import::source::Source>,
+    clock: Arc<dyn Clock>,
+    every: Duration,
+) {
+    loop {
+        match skolnav::import::request::waiting(store.as_ref()).await {
+            Ok(requests) => {
+                for req in requests {
+                    let options = req.options(clock.now(), clock.today());
+                    match skolnav::import::run(store.as_ref(), registry.as_ref(), options).await {
+                        Ok(outcome) => tracing::info!(?outcome, "import run"),
+                        Err(e) => tracing::warn!(error = %e, "import run failed"),
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "import requests not readable"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Where the local import reads from: the registry named by
+/// SKOLNAV_SS12000_URL and friends, or else a demo registry in this process
+/// (three generated schools, the SS 12000 fixture), so the import can be
+/// tried without one. Returns the source and a line describing it.
+pub async fn registry() -> Result<(Arc<dyn skolnav::import::source::Source>, String), String> {
+    use skolnav::ss12000::client::{Client, ClientConfig};
+    if std::env::var("SKOLNAV_SS12000_URL").is_ok() {
+        let config = ClientConfig::from_env()?;
+        let line = format!("SS 12000 registry at {}", config.base_url);
+        return Ok((
+            Arc::new(Client::new(config, skolnav::http_client::Http::new())),
+            line,
+        ));
+    }
+    use skolnav_ss12000_fixture::{ServerOptions, Spec, Ss12000Server, generate};
+    let today = chrono::Utc::now().date_naive();
+    let server = Ss12000Server::start(
+        generate(&Spec::small().today(today)),
+        ServerOptions::default(),
+    )
+    .await;
+    let config = ClientConfig {
+        base_url: server.base_url(),
+        token_url: server.token_url(),
+        client_id: server.client_id().to_string(),
+        client_secret: server.client_secret().to_string(),
+        page_limit: 500,
+    };
+    let line = format!(
+        "demo SS 12000 registry at {} (generated, 3 schools)",
+        server.base_url()
+    );
+    // The demo registry lives as long as the process.
+    std::mem::forget(server);
+    Ok((
+        Arc::new(Client::new(config, skolnav::http_client::Http::new())),
+        line,
+    ))
+}

@@ -1,7 +1,11 @@
 //! `cargo run -p skolnav-local`: the whole platform on one port.
+//! `cargo run -p skolnav-local -- import [--dry-run] [--full]`: one import
+//! run from the student registry into the local store, then exit.
 //!
 //! Environment: SKOLNAV_PORT (default 3000), SKOLNAV_DATA (default
-//! ./.skolnav-local: the SQLite file and the outbox folder).
+//! ./.skolnav-local: the SQLite file and the outbox folder), and
+//! SKOLNAV_SS12000_URL, _TOKEN_URL, _CLIENT_ID, _CLIENT_SECRET for a real
+//! registry (without them the import reads a generated demo registry).
 
 use skolnav::api::Ctx;
 use skolnav::auth::Authenticator;
@@ -35,6 +39,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let store = Arc::new(SqliteStore::open(&data.join("skolnav.sqlite"))?);
     let seeded = demo::seed(store.as_ref()).await?;
+    let (registry, registry_line) = skolnav_local::registry().await?;
+
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("import") {
+        return import_once(store.as_ref(), registry.as_ref(), &args[1..]).await;
+    }
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let base = format!("http://127.0.0.1:{port}");
@@ -48,13 +58,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let mailer = Arc::new(FolderMailer::new(&outbox_dir, "no-reply@skolnav.local"));
     tokio::spawn(skolnav_local::outbox_worker(
-        store,
+        store.clone(),
         mailer,
-        clock,
+        clock.clone(),
         Duration::from_millis(500),
+    ));
+    tokio::spawn(skolnav_local::import_worker(
+        store,
+        registry,
+        clock,
+        Duration::from_secs(2),
     ));
 
     print_welcome(&base, &data, seeded);
+    println!(
+        "Import: {registry_line}; as org-admin POST {base}/organisations/{}/imports",
+        demo::organisation()
+    );
+    println!();
     axum::serve(listener, skolnav_local::router(ctx, issuer)).await?;
     Ok(())
 }
@@ -85,4 +106,35 @@ fn print_welcome(base: &str, data: &std::path::Path, seeded: bool) {
     println!("Use it:        curl -s -H \"Authorization: Bearer $TOKEN\" {base}/me");
     println!("README.md walks through reporting and approving an absence.");
     println!();
+}
+
+/// `import [--dry-run] [--full]`: one run, its record printed as JSON.
+async fn import_once(
+    store: &dyn skolnav::store::Store,
+    registry: &dyn skolnav::import::source::Source,
+    flags: &[String],
+) -> Result<(), Box<dyn std::error::Error>> {
+    use skolnav::clock::Clock;
+    let mut options = skolnav::import::Options::new(SystemClock.now(), SystemClock.today());
+    for flag in flags {
+        match flag.as_str() {
+            "--dry-run" => options.dry_run = true,
+            "--full" => options.force_full = true,
+            other => {
+                return Err(format!("unknown flag {other}: use --dry-run and/or --full").into());
+            }
+        }
+    }
+    match skolnav::import::run(store, registry, options).await? {
+        skolnav::import::Outcome::Ran(record) => {
+            println!("{}", serde_json::to_string_pretty(&record)?);
+            if record.status == skolnav::import::record::Status::Failed {
+                return Err("the import run failed (see its record above)".into());
+            }
+        }
+        skolnav::import::Outcome::AlreadyRunning { run_id, until } => {
+            return Err(format!("import run {run_id} holds the lease until {until}").into());
+        }
+    }
+    Ok(())
 }

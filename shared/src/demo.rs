@@ -50,6 +50,7 @@ pub const SUBJECT_TEACHER: u32 = 3;
 pub const ADMIN: u32 = 4;
 pub const PRINCIPAL: u32 = 5;
 pub const OTHER_SCHOOL_ADMIN: u32 = 6;
+pub const ORGANISATION_ADMIN: u32 = 7;
 
 const GIVEN: [&str; 20] = [
     "Alva",
@@ -179,6 +180,11 @@ pub fn logins() -> Vec<DemoLogin> {
             person: staff(OTHER_SCHOOL_ADMIN),
             what: "school administrator of Ekbackens skola (another school)",
         },
+        DemoLogin {
+            login: "org-admin",
+            person: staff(ORGANISATION_ADMIN),
+            what: "organisation administrator of Solbacka kommun (imports)",
+        },
     ]
 }
 
@@ -307,6 +313,12 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
     add(
         person(staff(OTHER_SCHOOL_ADMIN), "Lena", "Sjö", true, Language::Sv),
         vec![duty(other_school(), StaffRole::SchoolAdmin)],
+    )?;
+    add(
+        person(staff(ORGANISATION_ADMIN), "Karin", "Ek", true, Language::Sv),
+        vec![Relation::OrganisationAdmin {
+            organisation_id: organisation(),
+        }],
     )?;
     Ok(items)
 }

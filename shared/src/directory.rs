@@ -146,6 +146,10 @@ pub enum Relation {
         group_id: GroupId,
         school_id: SchoolId,
     },
+    /// Organisation administrator (verksamhetschef, huvudman level):
+    /// registered by hand, never imported.
+    #[serde(rename_all = "camelCase")]
+    OrganisationAdmin { organisation_id: OrganisationId },
     /// Responsible for a pupil without guardian rights (SS 12000
     /// relationType `Annan ansvarig`, `God man`, `Utsedd behörig`): recorded
     /// with its type, grants nothing.
@@ -173,6 +177,9 @@ impl Relation {
             Relation::MentorOf { group_id, .. } => format!("MENTOR#{group_id}"),
             Relation::TeacherOf { group_id, .. } => format!("TEACHER#{group_id}"),
             Relation::ResponsibleFor { pupil_id, .. } => format!("RESPONSIBLE#{pupil_id}"),
+            Relation::OrganisationAdmin { organisation_id } => {
+                format!("ORGADMIN#{organisation_id}")
+            }
         }
     }
 
@@ -242,6 +249,12 @@ impl PersonRecord {
     pub fn has_role_at(&self, school: SchoolId, wanted: &[StaffRole]) -> bool {
         self.relations.iter().any(|r| {
             matches!(r, Relation::Duty { school_id, role } if *school_id == school && wanted.contains(role))
+        })
+    }
+
+    pub fn is_organisation_admin(&self, organisation: OrganisationId) -> bool {
+        self.relations.iter().any(|r| {
+            matches!(r, Relation::OrganisationAdmin { organisation_id } if *organisation_id == organisation)
         })
     }
 

@@ -24,6 +24,7 @@ pub const IMPORT_STATE: &str = "ImportState";
 pub const IMPORT_RUN: &str = "ImportRun";
 pub const IMPORT_CURSOR: &str = "ImportCursor";
 pub const IMPORT_LEASE: &str = "ImportLease";
+pub const IMPORT_REQUEST: &str = "ImportRequest";
 
 pub fn organisation(id: OrganisationId) -> Key {
     Key::new(format!("ORG#{id}"), "ORG")
@@ -154,6 +155,20 @@ pub fn import_run(id: ImportRunId) -> Key {
 /// Where the next delta run starts, and when the last full run was.
 pub fn import_cursor() -> Key {
     Key::new("IMPORT#SS12000", "CURSOR")
+}
+
+/// A run asked for through the API (the stream starts it).
+pub fn import_request(run: ImportRunId) -> Key {
+    Key::new(
+        import_request_partition(),
+        format!("{IMPORT_REQUEST_PREFIX}{run}"),
+    )
+}
+
+pub const IMPORT_REQUEST_PREFIX: &str = "REQUEST#";
+
+pub fn import_request_partition() -> &'static str {
+    "IMPORT#SS12000"
 }
 
 /// Held by the one run in progress.

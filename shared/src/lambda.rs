@@ -166,3 +166,78 @@ pub async fn deliver_stream(
     }
     response
 }
+
+/// Serves `import-nightly`: the 02:00 Europe/Stockholm schedule, and runs
+/// asked for through the API (request items from the table's stream).
+pub async fn run_import() -> Result<(), Error> {
+    init_tracing();
+    let init = InitClock::start();
+    let http = Http::new();
+    let aws = AwsEnv::from_env(http.clone())?;
+    let store = store_from_env(&aws)?;
+    let registry = crate::ss12000::client::Client::new(
+        crate::ss12000::client::ClientConfig::from_env()?,
+        http,
+    );
+    init.mark("clients built");
+    warm(&store).await;
+    init.mark("DynamoDB warmed");
+    let (store, registry) = (&store, &registry);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            import_event(store, registry, &SystemClock, event.payload).await
+        },
+    ))
+    .await
+}
+
+/// One invocation of `import-nightly`. A scheduled run that fails is an
+/// error, so Lambda retries it (the run resumes safely); a requested run
+/// that fails is in its run record, and the stream moves on.
+pub async fn import_event(
+    store: &dyn Store,
+    registry: &dyn crate::import::source::Source,
+    clock: &dyn Clock,
+    event: serde_json::Value,
+) -> Result<serde_json::Value, Error> {
+    use crate::import::{Options, Outcome, request};
+    let (now, today) = (clock.now(), clock.today());
+    let mut runs = Vec::new();
+    if event.get("Records").is_some() {
+        let stream: StreamEvent = serde_json::from_value(event)?;
+        for record in stream.records {
+            let image: Result<serde_json::Map<String, serde_json::Value>, _> =
+                serde_dynamo::from_item(record.change.new_image);
+            let Some(req) = image.ok().as_ref().and_then(request::from_stream_image) else {
+                continue;
+            };
+            runs.push((
+                crate::import::run(store, registry, req.options(now, today)).await?,
+                false,
+            ));
+        }
+    } else {
+        runs.push((
+            crate::import::run(store, registry, Options::new(now, today)).await?,
+            true,
+        ));
+    }
+    let mut summary = Vec::new();
+    for (outcome, scheduled) in runs {
+        match outcome {
+            Outcome::Ran(record) => {
+                tracing::info!(run = %record.run_id, status = ?record.status, written = record.written(), "import run");
+                if scheduled && record.status == crate::import::record::Status::Failed {
+                    return Err(format!("import run {} failed", record.run_id).into());
+                }
+                summary
+                    .push(serde_json::json!({ "runId": record.run_id, "status": record.status }));
+            }
+            Outcome::AlreadyRunning { run_id, until } => {
+                tracing::info!(holder = %run_id, %until, "import already running");
+                summary.push(serde_json::json!({ "alreadyRunning": run_id }));
+            }
+        }
+    }
+    Ok(serde_json::json!({ "runs": summary }))
+}

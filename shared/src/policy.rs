@@ -7,7 +7,7 @@
 
 use crate::absence::AbsenceReport;
 use crate::directory::{PersonRecord, StaffRole};
-use crate::ids::{GroupId, SchoolId};
+use crate::ids::{GroupId, OrganisationId, SchoolId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -123,6 +123,22 @@ pub fn list_pending_absence(
 pub fn read_school_absence_today(caller: &PersonRecord, school: SchoolId) -> Decision {
     if caller.has_duty_at(school) {
         Decision::Allow
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// A3: starting the import and reading its run records: the
+/// organisation's administrators. Staff may know imports exist.
+pub fn manage_imports(caller: &PersonRecord, organisation: OrganisationId) -> Decision {
+    if caller.is_organisation_admin(organisation) {
+        Decision::Allow
+    } else if caller
+        .relations
+        .iter()
+        .any(|r| matches!(r, crate::directory::Relation::Duty { .. }))
+    {
+        Decision::Forbidden
     } else {
         Decision::NotFound
     }

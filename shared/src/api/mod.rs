@@ -5,6 +5,7 @@
 
 mod absence;
 mod idempotency;
+mod imports;
 mod me;
 pub mod problem;
 pub mod routes;
@@ -125,6 +126,10 @@ impl Reply {
 
     pub fn created(body: impl Serialize) -> Result<Reply, Problem> {
         Self::with(StatusCode::CREATED, body)
+    }
+
+    pub fn with_status(status: StatusCode, body: impl Serialize) -> Result<Reply, Problem> {
+        Self::with(status, body)
     }
 
     fn with(status: StatusCode, body: impl Serialize) -> Result<Reply, Problem> {

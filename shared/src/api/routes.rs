@@ -2,7 +2,7 @@
 //! local server serves all of it; each Lambda serves its own rows;
 //! tests/tests/it/routes.rs holds infra/template.yaml to it.
 
-use super::{Handler, absence, me};
+use super::{Handler, absence, imports, me};
 use http::Method;
 use std::collections::HashMap;
 
@@ -52,10 +52,28 @@ pub static ROUTES: &[Route] = &[
         path: "/schools/{schoolId}/absence-today",
         handler: |ctx, call| Box::pin(absence::today(ctx, call)),
     },
+    Route {
+        function: "import-request",
+        method: Method::POST,
+        path: "/organisations/{organisationId}/imports",
+        handler: |ctx, call| Box::pin(imports::start(ctx, call)),
+    },
+    Route {
+        function: "import-runs",
+        method: Method::GET,
+        path: "/organisations/{organisationId}/imports",
+        handler: |ctx, call| Box::pin(imports::list(ctx, call)),
+    },
+    Route {
+        function: "import-run",
+        method: Method::GET,
+        path: "/organisations/{organisationId}/imports/{runId}",
+        handler: |ctx, call| Box::pin(imports::get(ctx, call)),
+    },
 ];
 
 /// Functions that are not behind the HTTP API.
-pub const EVENT_FUNCTIONS: &[&str] = &["notifications-deliver"];
+pub const EVENT_FUNCTIONS: &[&str] = &["notifications-deliver", "import-nightly"];
 
 pub enum Found {
     Route(&'static Route, HashMap<String, String>),

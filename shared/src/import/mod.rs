@@ -14,6 +14,7 @@
 
 pub mod plan;
 pub mod record;
+pub mod request;
 mod run;
 pub mod source;
 

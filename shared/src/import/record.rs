@@ -26,6 +26,8 @@ pub enum Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Status {
+    /// Asked for through the API; the import function has not started it.
+    Requested,
     Running,
     Succeeded,
     Failed,

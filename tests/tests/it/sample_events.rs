@@ -148,3 +148,131 @@ async fn the_stream_sample_event_delivers_its_outbox_item_once() {
     assert_eq!(sent.len(), 1, "a replayed record sends nothing more");
     assert!(sent[0].subject.contains("Alva Persson"));
 }
+
+#[tokio::test]
+async fn the_import_sample_events_request_a_run_and_read_its_record() {
+    let h = harness().await;
+    let admin = demo::staff(demo::ORGANISATION_ADMIN);
+    let (status, requested) =
+        invoke(&h, "import-request", admin, &event_text("import-request")).await;
+    assert_eq!(status, 202, "{requested}");
+    assert_eq!(requested["status"], "requested");
+    assert_eq!(requested["dryRun"], true);
+    let run_id = requested["runId"].as_str().expect("runId").to_string();
+
+    let (status, list) = invoke(&h, "import-runs", admin, &event_text("import-runs")).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["runs"][0]["runId"], run_id.as_str());
+
+    let one = event_text("import-run").replace("01JD0000000000000000000I01", &run_id);
+    let (status, record) = invoke(&h, "import-run", admin, &one).await;
+    assert_eq!(status, 200, "{record}");
+    assert_eq!(record["runId"], run_id.as_str());
+
+    // Staff of a school may know imports exist but not start or read them;
+    // a guardian does not learn that the organisation exists.
+    let (status, _) = invoke(
+        &h,
+        "import-runs",
+        demo::staff(demo::PRINCIPAL),
+        &event_text("import-runs"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = invoke(
+        &h,
+        "import-request",
+        demo::guardian(1),
+        &event_text("import-request"),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_schedule_sample_event_runs_the_import_and_a_stream_request_runs_it_dry() {
+    use skolnav::import::request::{self, ImportRequest};
+    use skolnav_ss12000_fixture::{ServerOptions, Spec, Ss12000Server, generate};
+    let store = sqlite_store();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+    let registry = Ss12000Server::start(
+        generate(&Spec::small().today(today)),
+        ServerOptions::default(),
+    )
+    .await;
+    let client = skolnav::ss12000::client::Client::new(
+        skolnav::ss12000::client::ClientConfig {
+            base_url: registry.base_url(),
+            token_url: registry.token_url(),
+            client_id: registry.client_id().into(),
+            client_secret: registry.client_secret().into(),
+            page_limit: 100,
+        },
+        skolnav::http_client::Http::new(),
+    );
+    let clock = skolnav::clock::FixedClock::at(
+        chrono::DateTime::parse_from_rfc3339("2026-11-02T01:00:00Z")
+            .unwrap()
+            .into(),
+    );
+    let event: serde_json::Value = serde_json::from_str(&event_text("import-nightly"))
+        .expect("events/import-nightly.json is JSON");
+    let answer = skolnav::lambda::import_event(&store, &client, &clock, event)
+        .await
+        .expect("the scheduled run succeeds");
+    assert_eq!(answer["runs"][0]["status"], "succeeded", "{answer}");
+
+    // A request written by the API reaches the function as a stream record.
+    let req = ImportRequest {
+        run_id: skolnav::ids::ImportRunId::generate(),
+        dry_run: true,
+        full: true,
+        requested_by: demo::staff(demo::ORGANISATION_ADMIN),
+        // The request item expires a week after it was made.
+        requested_at: chrono::Utc::now(),
+    };
+    request::request(&store, &req).await.expect("requested");
+    let image = store
+        .get(&skolnav::keys::import_request(req.run_id))
+        .await
+        .unwrap()
+        .expect("request item")
+        .to_map();
+    let stream = serde_json::json!({ "Records": [{
+        "eventID": "1", "eventName": "INSERT", "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-north-1", "eventVersion": "1.1",
+        "dynamodb": { "NewImage": dynamodb_json(&serde_json::Value::Object(image)), "SequenceNumber": "1", "SizeBytes": 200, "StreamViewType": "NEW_IMAGE" }
+    }]});
+    let answer = skolnav::lambda::import_event(&store, &client, &clock, stream)
+        .await
+        .expect("the requested run is served");
+    assert_eq!(
+        answer["runs"][0]["runId"],
+        req.run_id.to_string(),
+        "{answer}"
+    );
+    let record = skolnav::import::record::get(&store, req.run_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.status, skolnav::import::record::Status::Succeeded);
+    assert!(record.dry_run);
+    assert_eq!(record.mode, skolnav::import::record::Mode::Full);
+}
+
+/// A JSON value in the attribute-value form a DynamoDB stream record uses.
+fn dynamodb_json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::{Value, json};
+    match value {
+        Value::String(s) => json!({ "S": s }),
+        Value::Bool(b) => json!({ "BOOL": b }),
+        Value::Number(n) => json!({ "N": n.to_string() }),
+        Value::Null => json!({ "NULL": true }),
+        Value::Array(a) => json!({ "L": a.iter().map(dynamodb_json).collect::<Vec<_>>() }),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), dynamodb_json(v)))
+                .collect(),
+        ),
+    }
+}
