@@ -455,6 +455,17 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// The stored items of up to 100 keys, by key.
+    async fn items(&self, keys: &[Key]) -> Result<HashMap<Key, Item>, ImportError> {
+        Ok(self
+            .store
+            .get_many(keys)
+            .await?
+            .into_iter()
+            .map(|i| (i.key.clone(), i))
+            .collect())
+    }
+
     /// Which of these persons the import manages (has state for).
     async fn imported(&self, ids: &[Uuid]) -> Result<HashSet<u128>, ImportError> {
         let mut found = HashSet::new();
@@ -570,13 +581,7 @@ impl<'a> Run<'a> {
                 .iter()
                 .map(|id| keys::person(PersonId::from_registry(*id)))
                 .collect();
-            let current: HashMap<Key, Item> = self
-                .store
-                .get_many(&keys)
-                .await?
-                .into_iter()
-                .map(|i| (i.key.clone(), i))
-                .collect();
+            let current = self.items(&keys).await?;
             let mut plans = Vec::new();
             for (id, key) in chunk.iter().zip(&keys) {
                 if let Some(item) = current.get(key) {
@@ -607,14 +612,12 @@ impl<'a> Run<'a> {
                     if unknown.contains(&n) {
                         self.record.reject(
                             "Responsibles",
-                            Rejection {
-                                object_type: ObjectType::Person,
-                                id: Some(pupil.to_string()),
-                                reason: Reason::UnknownReference {
-                                    field: "responsibles.person".into(),
-                                    id: r.person.to_string(),
-                                },
-                            },
+                            unknown_reference(
+                                ObjectType::Person,
+                                *pupil,
+                                "responsibles.person",
+                                r.person,
+                            ),
                         );
                         continue;
                     }
@@ -662,14 +665,12 @@ impl<'a> Run<'a> {
                 let Some(school) = self.orgs.school(row.organisation) else {
                     self.record.reject(
                         "Group",
-                        Rejection {
-                            object_type: ObjectType::Group,
-                            id: Some(row.id.to_string()),
-                            reason: Reason::UnknownReference {
-                                field: "organisation".into(),
-                                id: row.organisation.to_string(),
-                            },
-                        },
+                        unknown_reference(
+                            ObjectType::Group,
+                            row.id,
+                            "organisation",
+                            row.organisation,
+                        ),
                     );
                     continue;
                 };
@@ -684,14 +685,12 @@ impl<'a> Run<'a> {
                     if unknown.contains(&n) {
                         self.record.reject(
                             "Group",
-                            Rejection {
-                                object_type: ObjectType::Group,
-                                id: Some(row.id.to_string()),
-                                reason: Reason::UnknownReference {
-                                    field: "groupMemberships.person".into(),
-                                    id: m.person.to_string(),
-                                },
-                            },
+                            unknown_reference(
+                                ObjectType::Group,
+                                row.id,
+                                "groupMemberships.person",
+                                m.person,
+                            ),
                         );
                         continue;
                     }
@@ -711,13 +710,7 @@ impl<'a> Run<'a> {
                 .iter()
                 .map(|id| keys::group(crate::ids::GroupId::from_registry(*id)))
                 .collect();
-            let current: HashMap<Key, Item> = self
-                .store
-                .get_many(&keys)
-                .await?
-                .into_iter()
-                .map(|i| (i.key.clone(), i))
-                .collect();
+            let current = self.items(&keys).await?;
             let mut plans = Vec::new();
             for (id, key) in chunk.iter().zip(&keys) {
                 if let Some(item) = current.get(key) {
@@ -785,14 +778,8 @@ impl<'a> Run<'a> {
             let group_schools = self.group_schools(&groups).await?;
             let mut plans = Vec::new();
             for row in rows {
-                let reject = |field: &str, id: Uuid| Rejection {
-                    object_type: ObjectType::Duty,
-                    id: Some(row.id.to_string()),
-                    reason: Reason::UnknownReference {
-                        field: field.to_string(),
-                        id: id.to_string(),
-                    },
-                };
+                let reject =
+                    |field: &str, id: Uuid| unknown_reference(ObjectType::Duty, row.id, field, id);
                 if self.protected.contains(&row.person.as_u128()) {
                     self.record.counts("Duty").skipped_protected += 1;
                     continue;
@@ -929,6 +916,19 @@ impl<'a> Run<'a> {
             self.store.batch_put(&state_items).await?;
         }
         Ok(())
+    }
+}
+
+/// A row that names an object the registry never sent (or one it sent
+/// and we rejected).
+fn unknown_reference(object_type: ObjectType, row: Uuid, field: &str, target: Uuid) -> Rejection {
+    Rejection {
+        object_type,
+        id: Some(row.to_string()),
+        reason: Reason::UnknownReference {
+            field: field.to_string(),
+            id: target.to_string(),
+        },
     }
 }
 

@@ -536,27 +536,6 @@ async fn the_report_list_pages_with_a_cursor(backend: Backend) {
     assert_eq!(bad.json["invalidParams"][0]["name"], "limit");
 }
 
-macro_rules! on_both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(skolnav_tests::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(skolnav_tests::Backend::Dynamo).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_stores!(
     a_guardian_reports_a_sick_day_and_sees_it_pending,
     a_mentor_approves_and_the_guardian_gets_one_swedish_receipt,

@@ -631,27 +631,6 @@ async fn two_runs_never_overlap(backend: Backend) {
     ));
 }
 
-macro_rules! on_both_stores {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(skolnav_tests::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod dynamodb {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(skolnav_tests::Backend::Dynamo).await;
-                }
-            )*
-        }
-    };
-}
-
 on_both_stores!(
     the_first_run_imports_pupils_guardians_groups_and_staff,
     an_unchanged_second_run_writes_nothing,

@@ -1,5 +1,29 @@
 //! One integration-test binary (one link, one DynamoDB Local per run).
 
+/// Runs each named `async fn case(Backend)` of the module once on SQLite
+/// and once on DynamoDB Local, as `<module>::sqlite::<case>` and
+/// `<module>::dynamodb::<case>`.
+macro_rules! on_both_stores {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(skolnav_tests::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case(skolnav_tests::Backend::Dynamo).await;
+                }
+            )*
+        }
+    };
+}
+
 mod absence_flow;
 mod dynamodb_faults;
 mod import;
