@@ -14,6 +14,7 @@
 //! It prints figures; it passes or fails nothing.
 
 mod cases;
+mod import;
 mod recording;
 mod report;
 mod runtime_api;
@@ -80,6 +81,7 @@ fn spawn_function(
     api: &RuntimeApi,
     table: &str,
     engines: &Engines,
+    extra: &[(&str, String)],
 ) -> BenchResult<Child> {
     let name = bin
         .file_name()
@@ -116,6 +118,7 @@ fn spawn_function(
         // As infra/template.yaml sets it: one PEM bundle, not the bundle and
         // every file of the certificate directory (about 3.5 ms of init).
         .env("SSL_CERT_FILE", ca_bundle())
+        .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log)
@@ -145,7 +148,7 @@ async fn run_function(
     for k in 0..COLD {
         let api = RuntimeApi::start(jwks.clone()).await?;
         let started = Instant::now();
-        let mut child = spawn_function(bin, &api, table, engines)?;
+        let mut child = spawn_function(bin, &api, table, engines, &[])?;
         let outcome = api.invoke(event(k)).await;
         let outcome = match outcome {
             Ok(o) => o,
@@ -365,7 +368,36 @@ async fn run() -> BenchResult<Figures> {
     Ok(figures)
 }
 
+/// `skolnav-bench import [PUPILS ...]` (default 10000): the import figures.
+async fn run_import(sizes: Vec<usize>) -> BenchResult<()> {
+    let engines = Engines {
+        dynamodb: skolnav_tests::dynamodb_endpoint().to_string(),
+        moto: skolnav_tests::moto_endpoint().to_string(),
+    };
+    let bin = release_bin("import-nightly")?;
+    let spawn = |api: &RuntimeApi, table: &str, extra: &[(&'static str, String)]| {
+        spawn_function(&bin, api, table, &engines, extra)
+    };
+    let figures = import::run(&sizes, &spawn, peak_rss_kib).await?;
+    println!("{}", import::markdown(&figures));
+    let out = root().join("bench/results/import.json");
+    let json = serde_json::json!({
+        "startedAt": chrono::Utc::now(),
+        "machine": report::machine(),
+        "goals": { "ratioToRaw": 1.5, "rerunItemsWritten": 0 },
+        "runs": figures,
+    });
+    std::fs::write(
+        &out,
+        serde_json::to_string_pretty(&json).unwrap_or_default(),
+    )
+    .map_err(|e| format!("writing {}: {e}", out.display()))?;
+    eprintln!("bench: figures written to {}", out.display());
+    Ok(())
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -377,6 +409,22 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if args.first().map(String::as_str) == Some("import") {
+        let sizes: Result<Vec<usize>, _> = args[1..].iter().map(|a| a.parse::<usize>()).collect();
+        let sizes = match sizes {
+            Ok(s) if s.is_empty() => vec![10_000],
+            Ok(s) => s,
+            Err(_) => {
+                eprintln!("bench: usage: skolnav-bench import [PUPILS ...]");
+                std::process::exit(2);
+            }
+        };
+        if let Err(e) = runtime.block_on(run_import(sizes)) {
+            eprintln!("bench: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     match runtime.block_on(run()) {
         Ok(figures) => {
             let json = figures.to_json();

@@ -87,7 +87,7 @@ fn mean(readings: &[MeterReading], f: fn(&MeterReading) -> f64) -> f64 {
     }
 }
 
-fn machine() -> Value {
+pub fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {

@@ -1,0 +1,242 @@
+//! `skolnav-bench import [PUPILS ...]`: the nightly import against a
+//! generated municipality of PUPILS pupils (the SS 12000 fixture, served in
+//! this process), into a fresh DynamoDB Local table.
+//!
+//! Per size, in one run:
+//! - the first (full) run in the `import-nightly` release binary under the
+//!   local Lambda Runtime API: wall time, items written, items/s, peak RSS;
+//! - the baseline: the same items (scanned from that table) written raw
+//!   with BatchWriteItem, 25 per request, one request at a time as the
+//!   import does, into a second fresh table: wall time, and the ratio;
+//! - an unchanged full re-run (in process, metered): items written (goal 0),
+//!   DynamoDB requests and capacity, wall time.
+
+use crate::runtime_api::RuntimeApi;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use skolnav::clock::{Clock, SystemClock};
+use skolnav::import::{Options, Outcome};
+use skolnav::store::dynamodb::{DynamoStore, Meter};
+use skolnav_ss12000_fixture::{ServerOptions, Spec, Ss12000Server, generate};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportFigures {
+    pub pupils: usize,
+    pub persons: usize,
+    pub groups: usize,
+    pub duties: usize,
+    pub items: u64,
+    pub import_seconds: f64,
+    pub items_per_second: f64,
+    pub raw_batch_write_seconds: f64,
+    pub ratio_to_raw: f64,
+    pub peak_rss_kib: u64,
+    pub rerun_seconds: f64,
+    pub rerun_items_written: u64,
+    pub rerun_requests: u64,
+    pub rerun_read_requests: u64,
+    pub rerun_write_requests: u64,
+    pub rerun_read_capacity: f64,
+    pub rerun_write_capacity: f64,
+}
+
+fn registry_env(server: &Ss12000Server) -> Vec<(&'static str, String)> {
+    vec![
+        ("SKOLNAV_SS12000_URL", server.base_url()),
+        ("SKOLNAV_SS12000_TOKEN_URL", server.token_url()),
+        ("SKOLNAV_SS12000_CLIENT_ID", server.client_id().to_string()),
+        (
+            "SKOLNAV_SS12000_CLIENT_SECRET",
+            server.client_secret().to_string(),
+        ),
+        ("SKOLNAV_SS12000_PAGE_LIMIT", "500".to_string()),
+    ]
+}
+
+const SCHEDULE_EVENT: &str = r#"{"version":"0","id":"bench","detail-type":"Scheduled Event","source":"aws.scheduler","account":"123456789012","time":"2026-11-23T01:00:00Z","region":"eu-north-1","resources":[],"detail":{}}"#;
+
+/// Starts the `import-nightly` binary on a runtime API and a table, with
+/// extra environment variables.
+pub type Spawn<'a> = dyn Fn(&RuntimeApi, &str, &[(&'static str, String)]) -> Result<std::process::Child, String>
+    + 'a;
+
+pub async fn run(
+    sizes: &[usize],
+    spawn: &Spawn<'_>,
+    peak_rss_kib: fn(u32) -> u64,
+) -> Result<Vec<ImportFigures>, String> {
+    let mut all = Vec::new();
+    for &pupils in sizes {
+        eprintln!("bench: import of {pupils} pupils");
+        let today = SystemClock.today();
+        let municipality = generate(&Spec::with_pupils(pupils).today(today));
+        let totals = municipality.totals();
+        let registry = Ss12000Server::start(municipality, ServerOptions::default()).await;
+
+        // First run, in the Lambda binary.
+        let table = skolnav_tests::dynamo_store().await;
+        let api = RuntimeApi::start(serde_json::json!({ "keys": [] })).await?;
+        let mut child = spawn(&api, table.table(), &registry_env(&registry))?;
+        let started = Instant::now();
+        let outcome = api.invoke(SCHEDULE_EVENT.to_string()).await;
+        let import_time = started.elapsed();
+        let rss = peak_rss_kib(child.id());
+        let _ = child.kill();
+        let _ = child.wait();
+        let outcome = outcome?;
+        if outcome.error {
+            return Err(format!(
+                "import-nightly failed: {}",
+                String::from_utf8_lossy(&outcome.body)
+            ));
+        }
+
+        // The same items, raw.
+        let items = scan(table.table()).await?;
+        let count = items.len() as u64;
+        let raw_table = skolnav_tests::dynamo_store().await;
+        let raw_time = batch_write(raw_table.table(), items).await?;
+
+        // An unchanged full re-run, metered.
+        let meter = Arc::new(Meter::default());
+        let metered = DynamoStore::new(skolnav_tests::dynamodb_client(), table.table())
+            .metered(meter.clone());
+        let client = skolnav::ss12000::client::Client::new(
+            skolnav::ss12000::client::ClientConfig {
+                base_url: registry.base_url(),
+                token_url: registry.token_url(),
+                client_id: registry.client_id().to_string(),
+                client_secret: registry.client_secret().to_string(),
+                page_limit: 500,
+            },
+            skolnav::http_client::Http::new(),
+        );
+        let started = Instant::now();
+        let rerun = skolnav::import::run(
+            &metered,
+            &client,
+            Options {
+                force_full: true,
+                ..Options::new(SystemClock.now(), today)
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let rerun_time = started.elapsed();
+        let reading = meter.take();
+        let Outcome::Ran(record) = rerun else {
+            return Err("the re-run found the lease taken".into());
+        };
+
+        let seconds = |d: Duration| d.as_secs_f64();
+        all.push(ImportFigures {
+            pupils,
+            persons: totals.persons,
+            groups: totals.groups,
+            duties: totals.duties,
+            items: count,
+            import_seconds: seconds(import_time),
+            items_per_second: count as f64 / seconds(import_time),
+            raw_batch_write_seconds: seconds(raw_time),
+            ratio_to_raw: seconds(import_time) / seconds(raw_time),
+            peak_rss_kib: rss,
+            rerun_seconds: seconds(rerun_time),
+            rerun_items_written: record.written(),
+            rerun_requests: reading.requests,
+            rerun_read_requests: reading.read_requests,
+            rerun_write_requests: reading.write_requests,
+            rerun_read_capacity: reading.read_capacity,
+            rerun_write_capacity: reading.write_capacity,
+        });
+    }
+    Ok(all)
+}
+
+/// Every item of a table, as DynamoDB returns them.
+async fn scan(table: &str) -> Result<Vec<HashMap<String, AttributeValue>>, String> {
+    let client = skolnav_tests::dynamodb_client();
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| format!("scan: {e}"))?;
+        items.extend(page.items().iter().cloned());
+        match page.last_evaluated_key() {
+            Some(k) if !k.is_empty() => start = Some(k.clone()),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// BatchWriteItem, 25 puts per request, one request at a time; what the
+/// store left unprocessed is sent again.
+async fn batch_write(
+    table: &str,
+    items: Vec<HashMap<String, AttributeValue>>,
+) -> Result<Duration, String> {
+    let client = skolnav_tests::dynamodb_client();
+    let requests: Vec<WriteRequest> = items
+        .into_iter()
+        .map(|item| {
+            PutRequest::builder()
+                .set_item(Some(item))
+                .build()
+                .map(|p| WriteRequest::builder().put_request(p).build())
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    for chunk in requests.chunks(25) {
+        let mut pending = chunk.to_vec();
+        while !pending.is_empty() {
+            let out = client
+                .batch_write_item()
+                .request_items(table, pending)
+                .send()
+                .await
+                .map_err(|e| format!("batch write: {e}"))?;
+            pending = out
+                .unprocessed_items()
+                .and_then(|u| u.get(table).cloned())
+                .unwrap_or_default();
+        }
+    }
+    Ok(started.elapsed())
+}
+
+pub fn markdown(figures: &[ImportFigures]) -> String {
+    let mut out = String::from(
+        "### Nightly import into DynamoDB Local (goals: <= 1.5x raw BatchWriteItem; unchanged re-run writes 0)\n\n\
+         | pupils | persons | items | import s | items/s | raw BatchWriteItem s | x raw | peak RSS KiB | re-run s | re-run items written | re-run requests (read/write) | re-run RCU | re-run WCU |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n",
+    );
+    for f in figures {
+        out.push_str(&format!(
+            "| {} | {} | {} | {:.1} | {:.0} | {:.1} | {:.2} | {} | {:.1} | {} | {} ({}/{}) | {:.0} | {:.0} |\n",
+            f.pupils,
+            f.persons,
+            f.items,
+            f.import_seconds,
+            f.items_per_second,
+            f.raw_batch_write_seconds,
+            f.ratio_to_raw,
+            f.peak_rss_kib,
+            f.rerun_seconds,
+            f.rerun_items_written,
+            f.rerun_requests,
+            f.rerun_read_requests,
+            f.rerun_write_requests,
+            f.rerun_read_capacity,
+            f.rerun_write_capacity,
+        ));
+    }
+    out
+}
