@@ -81,7 +81,9 @@ pub async fn run(
         let api = RuntimeApi::start(serde_json::json!({ "keys": [] })).await?;
         let mut child = spawn(&api, table.table(), &registry_env(&registry))?;
         let started = Instant::now();
-        let outcome = api.invoke(SCHEDULE_EVENT.to_string()).await;
+        let outcome = api
+            .invoke_within(SCHEDULE_EVENT.to_string(), Duration::from_secs(900))
+            .await;
         let import_time = started.elapsed();
         let rss = peak_rss_kib(child.id());
         let _ = child.kill();

@@ -79,14 +79,24 @@ impl RuntimeApi {
         })
     }
 
-    /// Queues one event and waits for the function's answer.
+    /// Queues one event and waits for the function's answer (30 s at most).
     pub async fn invoke(&self, event: String) -> Result<Outcome, String> {
+        self.invoke_within(event, std::time::Duration::from_secs(30))
+            .await
+    }
+
+    /// As [`RuntimeApi::invoke`], waiting at most `timeout` (a Lambda's own
+    /// limit is 15 minutes).
+    pub async fn invoke_within(
+        &self,
+        event: String,
+        timeout: std::time::Duration,
+    ) -> Result<Outcome, String> {
         let (reply, answer) = oneshot::channel();
         self.sender
             .send(Pending { event, reply })
             .await
             .map_err(|_| "runtime API closed".to_string())?;
-        let timeout = std::time::Duration::from_secs(30);
         match tokio::time::timeout(timeout, answer).await {
             Ok(Ok(outcome)) => Ok(outcome),
             Ok(Err(_)) => Err("invocation dropped".into()),

@@ -23,7 +23,9 @@ pub struct AwsEnv {
 #[derive(Clone, Debug, Default)]
 struct Endpoints {
     any: Option<String>,
+    #[cfg_attr(not(feature = "dynamodb"), allow(dead_code))]
     dynamodb: Option<String>,
+    #[cfg_attr(not(feature = "ses"), allow(dead_code))]
     sesv2: Option<String>,
 }
 
