@@ -100,7 +100,7 @@ pub async fn run(
         // object by object, pages in id order; a scan returns hash order,
         // which DynamoDB Local takes several times slower).
         let mut items = scan(table.table()).await?;
-        items.sort_by(|a, b| key_of(a).cmp(&key_of(b)));
+        items.sort_by_key(key_of);
         let count = items.len() as u64;
         let raw_table = skolnav_tests::dynamo_store().await;
         let raw_time = batch_write(raw_table.table(), items).await?;
