@@ -646,3 +646,42 @@ on_both_stores!(
     a_dry_run_writes_only_its_run_record,
     two_runs_never_overlap,
 );
+
+/// Several schools of about 600 pupils, pages of 500: what the benchmark
+/// runs, small enough for a test.
+#[tokio::test]
+async fn a_full_rerun_of_a_municipality_of_several_schools_writes_nothing() {
+    let table = skolnav_tests::RawTable::new(Backend::Sqlite).await;
+    let store = Arc::new(Counting::new(table.store()));
+    let municipality = generate(&Spec::with_pupils(1500).today(today()));
+    let registry = Ss12000Server::start(municipality, ServerOptions::default()).await;
+    let client = Client::new(
+        ClientConfig {
+            base_url: registry.base_url(),
+            token_url: registry.token_url(),
+            client_id: registry.client_id().to_string(),
+            client_secret: registry.client_secret().to_string(),
+            page_limit: 500,
+        },
+        Http::new(),
+    );
+    let first = run(store.as_ref(), &client, Options::new(night(0), today()))
+        .await
+        .unwrap();
+    assert!(matches!(first, Outcome::Ran(ref r) if r.status == Status::Succeeded));
+    store.take();
+    let Outcome::Ran(again) = run(
+        store.as_ref(),
+        &client,
+        Options {
+            force_full: true,
+            ..Options::new(night(0) + Duration::hours(1), today())
+        },
+    )
+    .await
+    .unwrap() else {
+        panic!("lease taken")
+    };
+    assert_eq!(again.written(), 0, "{:?}", again.counts);
+    assert_eq!(store.take(), (0, 0));
+}
