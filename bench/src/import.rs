@@ -41,6 +41,8 @@ pub struct ImportFigures {
     pub rerun_write_requests: u64,
     pub rerun_read_capacity: f64,
     pub rerun_write_capacity: f64,
+    /// The re-run's counts per kind of object (what it wrote, if anything).
+    pub rerun_counts: serde_json::Value,
 }
 
 fn registry_env(server: &Ss12000Server) -> Vec<(&'static str, String)> {
@@ -155,6 +157,7 @@ pub async fn run(
             rerun_write_requests: reading.write_requests,
             rerun_read_capacity: reading.read_capacity,
             rerun_write_capacity: reading.write_capacity,
+            rerun_counts: serde_json::to_value(&record.counts).unwrap_or_default(),
         });
     }
     Ok(all)

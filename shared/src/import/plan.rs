@@ -121,20 +121,52 @@ pub fn ended(object: Object, id: Uuid, items: Vec<Item>, schools: Vec<SchoolId>)
     }
 }
 
-/// SHA-256 over each item's keys and attributes (serde_json maps are
-/// ordered, so the text is canonical), first 16 bytes in hex.
+/// SHA-256 over each item's keys and attributes in canonical JSON (keys
+/// sorted at every level), first 16 bytes in hex. Canonical by hand, not
+/// `Value::to_string`: serde_json keeps insertion order when any crate in a
+/// build turns on its `preserve_order` feature, and the same object must
+/// hash alike in every binary that imports.
 fn content_hash(items: &[Item]) -> String {
     let mut digest = Sha256::new();
     for item in items {
-        digest.update(
-            serde_json::Value::Object(item.to_map())
-                .to_string()
-                .as_bytes(),
-        );
+        let mut text = String::new();
+        canonical(&serde_json::Value::Object(item.to_map()), &mut text);
+        digest.update(text.as_bytes());
         digest.update([0]);
     }
     let bytes = digest.finalize();
     bytes[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                canonical(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(item, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 pub fn is_active(start: Option<NaiveDate>, end: Option<NaiveDate>, today: NaiveDate) -> bool {
@@ -562,6 +594,19 @@ mod tests {
             end_date: end.map(day),
             cancelled: false,
         }
+    }
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_level_whatever_the_map_order() {
+        let mut inner = serde_json::Map::new();
+        inner.insert("d".into(), serde_json::json!(2));
+        inner.insert("c".into(), serde_json::json!([{"z": 1, "y": 2}]));
+        let mut outer = serde_json::Map::new();
+        outer.insert("b".into(), serde_json::json!(1));
+        outer.insert("a".into(), serde_json::Value::Object(inner));
+        let mut text = String::new();
+        canonical(&serde_json::Value::Object(outer), &mut text);
+        assert_eq!(text, r#"{"a":{"c":[{"y":2,"z":1}],"d":2},"b":1}"#);
     }
 
     #[test]

@@ -639,6 +639,7 @@ on_both_stores!(
     a_protected_person_appears_nowhere,
     a_pupil_deleted_upstream_is_ended_as_removed,
     a_pupil_active_at_two_schools_is_flagged_at_both,
+    a_full_rerun_of_several_schools_writes_nothing,
     a_truncated_feed_holds_back_its_school_and_writes_nothing_of_it,
     a_run_that_dies_midway_is_resumed_without_duplicates,
     each_kind_of_bad_row_is_rejected_with_its_reason,
@@ -649,9 +650,8 @@ on_both_stores!(
 
 /// Several schools of about 600 pupils, pages of 500: what the benchmark
 /// runs, small enough for a test.
-#[tokio::test]
-async fn a_full_rerun_of_a_municipality_of_several_schools_writes_nothing() {
-    let table = skolnav_tests::RawTable::new(Backend::Sqlite).await;
+async fn a_full_rerun_of_several_schools_writes_nothing(backend: Backend) {
+    let table = skolnav_tests::RawTable::new(backend).await;
     let store = Arc::new(Counting::new(table.store()));
     let municipality = generate(&Spec::with_pupils(1500).today(today()));
     let registry = Ss12000Server::start(municipality, ServerOptions::default()).await;
