@@ -261,18 +261,7 @@ pub fn organisation(
 /// at a school the registry never sent.
 pub fn person(row: &PersonDetails, orgs: &Organisations, today: NaiveDate) -> Result<Plan, String> {
     let id = PersonId::from_registry(row.id);
-    let mut schools = Vec::new();
-    for (i, e) in row.enrolments.iter().enumerate() {
-        let school = orgs
-            .school(e.school_unit)
-            .ok_or_else(|| format!("enrolments[{i}].enroledAt"))?;
-        if enrolment_active(e, today)
-            && row.status == PersonStatus::Active
-            && !schools.contains(&school)
-        {
-            schools.push(school);
-        }
-    }
+    let schools = enrolled_schools(row, orgs, today)?;
     let pupil = !row.enrolments.is_empty();
     let left = (pupil && schools.is_empty() && has_ended(row, today)).then(|| Left {
         on: left_on(row, today),
@@ -340,6 +329,28 @@ pub fn keep_left(planned: &mut serde_json::Map<String, serde_json::Value>, store
     {
         planned.insert("left".into(), stored_left.clone());
     }
+}
+
+/// The schools a person is enrolled at today (none once they emigrated or
+/// died). `Err` names an enrolment at a school the registry never sent.
+pub fn enrolled_schools(
+    row: &PersonDetails,
+    orgs: &Organisations,
+    today: NaiveDate,
+) -> Result<Vec<SchoolId>, String> {
+    let mut schools = Vec::new();
+    for (i, e) in row.enrolments.iter().enumerate() {
+        let school = orgs
+            .school(e.school_unit)
+            .ok_or_else(|| format!("enrolments[{i}].enroledAt"))?;
+        if enrolment_active(e, today)
+            && row.status == PersonStatus::Active
+            && !schools.contains(&school)
+        {
+            schools.push(school);
+        }
+    }
+    Ok(schools)
 }
 
 /// Ended, as opposed to not started yet: emigrated or deceased, or every

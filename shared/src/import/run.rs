@@ -353,8 +353,11 @@ impl<'a> Run<'a> {
                 match validate::person(raw) {
                     Ok(PersonRow::Person(d)) => {
                         in_feed.insert(d.id.as_u128());
-                        if let Ok(p) = plan::person(&d, &self.orgs, self.options.today)
-                            && p.pupil_active == Some(false)
+                        // Only whether the pupil is enrolled anywhere: the
+                        // items and their hash are planned in the main pass.
+                        if !d.enrolments.is_empty()
+                            && plan::enrolled_schools(&d, &self.orgs, self.options.today)
+                                .is_ok_and(|s| s.is_empty())
                         {
                             ended_rows.insert(d.id.as_u128());
                         }
