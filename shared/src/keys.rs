@@ -152,28 +152,24 @@ pub fn import_run(id: ImportRunId) -> Key {
     Key::new(IMPORT_RUNS_PARTITION, id.to_string())
 }
 
+/// The import's own partition: its cursor, its lease and the runs asked for.
+pub const IMPORT_PARTITION: &str = "IMPORT#SS12000";
+
 /// Where the next delta run starts, and when the last full run was.
 pub fn import_cursor() -> Key {
-    Key::new("IMPORT#SS12000", "CURSOR")
+    Key::new(IMPORT_PARTITION, "CURSOR")
 }
 
 /// A run asked for through the API (the stream starts it).
 pub fn import_request(run: ImportRunId) -> Key {
-    Key::new(
-        import_request_partition(),
-        format!("{IMPORT_REQUEST_PREFIX}{run}"),
-    )
+    Key::new(IMPORT_PARTITION, format!("{IMPORT_REQUEST_PREFIX}{run}"))
 }
 
 pub const IMPORT_REQUEST_PREFIX: &str = "REQUEST#";
 
-pub fn import_request_partition() -> &'static str {
-    "IMPORT#SS12000"
-}
-
 /// Held by the one run in progress.
 pub fn import_lease() -> Key {
-    Key::new("IMPORT#SS12000", "LEASE")
+    Key::new(IMPORT_PARTITION, "LEASE")
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ pub fn from_stream_image(
 pub async fn waiting(store: &dyn Store) -> Result<Vec<ImportRequest>, StoreError> {
     let items = crate::store::query_all(
         store,
-        crate::store::Query::partition(keys::import_request_partition())
+        crate::store::Query::partition(keys::IMPORT_PARTITION)
             .begins_with(keys::IMPORT_REQUEST_PREFIX),
     )
     .await?;
