@@ -101,7 +101,7 @@ pub async fn run(
         // The same items, raw, in key order (as the import writes them:
         // object by object, pages in id order; a scan returns hash order,
         // which DynamoDB Local takes several times slower).
-        let mut items = scan(table.table()).await?;
+        let mut items = skolnav_tests::scan_table(table.table()).await?;
         items.sort_by_key(key_of);
         let count = items.len() as u64;
         let raw_table = skolnav_tests::dynamo_store().await;
@@ -111,16 +111,7 @@ pub async fn run(
         let meter = Arc::new(Meter::default());
         let metered = DynamoStore::new(skolnav_tests::dynamodb_client(), table.table())
             .metered(meter.clone());
-        let client = skolnav::ss12000::client::Client::new(
-            skolnav::ss12000::client::ClientConfig {
-                base_url: registry.base_url(),
-                token_url: registry.token_url(),
-                client_id: registry.client_id().to_string(),
-                client_secret: registry.client_secret().to_string(),
-                page_limit: 500,
-            },
-            skolnav::http_client::Http::new(),
-        );
+        let client = skolnav_tests::registry_client(&registry, 500);
         let started = Instant::now();
         let rerun = skolnav::import::run(
             &metered,
@@ -171,27 +162,6 @@ fn key_of(item: &HashMap<String, AttributeValue>) -> (String, String) {
             .unwrap_or_default()
     };
     (text("PK"), text("SK"))
-}
-
-/// Every item of a table, as DynamoDB returns them.
-async fn scan(table: &str) -> Result<Vec<HashMap<String, AttributeValue>>, String> {
-    let client = skolnav_tests::dynamodb_client();
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = client
-            .scan()
-            .table_name(table)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(|e| format!("scan: {e}"))?;
-        items.extend(page.items().iter().cloned());
-        match page.last_evaluated_key() {
-            Some(k) if !k.is_empty() => start = Some(k.clone()),
-            _ => return Ok(items),
-        }
-    }
 }
 
 /// BatchWriteItem, 25 puts per request, one request at a time; what the

@@ -442,29 +442,57 @@ impl RawTable {
         match self {
             RawTable::Sqlite(s) => s.dump().expect("sqlite dump"),
             RawTable::Dynamo(s) => {
-                let client = dynamodb_client();
                 let mut out = String::new();
-                let mut start = None;
-                loop {
-                    let page = client
-                        .scan()
-                        .table_name(s.table())
-                        .set_exclusive_start_key(start)
-                        .send()
-                        .await
-                        .expect("scan");
-                    for item in page.items() {
-                        let value: serde_json::Value =
-                            serde_dynamo::from_item(item.clone()).expect("item as JSON");
-                        out.push_str(&value.to_string());
-                        out.push('\n');
-                    }
-                    match page.last_evaluated_key() {
-                        Some(k) if !k.is_empty() => start = Some(k.clone()),
-                        _ => return out,
-                    }
+                for item in scan_table(s.table()).await.expect("scan") {
+                    let value: serde_json::Value =
+                        serde_dynamo::from_item(item).expect("item as JSON");
+                    out.push_str(&value.to_string());
+                    out.push('\n');
                 }
+                out
             }
         }
     }
+}
+
+/// Every item of a DynamoDB Local table, as DynamoDB returns them (all
+/// pages of a Scan).
+pub async fn scan_table(
+    table: &str,
+) -> Result<Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>, String>
+{
+    let client = dynamodb_client();
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = client
+            .scan()
+            .table_name(table)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(|e| format!("scan: {e}"))?;
+        items.extend(page.items().iter().cloned());
+        match page.last_evaluated_key() {
+            Some(k) if !k.is_empty() => start = Some(k.clone()),
+            _ => return Ok(items),
+        }
+    }
+}
+
+/// An SS 12000 client for the local registry (the fixture server).
+pub fn registry_client(
+    registry: &skolnav_ss12000_fixture::Ss12000Server,
+    page_limit: usize,
+) -> skolnav::ss12000::client::Client {
+    skolnav::ss12000::client::Client::new(
+        skolnav::ss12000::client::ClientConfig {
+            base_url: registry.base_url(),
+            token_url: registry.token_url(),
+            client_id: registry.client_id().to_string(),
+            client_secret: registry.client_secret().to_string(),
+            page_limit,
+        },
+        Http::new(),
+    )
 }

@@ -4,11 +4,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use skolnav::directory::{self, LeftReason, Relation};
-use skolnav::http_client::Http;
 use skolnav::ids::{GroupId, PersonId, SchoolId};
 use skolnav::import::record::{Mode, RunRecord, Status};
 use skolnav::import::{Options, Outcome, run};
-use skolnav::ss12000::client::{Client, ClientConfig};
+use skolnav::ss12000::client::Client;
 use skolnav::ss12000::records::Reason;
 use skolnav::store::{Condition, Item, Key, Page, Query, Store, StoreError, Write};
 use skolnav_ss12000_fixture::{
@@ -130,16 +129,7 @@ impl Fixture {
     }
 
     fn client(&self, page_limit: usize) -> Client {
-        Client::new(
-            ClientConfig {
-                base_url: self.registry.base_url(),
-                token_url: self.registry.token_url(),
-                client_id: self.registry.client_id().to_string(),
-                client_secret: self.registry.client_secret().to_string(),
-                page_limit,
-            },
-            Http::new(),
-        )
+        skolnav_tests::registry_client(&self.registry, page_limit)
     }
 
     async fn run_with(&self, options: Options) -> RunRecord {
@@ -655,16 +645,7 @@ async fn a_full_rerun_of_several_schools_writes_nothing(backend: Backend) {
     let store = Arc::new(Counting::new(table.store()));
     let municipality = generate(&Spec::with_pupils(1500).today(today()));
     let registry = Ss12000Server::start(municipality, ServerOptions::default()).await;
-    let client = Client::new(
-        ClientConfig {
-            base_url: registry.base_url(),
-            token_url: registry.token_url(),
-            client_id: registry.client_id().to_string(),
-            client_secret: registry.client_secret().to_string(),
-            page_limit: 500,
-        },
-        Http::new(),
-    );
+    let client = skolnav_tests::registry_client(&registry, 500);
     let first = run(store.as_ref(), &client, Options::new(night(0), today()))
         .await
         .unwrap();

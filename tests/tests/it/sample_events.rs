@@ -200,16 +200,7 @@ async fn the_schedule_sample_event_runs_the_import_and_a_stream_request_runs_it_
         ServerOptions::default(),
     )
     .await;
-    let client = skolnav::ss12000::client::Client::new(
-        skolnav::ss12000::client::ClientConfig {
-            base_url: registry.base_url(),
-            token_url: registry.token_url(),
-            client_id: registry.client_id().into(),
-            client_secret: registry.client_secret().into(),
-            page_limit: 100,
-        },
-        skolnav::http_client::Http::new(),
-    );
+    let client = skolnav_tests::registry_client(&registry, 100);
     let clock = skolnav::clock::FixedClock::at(
         chrono::DateTime::parse_from_rfc3339("2026-11-02T01:00:00Z")
             .unwrap()
