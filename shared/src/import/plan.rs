@@ -759,38 +759,15 @@ mod tests {
 
     #[test]
     fn the_same_content_hashes_alike_and_a_changed_guardian_does_not() {
-        let a = responsibles(
-            uuid(100),
-            &[Responsible {
-                person: uuid(200),
+        let guarded_by = |guardian: u128| {
+            let r = Responsible {
+                person: uuid(guardian),
                 kind: ResponsibleKind::Guardian,
-            }],
-            &[],
-            false,
-        )
-        .unwrap();
-        let again = responsibles(
-            uuid(100),
-            &[Responsible {
-                person: uuid(200),
-                kind: ResponsibleKind::Guardian,
-            }],
-            &[],
-            false,
-        )
-        .unwrap();
-        let changed = responsibles(
-            uuid(100),
-            &[Responsible {
-                person: uuid(201),
-                kind: ResponsibleKind::Guardian,
-            }],
-            &[],
-            false,
-        )
-        .unwrap();
-        assert_eq!(a.hash, again.hash);
-        assert_ne!(a.hash, changed.hash);
+            };
+            responsibles(uuid(100), &[r], &[], false).unwrap().hash
+        };
+        assert_eq!(guarded_by(200), guarded_by(200));
+        assert_ne!(guarded_by(200), guarded_by(201));
     }
 
     #[test]
