@@ -166,7 +166,7 @@ impl Relation {
         match self {
             Relation::GuardianOf { pupil_id } => format!("GUARDIAN#{pupil_id}"),
             Relation::EnrolledAt { school_id } => format!("ENROLLED#{school_id}"),
-            Relation::MemberOf { group_id, .. } => format!("MEMBER#{group_id}"),
+            Relation::MemberOf { group_id, .. } => member_target(*group_id),
             Relation::Duty { school_id, role } => {
                 let role = serde_json::to_value(role)
                     .ok()
@@ -218,6 +218,15 @@ impl Relation {
             None => item,
         })
     }
+}
+
+fn member_target(group: GroupId) -> String {
+    format!("MEMBER#{group}")
+}
+
+/// The key of a pupil's `MemberOf` relation to a group.
+pub fn membership_key(pupil: PersonId, group: GroupId) -> crate::store::Key {
+    keys::relation(pupil, &member_target(group))
 }
 
 /// A person with every relation they hold: the input of every
@@ -335,6 +344,67 @@ pub async fn school(store: &dyn Store, id: SchoolId) -> Result<Option<School>, S
         .await?
         .map(|i| i.parse())
         .transpose()
+}
+
+/// Access pattern: one group item.
+pub async fn group(store: &dyn Store, id: GroupId) -> Result<Option<Group>, StoreError> {
+    store
+        .get(&keys::group(id))
+        .await?
+        .map(|i| i.parse())
+        .transpose()
+}
+
+/// Access pattern: which of these pupils are members of a group, with one
+/// BatchGetItem of their `MemberOf` relations (none for no pupils).
+pub async fn members_among(
+    store: &dyn Store,
+    group: GroupId,
+    pupils: &[PersonId],
+) -> Result<Vec<PersonId>, StoreError> {
+    let mut members = Vec::new();
+    for chunk in pupils.chunks(100) {
+        let keys: Vec<_> = chunk.iter().map(|p| membership_key(*p, group)).collect();
+        for item in store.get_many(&keys).await? {
+            if let Some(p) = chunk
+                .iter()
+                .find(|p| membership_key(**p, group) == item.key)
+            {
+                members.push(*p);
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// Access pattern: the pupils of a group, one query on GSI1
+/// (`PEOPLE#GROUP#<group>`, `MEMBER#<pupil>`).
+pub async fn group_members(store: &dyn Store, group: GroupId) -> Result<Vec<PersonId>, StoreError> {
+    let items = query_all(
+        store,
+        Query::partition(keys::members_of_group_partition(group))
+            .on(crate::store::Index::Gsi1)
+            .begins_with("MEMBER#"),
+    )
+    .await?;
+    Ok(items
+        .iter()
+        .filter_map(|i| i.gsi1.as_ref())
+        .filter_map(|k| k.sk.strip_prefix("MEMBER#"))
+        .filter_map(PersonId::parse)
+        .collect())
+}
+
+/// Access pattern: people by id, with one BatchGetItem per 100.
+pub async fn people(store: &dyn Store, ids: &[PersonId]) -> Result<Vec<Person>, StoreError> {
+    let mut people = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        let keys: Vec<_> = chunk.iter().map(|p| keys::person(*p)).collect();
+        for item in store.get_many(&keys).await? {
+            people.push(item.parse()?);
+        }
+    }
+    Ok(people)
 }
 
 /// The items that register a person and their relations (for seeding and

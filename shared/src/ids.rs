@@ -63,6 +63,15 @@ id_type!(
     /// One run of the nightly import.
     ImportRunId
 );
+id_type!(
+    /// One round of development talks of a group (E1): the slots created
+    /// together, with one booking deadline; a pupil books once per round.
+    TalkRoundId
+);
+id_type!(
+    /// One bookable development-talk time (E1).
+    SlotId
+);
 
 #[cfg(test)]
 mod tests {

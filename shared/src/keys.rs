@@ -6,7 +6,10 @@
 //! `ABSENCEDAY#` < `PERSON` < `REL#`, so "a person with all relations" is
 //! one query for the range `PERSON` ..= `REL$`.
 
-use crate::ids::{GroupId, ImportRunId, OrganisationId, OutboxId, PersonId, ReportId, SchoolId};
+use crate::ids::{
+    GroupId, ImportRunId, OrganisationId, OutboxId, PersonId, ReportId, SchoolId, SlotId,
+    TalkRoundId,
+};
 use crate::store::Key;
 use chrono::NaiveDate;
 
@@ -25,6 +28,9 @@ pub const IMPORT_RUN: &str = "ImportRun";
 pub const IMPORT_CURSOR: &str = "ImportCursor";
 pub const IMPORT_LEASE: &str = "ImportLease";
 pub const IMPORT_REQUEST: &str = "ImportRequest";
+pub const TALK_ROUND: &str = "TalkRound";
+pub const TALK_SLOT: &str = "TalkSlot";
+pub const TALK_BOOKING: &str = "TalkBooking";
 
 pub fn organisation(id: OrganisationId) -> Key {
     Key::new(format!("ORG#{id}"), "ORG")
@@ -127,6 +133,12 @@ pub fn idempotency(caller: &str, key_hash: &str) -> Key {
     Key::new(format!("IDEMPOTENCY#{caller}#{key_hash}"), "IDEMPOTENCY")
 }
 
+/// GSI1 partition of a group's pupils (reverse of `MemberOf`), each under
+/// `MEMBER#<pupil>`.
+pub fn members_of_group_partition(group: GroupId) -> String {
+    format!("PEOPLE#GROUP#{group}")
+}
+
 /// GSI1 partition of a school's enrolled pupils (reverse of `EnrolledAt`).
 pub fn pupils_of_school_partition(school: SchoolId) -> String {
     format!("PEOPLE#SCHOOL#{school}")
@@ -172,6 +184,31 @@ pub fn import_lease() -> Key {
     Key::new(IMPORT_PARTITION, "LEASE")
 }
 
+/// The development talks of a group (E1): its rounds and every slot, so
+/// "the slots of a group" is one query (`SLOT#` prefix).
+pub fn talks_partition(group: GroupId) -> String {
+    format!("GROUP#{group}#TALKS")
+}
+
+pub const TALK_SLOT_PREFIX: &str = "SLOT#";
+
+pub fn talk_round(group: GroupId, round: TalkRoundId) -> Key {
+    Key::new(talks_partition(group), format!("ROUND#{round}"))
+}
+
+/// A slot carries its booking (if any): booking it is one conditional
+/// write on this item.
+pub fn talk_slot(group: GroupId, slot: SlotId) -> Key {
+    Key::new(talks_partition(group), format!("{TALK_SLOT_PREFIX}{slot}"))
+}
+
+/// A pupil's booking in one round, in the pupil's partition: at most one
+/// per pupil and round, whichever guardian booked. Sorts after `REL$`, so
+/// it is not read with the person's relations.
+pub fn talk_booking(pupil: PersonId, round: TalkRoundId) -> Key {
+    Key::new(person_partition(pupil), format!("TALKBOOKING#{round}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,6 +223,7 @@ mod tests {
         assert!(!inside(absence_report(p, ReportId::generate())));
         let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         assert!(!inside(absence_day(p, day)));
+        assert!(!inside(talk_booking(p, TalkRoundId::generate())));
     }
 
     #[test]

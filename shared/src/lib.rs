@@ -22,3 +22,4 @@ pub mod outbox;
 pub mod policy;
 pub mod ss12000;
 pub mod store;
+pub mod talks;

@@ -38,6 +38,18 @@ pub enum Notice {
         period: Period,
         reason: Reason,
     },
+    /// E1: a development talk was booked, moved or cancelled by a
+    /// guardian, or its slot was removed by staff.
+    #[serde(rename_all = "camelCase")]
+    Talk {
+        change: crate::talks::TalkChange,
+        pupil_name: String,
+        time: crate::talks::TalkTime,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        previous: Option<crate::talks::TalkTime>,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        reason: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -283,6 +295,20 @@ fn period_text(period: &Period, lang: Language) -> String {
 /// Subject and text of a notice in a language (F5: Swedish by default).
 pub fn render(notice: &Notice, lang: Language) -> (String, String) {
     match notice {
+        Notice::Talk {
+            change,
+            pupil_name,
+            time,
+            previous,
+            reason,
+        } => crate::talks::render_notice(
+            *change,
+            pupil_name,
+            time,
+            previous.as_ref(),
+            reason.as_deref(),
+            lang,
+        ),
         Notice::AbsenceApproved {
             pupil_name,
             period,

@@ -6,7 +6,8 @@
 //! tests/tests/it/policy_matrix.rs holds every use case x role x own/other.
 
 use crate::absence::AbsenceReport;
-use crate::directory::{PersonRecord, StaffRole};
+use crate::directory::{Group, PersonRecord, StaffRole};
+use crate::ids::PersonId;
 use crate::ids::{GroupId, OrganisationId, SchoolId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -138,6 +139,78 @@ pub fn manage_imports(caller: &PersonRecord, organisation: OrganisationId) -> De
         .iter()
         .any(|r| matches!(r, crate::directory::Relation::Duty { .. }))
     {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// E1: staff who run a group's development talks: its mentors and
+/// teachers, and the leaders (admin, principal) of its school.
+pub fn is_talk_staff(caller: &PersonRecord, group: &Group) -> bool {
+    caller.mentor_groups().any(|g| g == group.id)
+        || caller.taught_groups().any(|g| g == group.id)
+        || caller.has_role_at(group.school_id, &LEADERS)
+}
+
+/// Whether a caller who may not act may still know the group exists:
+/// staff of its school, its pupils, guardians of its pupils.
+fn knows_group(caller: &PersonRecord, group: &Group, children_in_group: &[PersonId]) -> bool {
+    caller.has_duty_at(group.school_id)
+        || caller.groups().any(|g| g == group.id)
+        || !children_in_group.is_empty()
+}
+
+/// E1: creating and removing talk times and reading the booking list.
+/// `children_in_group`: the caller's children who are pupils of the group.
+pub fn manage_talks(
+    caller: &PersonRecord,
+    group: &Group,
+    children_in_group: &[PersonId],
+) -> Decision {
+    if is_talk_staff(caller, group) {
+        Decision::Allow
+    } else if knows_group(caller, group, children_in_group) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// What of a group's talk slots a caller sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlotView {
+    /// Every slot with its booking.
+    Staff,
+    /// Open slots, and the slots booked for these children.
+    Family(Vec<PersonId>),
+}
+
+/// E1: staff see every slot and booking; guardians of the group's pupils
+/// see open slots and their own bookings; pupils do not book, so do not
+/// see slots either.
+pub fn read_talk_slots(
+    caller: &PersonRecord,
+    group: &Group,
+    children_in_group: &[PersonId],
+) -> Result<SlotView, Decision> {
+    if is_talk_staff(caller, group) {
+        Ok(SlotView::Staff)
+    } else if !children_in_group.is_empty() {
+        Ok(SlotView::Family(children_in_group.to_vec()))
+    } else if knows_group(caller, group, children_in_group) {
+        Err(Decision::Forbidden)
+    } else {
+        Err(Decision::NotFound)
+    }
+}
+
+/// E1: only a guardian books, moves or cancels a talk for their own child;
+/// pupils and staff cannot book for a guardian.
+pub fn book_talk(caller: &PersonRecord, pupil: &PersonRecord) -> Decision {
+    if caller.is_guardian_of(pupil.id()) {
+        Decision::Allow
+    } else if caller.id() == pupil.id() || staff_sees(caller, pupil) {
         Decision::Forbidden
     } else {
         Decision::NotFound

@@ -1,0 +1,898 @@
+//! Development talks (E1): staff create bookable slots for a group,
+//! guardians book, move and cancel until the booking deadline, staff see
+//! who has booked and who has not.
+//!
+//! A slot is never booked twice: the booking lives on the slot item, and
+//! booking is one transaction of the slot (conditioned on the version we
+//! read it free at) and the pupil's booking item for the round
+//! (conditioned on not existing, so one booking per pupil and round).
+//! Moving releases the old slot and takes the new one in one transaction,
+//! so a family never holds two slots and never loses its slot when the
+//! target is taken at the same moment.
+
+pub mod schedule;
+
+use crate::clock::Clock;
+use crate::directory::{self, Group, Language, PersonRecord};
+use crate::ids::{GroupId, OutboxId, PersonId, SchoolId, SlotId, TalkRoundId};
+use crate::keys;
+use crate::outbox::{self, Notice};
+use crate::policy::{self, Decision, SlotView};
+use crate::store::{Condition, Item, Query, Store, StoreError, Write, query_all};
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+pub use schedule::{FieldError, NewTalkTimes, Refusal, TalkDay, Venue};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+/// A round of talks: the slots created together, one booking deadline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TalkRound {
+    pub id: TalkRoundId,
+    pub group_id: GroupId,
+    pub school_id: SchoolId,
+    pub booking_deadline: NaiveDate,
+    pub created_by: PersonId,
+    pub created_at: DateTime<Utc>,
+}
+
+/// When and where a talk is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TalkTime {
+    pub start: DateTime<FixedOffset>,
+    pub end: DateTime<FixedOffset>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub place: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub video_link: Option<String>,
+}
+
+/// Who holds a slot.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotBooking {
+    pub pupil_id: PersonId,
+    pub pupil_name: String,
+    pub booked_by: PersonId,
+    pub booked_at: DateTime<Utc>,
+}
+
+/// One bookable time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct TalkSlot {
+    pub id: SlotId,
+    pub round_id: TalkRoundId,
+    pub group_id: GroupId,
+    pub school_id: SchoolId,
+    #[serde(flatten)]
+    pub time: TalkTime,
+    pub booking_deadline: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub booking: Option<SlotBooking>,
+}
+
+impl TalkSlot {
+    fn to_item(&self, version: u64) -> Result<Item, StoreError> {
+        let mut item = Item::new(
+            keys::talk_slot(self.group_id, self.id),
+            keys::TALK_SLOT,
+            self,
+        )?;
+        item.version = version;
+        Ok(item)
+    }
+}
+
+/// A pupil's booking in one round (one per pupil and round), whichever
+/// guardian made it: both guardians see and may change it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Booking {
+    pub pupil_id: PersonId,
+    pub round_id: TalkRoundId,
+    pub group_id: GroupId,
+    pub slot_id: SlotId,
+    #[serde(flatten)]
+    pub time: TalkTime,
+    pub booking_deadline: NaiveDate,
+    pub booked_by: PersonId,
+    pub booked_at: DateTime<Utc>,
+}
+
+impl Booking {
+    fn to_item(&self, version: u64) -> Result<Item, StoreError> {
+        let mut item = Item::new(
+            keys::talk_booking(self.pupil_id, self.round_id),
+            keys::TALK_BOOKING,
+            self,
+        )?;
+        item.version = version;
+        Ok(item)
+    }
+}
+
+/// What a notice tells the guardian.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum TalkChange {
+    Booked,
+    Moved,
+    Cancelled,
+    /// Staff removed the booked slot.
+    Removed,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TalksError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("{field} overlaps slot {existing}")]
+    OverlapsSlot { field: String, existing: SlotId },
+    #[error("the slot is taken")]
+    SlotTaken,
+    #[error("the pupil already has a booking in this round (slot {0})")]
+    AlreadyBooked(SlotId),
+    #[error("the pupil has no booking in this round")]
+    NotBooked,
+    #[error("the booking deadline {0} has passed")]
+    DeadlinePassed(NaiveDate),
+    #[error("{0}")]
+    Invalid(FieldError),
+    #[error("too many concurrent changes, try again")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &str, message: &str) -> TalksError {
+    TalksError::Invalid(FieldError {
+        field: field.into(),
+        message: message.into(),
+    })
+}
+
+fn decide(decision: Decision) -> Result<(), TalksError> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::Forbidden => Err(TalksError::Forbidden),
+        Decision::NotFound => Err(TalksError::NotFound),
+    }
+}
+
+const ATTEMPTS: usize = 8;
+
+/// A few milliseconds, different for each caller, so racing requests do
+/// not collide again in step.
+async fn pause_before_retry() {
+    let jitter = u64::from(ulid::Ulid::generate().random() as u8 % 20);
+    tokio::time::sleep(std::time::Duration::from_millis(5 + jitter)).await;
+}
+
+async fn group(store: &dyn Store, id: GroupId) -> Result<Group, TalksError> {
+    directory::group(store, id)
+        .await?
+        .ok_or(TalksError::NotFound)
+}
+
+/// The caller's children who are pupils of the group; no request for
+/// staff of the group, who are decided without it.
+async fn children_in_group(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group: &Group,
+) -> Result<Vec<PersonId>, TalksError> {
+    if policy::is_talk_staff(caller, group) {
+        return Ok(vec![]);
+    }
+    let children: Vec<PersonId> = caller.children().collect();
+    Ok(directory::members_among(store, group.id, &children).await?)
+}
+
+/// Access pattern: a group's rounds and slots, one query.
+async fn talks_of_group(
+    store: &dyn Store,
+    group: GroupId,
+) -> Result<(Vec<TalkRound>, Vec<(TalkSlot, u64)>), TalksError> {
+    let items = query_all(store, Query::partition(keys::talks_partition(group))).await?;
+    let mut rounds = Vec::new();
+    let mut slots = Vec::new();
+    for item in items {
+        match item.entity.as_str() {
+            keys::TALK_ROUND => rounds.push(item.parse::<TalkRound>()?),
+            keys::TALK_SLOT => slots.push((item.parse::<TalkSlot>()?, item.version)),
+            _ => {}
+        }
+    }
+    slots.sort_by_key(|(s, _)| (s.time.start, s.id));
+    Ok((rounds, slots))
+}
+
+/// A guardian's change is refused once the deadline day has passed in
+/// Sweden.
+fn check_deadline(clock: &dyn Clock, deadline: NaiveDate) -> Result<(), TalksError> {
+    if clock.today() > deadline {
+        Err(TalksError::DeadlinePassed(deadline))
+    } else {
+        Ok(())
+    }
+}
+
+fn notice(
+    recipient: PersonId,
+    change: TalkChange,
+    pupil_name: &str,
+    time: &TalkTime,
+    previous: Option<&TalkTime>,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Write, StoreError> {
+    let item = outbox::message_item(
+        OutboxId::generate(),
+        recipient,
+        Notice::Talk {
+            change,
+            pupil_name: pupil_name.to_string(),
+            time: time.clone(),
+            previous: previous.cloned(),
+            reason: reason.map(str::to_string),
+        },
+        now,
+    )?;
+    Ok(Write::Put(item, Condition::MustNotExist))
+}
+
+/// Created talk times: the round and its new slots.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Created {
+    pub round: TalkRound,
+    pub slots: Vec<TalkSlot>,
+}
+
+/// E1: staff create talk times for a group, as a new round or (with
+/// `round`) added to an existing one, whose deadline then applies. New
+/// slots may not overlap the group's existing slots.
+pub async fn create_times(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    group_id: GroupId,
+    round: Option<TalkRoundId>,
+    new: NewTalkTimes,
+) -> Result<Created, TalksError> {
+    let group = group(store, group_id).await?;
+    let children = children_in_group(store, caller, &group).await?;
+    decide(policy::manage_talks(caller, &group, &children))?;
+
+    let (rounds, existing) = talks_of_group(store, group_id).await?;
+    let now = clock.now();
+    let (round, new_round) = match round {
+        Some(id) => {
+            if new.booking_deadline.is_some() {
+                return Err(invalid(
+                    "bookingDeadline",
+                    "not with roundId: the round's deadline applies",
+                ));
+            }
+            let round = rounds
+                .into_iter()
+                .find(|r| r.id == id)
+                .ok_or_else(|| invalid("roundId", "not a talk round of this group"))?;
+            (round, false)
+        }
+        None => {
+            let deadline = new
+                .booking_deadline
+                .ok_or_else(|| invalid("bookingDeadline", "required"))?;
+            let round = TalkRound {
+                id: TalkRoundId::generate(),
+                group_id,
+                school_id: group.school_id,
+                booking_deadline: deadline,
+                created_by: caller.id(),
+                created_at: now,
+            };
+            (round, true)
+        }
+    };
+    let spans = schedule::split(&new, clock.today())?;
+    for span in &spans {
+        if let Some((slot, _)) = existing
+            .iter()
+            .find(|(s, _)| span.overlaps(s.time.start, s.time.end))
+        {
+            return Err(TalksError::OverlapsSlot {
+                field: format!("days[{}].start", span.day),
+                existing: slot.id,
+            });
+        }
+    }
+    let slots: Vec<TalkSlot> = spans
+        .iter()
+        .map(|span| TalkSlot {
+            id: SlotId::generate(),
+            round_id: round.id,
+            group_id,
+            school_id: group.school_id,
+            time: TalkTime {
+                start: span.start,
+                end: span.end,
+                place: new.venue.place.clone(),
+                video_link: new.venue.video_link.clone(),
+            },
+            booking_deadline: round.booking_deadline,
+            booking: None,
+        })
+        .collect();
+    let mut writes = Vec::with_capacity(slots.len() + 1);
+    if new_round {
+        writes.push(Write::Put(
+            Item::new(
+                keys::talk_round(group_id, round.id),
+                keys::TALK_ROUND,
+                &round,
+            )?,
+            Condition::MustNotExist,
+        ));
+    } else {
+        writes.push(Write::Check(
+            keys::talk_round(group_id, round.id),
+            Condition::MustExist,
+        ));
+    }
+    for slot in &slots {
+        writes.push(Write::Put(slot.to_item(1)?, Condition::MustNotExist));
+    }
+    store.transact(&writes).await?;
+    Ok(Created { round, slots })
+}
+
+/// E1: the slots of a group as the caller may see them: staff all of them
+/// with their bookings; a guardian the open ones and their own children's.
+pub async fn list_slots(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+) -> Result<Vec<TalkSlot>, TalksError> {
+    let group = group(store, group_id).await?;
+    let children = children_in_group(store, caller, &group).await?;
+    let view = policy::read_talk_slots(caller, &group, &children).map_err(|d| match d {
+        Decision::Forbidden => TalksError::Forbidden,
+        _ => TalksError::NotFound,
+    })?;
+    let (_, slots) = talks_of_group(store, group_id).await?;
+    Ok(slots
+        .into_iter()
+        .map(|(s, _)| s)
+        .filter(|s| match (&view, &s.booking) {
+            (SlotView::Staff, _) | (SlotView::Family(_), None) => true,
+            (SlotView::Family(children), Some(b)) => children.contains(&b.pupil_id),
+        })
+        .collect())
+}
+
+async fn pupil_record(store: &dyn Store, pupil: PersonId) -> Result<PersonRecord, TalksError> {
+    directory::person_record(store, pupil)
+        .await?
+        .ok_or(TalksError::NotFound)
+}
+
+/// The slot with this id in one of the pupil's groups (one BatchGetItem),
+/// with its version; `NotFound` when there is none.
+async fn slot_for_pupil(
+    store: &dyn Store,
+    pupil: &PersonRecord,
+    slot: SlotId,
+) -> Result<(TalkSlot, u64), TalksError> {
+    let keys: Vec<_> = pupil.groups().map(|g| keys::talk_slot(g, slot)).collect();
+    if keys.is_empty() {
+        return Err(TalksError::NotFound);
+    }
+    let item = store
+        .get_many(&keys)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(TalksError::NotFound)?;
+    Ok((item.parse()?, item.version))
+}
+
+async fn booking_of(
+    store: &dyn Store,
+    pupil: PersonId,
+    round: TalkRoundId,
+) -> Result<Option<(Booking, u64)>, TalksError> {
+    Ok(match store.get(&keys::talk_booking(pupil, round)).await? {
+        Some(item) => Some((item.parse()?, item.version)),
+        None => None,
+    })
+}
+
+/// E1: a guardian books a slot for their child: one booking per pupil and
+/// round, a slot never twice. The guardian gets a confirmation e-mail.
+pub async fn book(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    pupil_id: PersonId,
+    slot_id: SlotId,
+) -> Result<Booking, TalksError> {
+    let pupil = pupil_record(store, pupil_id).await?;
+    decide(policy::book_talk(caller, &pupil))?;
+    let pupil_name = pupil.person.full_name();
+    for _ in 0..ATTEMPTS {
+        let (mut slot, version) = slot_for_pupil(store, &pupil, slot_id).await?;
+        check_deadline(clock, slot.booking_deadline)?;
+        match &slot.booking {
+            Some(b) if b.pupil_id == pupil_id => return Err(TalksError::AlreadyBooked(slot.id)),
+            Some(_) => return Err(TalksError::SlotTaken),
+            None => {}
+        }
+        let now = clock.now();
+        slot.booking = Some(SlotBooking {
+            pupil_id,
+            pupil_name: pupil_name.clone(),
+            booked_by: caller.id(),
+            booked_at: now,
+        });
+        let booking = Booking {
+            pupil_id,
+            round_id: slot.round_id,
+            group_id: slot.group_id,
+            slot_id: slot.id,
+            time: slot.time.clone(),
+            booking_deadline: slot.booking_deadline,
+            booked_by: caller.id(),
+            booked_at: now,
+        };
+        let writes = [
+            Write::Put(
+                slot.to_item(version + 1)?,
+                Condition::VersionEquals(version),
+            ),
+            Write::Put(booking.to_item(1)?, Condition::MustNotExist),
+            notice(
+                caller.id(),
+                TalkChange::Booked,
+                &pupil_name,
+                &slot.time,
+                None,
+                None,
+                now,
+            )?,
+        ];
+        match store.transact(&writes).await {
+            Ok(()) => return Ok(booking),
+            // The slot changed since we read it: read it again; taken is 409.
+            Err(StoreError::TransactionConditionFailed { index: 0, .. } | StoreError::Conflict) => {
+                pause_before_retry().await
+            }
+            Err(StoreError::TransactionConditionFailed { index: 1, .. }) => {
+                let existing = booking_of(store, pupil_id, slot.round_id).await?;
+                return Err(match existing {
+                    Some((b, _)) => TalksError::AlreadyBooked(b.slot_id),
+                    None => TalksError::Contended,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(TalksError::Contended)
+}
+
+/// E1: a guardian moves their child's booking to another open slot of the
+/// same round: the old slot is released and the new one taken in one
+/// transaction. If the target is taken meanwhile, nothing changes.
+pub async fn move_booking(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    pupil_id: PersonId,
+    round_id: TalkRoundId,
+    to: SlotId,
+) -> Result<Booking, TalksError> {
+    let pupil = pupil_record(store, pupil_id).await?;
+    decide(policy::book_talk(caller, &pupil))?;
+    for _ in 0..ATTEMPTS {
+        let (mut booking, booking_version) = booking_of(store, pupil_id, round_id)
+            .await?
+            .ok_or(TalksError::NotBooked)?;
+        check_deadline(clock, booking.booking_deadline)?;
+        if booking.slot_id == to {
+            return Ok(booking);
+        }
+        let (mut target, target_version) = slot_for_pupil(store, &pupil, to).await?;
+        if target.round_id != round_id {
+            return Err(invalid("slotId", "not a slot of this talk round"));
+        }
+        if target.booking.is_some() {
+            return Err(TalksError::SlotTaken);
+        }
+        let old_key = keys::talk_slot(booking.group_id, booking.slot_id);
+        let Some(old_item) = store.get(&old_key).await? else {
+            return Err(TalksError::Contended);
+        };
+        let mut old: TalkSlot = old_item.parse()?;
+        if old.booking.as_ref().map(|b| b.pupil_id) != Some(pupil_id) {
+            // The booking item and its slot disagree only mid-change.
+            pause_before_retry().await;
+            continue;
+        }
+        let previous = old.time.clone();
+        let now = clock.now();
+        old.booking = None;
+        target.booking = Some(SlotBooking {
+            pupil_id,
+            pupil_name: pupil.person.full_name(),
+            booked_by: caller.id(),
+            booked_at: now,
+        });
+        booking.slot_id = target.id;
+        booking.group_id = target.group_id;
+        booking.time = target.time.clone();
+        booking.booked_by = caller.id();
+        booking.booked_at = now;
+        let writes = [
+            Write::Put(
+                old.to_item(old_item.version + 1)?,
+                Condition::VersionEquals(old_item.version),
+            ),
+            Write::Put(
+                target.to_item(target_version + 1)?,
+                Condition::VersionEquals(target_version),
+            ),
+            Write::Put(
+                booking.to_item(booking_version + 1)?,
+                Condition::VersionEquals(booking_version),
+            ),
+            notice(
+                caller.id(),
+                TalkChange::Moved,
+                &pupil.person.full_name(),
+                &target.time,
+                Some(&previous),
+                None,
+                now,
+            )?,
+        ];
+        match store.transact(&writes).await {
+            Ok(()) => return Ok(booking),
+            Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => {
+                pause_before_retry().await
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(TalksError::Contended)
+}
+
+/// E1: a guardian cancels their child's booking in a round; the slot is
+/// open again.
+pub async fn cancel(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    pupil_id: PersonId,
+    round_id: TalkRoundId,
+) -> Result<Booking, TalksError> {
+    let pupil = pupil_record(store, pupil_id).await?;
+    decide(policy::book_talk(caller, &pupil))?;
+    for _ in 0..ATTEMPTS {
+        let (booking, booking_version) = booking_of(store, pupil_id, round_id)
+            .await?
+            .ok_or(TalksError::NotBooked)?;
+        check_deadline(clock, booking.booking_deadline)?;
+        let old_key = keys::talk_slot(booking.group_id, booking.slot_id);
+        let Some(old_item) = store.get(&old_key).await? else {
+            return Err(TalksError::Contended);
+        };
+        let mut old: TalkSlot = old_item.parse()?;
+        if old.booking.as_ref().map(|b| b.pupil_id) != Some(pupil_id) {
+            pause_before_retry().await;
+            continue;
+        }
+        old.booking = None;
+        let writes = [
+            Write::Put(
+                old.to_item(old_item.version + 1)?,
+                Condition::VersionEquals(old_item.version),
+            ),
+            Write::Delete(
+                keys::talk_booking(pupil_id, round_id),
+                Condition::VersionEquals(booking_version),
+            ),
+            notice(
+                caller.id(),
+                TalkChange::Cancelled,
+                &pupil.person.full_name(),
+                &old.time,
+                None,
+                None,
+                clock.now(),
+            )?,
+        ];
+        match store.transact(&writes).await {
+            Ok(()) => return Ok(booking),
+            Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => {
+                pause_before_retry().await
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(TalksError::Contended)
+}
+
+/// A pupil of the group who has not booked in a round.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Unbooked {
+    pub pupil_id: PersonId,
+    pub pupil_name: String,
+}
+
+/// One round as staff see it: who booked when, who has not booked.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RoundBookings {
+    pub round_id: TalkRoundId,
+    pub booking_deadline: NaiveDate,
+    pub slots: Vec<TalkSlot>,
+    pub not_booked: Vec<Unbooked>,
+}
+
+/// E1: the booking list of a group per round, with the pupils who have
+/// not booked yet.
+pub async fn bookings(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+) -> Result<Vec<RoundBookings>, TalksError> {
+    let group = group(store, group_id).await?;
+    let children = children_in_group(store, caller, &group).await?;
+    decide(policy::manage_talks(caller, &group, &children))?;
+    let (rounds, slots) = talks_of_group(store, group_id).await?;
+    let members = directory::group_members(store, group_id).await?;
+    let names: BTreeMap<PersonId, String> = directory::people(store, &members)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.full_name()))
+        .collect();
+    let mut out: Vec<RoundBookings> = rounds
+        .iter()
+        .map(|r| {
+            let slots: Vec<TalkSlot> = slots
+                .iter()
+                .filter(|(s, _)| s.round_id == r.id)
+                .map(|(s, _)| s.clone())
+                .collect();
+            let booked: HashSet<PersonId> = slots
+                .iter()
+                .filter_map(|s| s.booking.as_ref().map(|b| b.pupil_id))
+                .collect();
+            let mut not_booked: Vec<Unbooked> = members
+                .iter()
+                .filter(|p| !booked.contains(p))
+                .map(|p| Unbooked {
+                    pupil_id: *p,
+                    pupil_name: names.get(p).cloned().unwrap_or_default(),
+                })
+                .collect();
+            not_booked.sort_by(|a, b| a.pupil_name.cmp(&b.pupil_name));
+            RoundBookings {
+                round_id: r.id,
+                booking_deadline: r.booking_deadline,
+                slots,
+                not_booked,
+            }
+        })
+        .collect();
+    out.sort_by_key(|r| r.round_id);
+    Ok(out)
+}
+
+/// The longest reason for removing a booked slot.
+pub const MAX_REASON_CHARS: usize = 500;
+
+/// E1: staff remove a slot. A booked slot needs a reason: its booking goes
+/// with it and the guardian who booked is told why.
+pub async fn remove_slot(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    group_id: GroupId,
+    slot_id: SlotId,
+    reason: Option<String>,
+) -> Result<TalkSlot, TalksError> {
+    let group = group(store, group_id).await?;
+    let children = children_in_group(store, caller, &group).await?;
+    decide(policy::manage_talks(caller, &group, &children))?;
+    for _ in 0..ATTEMPTS {
+        let item = store
+            .get(&keys::talk_slot(group_id, slot_id))
+            .await?
+            .ok_or(TalksError::NotFound)?;
+        let slot: TalkSlot = item.parse()?;
+        let mut writes = vec![Write::Delete(
+            item.key.clone(),
+            Condition::VersionEquals(item.version),
+        )];
+        if let Some(b) = &slot.booking {
+            let Some(reason) = reason.as_deref() else {
+                return Err(invalid(
+                    "reason",
+                    "required: the slot is booked and the guardian will be told why",
+                ));
+            };
+            // The slot's version guards the booking: every change of the
+            // booking changes the slot too.
+            writes.push(Write::Delete(
+                keys::talk_booking(b.pupil_id, slot.round_id),
+                Condition::None,
+            ));
+            writes.push(notice(
+                b.booked_by,
+                TalkChange::Removed,
+                &b.pupil_name,
+                &slot.time,
+                None,
+                Some(reason),
+                clock.now(),
+            )?);
+        }
+        match store.transact(&writes).await {
+            Ok(()) => return Ok(slot),
+            Err(StoreError::TransactionConditionFailed { .. } | StoreError::Conflict) => {
+                pause_before_retry().await
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(TalksError::Contended)
+}
+
+fn when(time: &TalkTime) -> String {
+    let start = time
+        .start
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .format("%Y-%m-%d %H:%M");
+    let end = time
+        .end
+        .with_timezone(&chrono_tz::Europe::Stockholm)
+        .format("%H:%M");
+    format!("{start}-{end}")
+}
+
+fn where_text(time: &TalkTime) -> String {
+    [time.place.as_deref(), time.video_link.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Subject and text of a talk notice (F5: Swedish by default).
+pub fn render_notice(
+    change: TalkChange,
+    pupil_name: &str,
+    time: &TalkTime,
+    previous: Option<&TalkTime>,
+    reason: Option<&str>,
+    lang: Language,
+) -> (String, String) {
+    let at = when(time);
+    let place = where_text(time);
+    match lang {
+        Language::Sv => {
+            let (subject, first) = match change {
+                TalkChange::Booked => ("Utvecklingssamtal bokat", "är bokat"),
+                TalkChange::Moved => ("Utvecklingssamtal flyttat", "är flyttat till"),
+                TalkChange::Cancelled => ("Utvecklingssamtal avbokat", "är avbokat"),
+                TalkChange::Removed => (
+                    "Utvecklingssamtal inställt",
+                    "är inställt av skolan; boka gärna en ny tid",
+                ),
+            };
+            let mut text =
+                format!("Hej!\n\nUtvecklingssamtalet för {pupil_name} {first}: {at} ({place}).\n");
+            if let Some(p) = previous {
+                text.push_str(&format!("Tidigare tid: {}.\n", when(p)));
+            }
+            if let Some(r) = reason {
+                text.push_str(&format!("Orsak: {r}\n"));
+            }
+            text.push_str("\nMed vänliga hälsningar\nSkolnav\n");
+            (format!("{subject}: {pupil_name}, {at}"), text)
+        }
+        Language::En => {
+            let (subject, first) = match change {
+                TalkChange::Booked => ("Development talk booked", "is booked"),
+                TalkChange::Moved => ("Development talk moved", "is moved to"),
+                TalkChange::Cancelled => ("Development talk cancelled", "is cancelled"),
+                TalkChange::Removed => (
+                    "Development talk called off",
+                    "was called off by the school; please book a new time",
+                ),
+            };
+            let mut text = format!(
+                "Hello,\n\nThe development talk for {pupil_name} {first}: {at} ({place}).\n"
+            );
+            if let Some(p) = previous {
+                text.push_str(&format!("Earlier time: {}.\n", when(p)));
+            }
+            if let Some(r) = reason {
+                text.push_str(&format!("Reason: {r}\n"));
+            }
+            text.push_str("\nKind regards\nSkolnav\n");
+            (format!("{subject}: {pupil_name}, {at}"), text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn time() -> TalkTime {
+        TalkTime {
+            start: DateTime::parse_from_rfc3339("2026-12-02T14:00:00+01:00").unwrap(),
+            end: DateTime::parse_from_rfc3339("2026-12-02T14:30:00+01:00").unwrap(),
+            place: Some("Rum 12".into()),
+            video_link: None,
+        }
+    }
+
+    #[test]
+    fn a_booking_notice_names_the_pupil_the_time_and_the_place_in_swedish() {
+        let (subject, text) = render_notice(
+            TalkChange::Booked,
+            "Alva Berg",
+            &time(),
+            None,
+            None,
+            Language::Sv,
+        );
+        assert_eq!(
+            subject,
+            "Utvecklingssamtal bokat: Alva Berg, 2026-12-02 14:00-14:30"
+        );
+        assert!(text.contains("(Rum 12)"), "{text}");
+    }
+
+    #[test]
+    fn a_removal_notice_gives_the_reason_in_english_on_request() {
+        let (subject, text) = render_notice(
+            TalkChange::Removed,
+            "Alva Berg",
+            &time(),
+            None,
+            Some("Mentor sick"),
+            Language::En,
+        );
+        assert!(subject.starts_with("Development talk called off"));
+        assert!(text.contains("Reason: Mentor sick"));
+    }
+
+    #[test]
+    fn a_slot_serializes_its_time_flat_with_the_swedish_offset() {
+        let slot = TalkSlot {
+            id: SlotId::generate(),
+            round_id: TalkRoundId::generate(),
+            group_id: GroupId::generate(),
+            school_id: SchoolId::generate(),
+            time: time(),
+            booking_deadline: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            booking: None,
+        };
+        let json = serde_json::to_value(&slot).unwrap();
+        assert_eq!(json["start"], "2026-12-02T14:00:00+01:00");
+        assert!(json.get("booking").is_none());
+        let back: TalkSlot = serde_json::from_value(json).unwrap();
+        assert_eq!(back, slot);
+    }
+}
