@@ -9,6 +9,7 @@ mod imports;
 mod me;
 pub mod problem;
 pub mod routes;
+mod talks;
 
 use crate::auth::Authenticator;
 use crate::clock::Clock;

@@ -2,7 +2,7 @@
 //! local server serves all of it; each Lambda serves its own rows;
 //! tests/tests/it/routes.rs holds infra/template.yaml to it.
 
-use super::{Handler, absence, imports, me};
+use super::{Handler, absence, imports, me, talks};
 use http::Method;
 use std::collections::HashMap;
 
@@ -51,6 +51,48 @@ pub static ROUTES: &[Route] = &[
         method: Method::GET,
         path: "/schools/{schoolId}/absence-today",
         handler: |ctx, call| Box::pin(absence::today(ctx, call)),
+    },
+    Route {
+        function: "talk-create",
+        method: Method::POST,
+        path: "/groups/{groupId}/talks",
+        handler: |ctx, call| Box::pin(talks::create(ctx, call)),
+    },
+    Route {
+        function: "talk-slots",
+        method: Method::GET,
+        path: "/groups/{groupId}/talks/slots",
+        handler: |ctx, call| Box::pin(talks::slots(ctx, call)),
+    },
+    Route {
+        function: "talk-slot-remove",
+        method: Method::DELETE,
+        path: "/groups/{groupId}/talks/slots/{slotId}",
+        handler: |ctx, call| Box::pin(talks::remove_slot(ctx, call)),
+    },
+    Route {
+        function: "talk-bookings",
+        method: Method::GET,
+        path: "/groups/{groupId}/talks/bookings",
+        handler: |ctx, call| Box::pin(talks::bookings(ctx, call)),
+    },
+    Route {
+        function: "talk-book",
+        method: Method::POST,
+        path: "/pupils/{pupilId}/talk-bookings",
+        handler: |ctx, call| Box::pin(talks::book(ctx, call)),
+    },
+    Route {
+        function: "talk-move",
+        method: Method::PUT,
+        path: "/pupils/{pupilId}/talk-bookings/{roundId}",
+        handler: |ctx, call| Box::pin(talks::move_booking(ctx, call)),
+    },
+    Route {
+        function: "talk-cancel",
+        method: Method::DELETE,
+        path: "/pupils/{pupilId}/talk-bookings/{roundId}",
+        handler: |ctx, call| Box::pin(talks::cancel(ctx, call)),
     },
     Route {
         function: "import-request",
