@@ -392,6 +392,49 @@ impl TestApp {
         Self::read(res).await
     }
 
+    /// Any method, with an optional JSON body and Idempotency-Key.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        who: PersonId,
+        path: &str,
+        body: Option<serde_json::Value>,
+        idempotency_key: Option<&str>,
+    ) -> TestResponse {
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(self.token(who));
+        if let Some(body) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        if let Some(k) = idempotency_key {
+            req = req.header("idempotency-key", k);
+        }
+        let res = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        Self::read(res).await
+    }
+
+    pub async fn put(&self, who: PersonId, path: &str, body: serde_json::Value) -> TestResponse {
+        self.send(reqwest::Method::PUT, who, path, Some(body), None)
+            .await
+    }
+
+    pub async fn delete(
+        &self,
+        who: PersonId,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> TestResponse {
+        self.send(reqwest::Method::DELETE, who, path, body, None)
+            .await
+    }
+
     /// Sends with a raw Authorization header (for forged tokens).
     pub async fn get_with_authorization(&self, authorization: &str, path: &str) -> TestResponse {
         let res = self

@@ -33,4 +33,5 @@ mod routes_template;
 mod sample_events;
 mod ses;
 mod store_conformance;
+mod talks;
 mod tokens;

@@ -197,6 +197,168 @@ async fn every_use_case_answers_every_role_as_the_policy_says(backend: Backend) 
     );
 }
 
+/// E1, on group 4A and pupil 1, in the order of ROLES.
+const TALK_CREATE: [u16; 10] = [403, 404, 403, 404, 201, 403, 201, 201, 201, 404];
+const TALK_SLOTS: [u16; 10] = [200, 404, 403, 404, 200, 403, 200, 200, 200, 404];
+const TALK_BOOKINGS: [u16; 10] = [403, 404, 403, 404, 200, 403, 200, 200, 200, 404];
+const TALK_BOOK: [u16; 10] = [201, 404, 403, 404, 403, 403, 403, 403, 403, 404];
+const TALK_MOVE: [u16; 10] = [200, 404, 403, 404, 403, 403, 403, 403, 403, 404];
+const TALK_CANCEL: [u16; 10] = [200, 404, 403, 404, 403, 403, 403, 403, 403, 404];
+const TALK_REMOVE: [u16; 10] = [403, 404, 403, 404, 200, 403, 200, 200, 200, 404];
+
+async fn every_talk_use_case_answers_every_role_as_the_policy_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let group = demo::class(1);
+    let pupil = demo::pupil(1);
+    let talks = format!("/groups/{group}/talks");
+    let mut failures = Vec::new();
+    let mut check = |what: &str, role: Role, got: u16, want: u16| {
+        if got != want {
+            failures.push(format!("{what} as {role:?}: {got} (want {want})"));
+        }
+    };
+
+    let created = app
+        .post(
+            demo::staff(demo::MENTOR_4A),
+            &talks,
+            json!({
+                "days": [{ "date": "2026-12-14", "start": "08:00", "end": "18:00", "talkMinutes": 20 }],
+                "place": "Klassrum 4A",
+                "bookingDeadline": "2026-11-30"
+            }),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let round = created.json["round"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let slots: Vec<String> = created.json["slots"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(slots.len(), 30);
+
+    for (i, role) in ROLES.iter().enumerate() {
+        // Each role its own day, so only policy decides.
+        let res = app
+            .post(
+                person(*role),
+                &talks,
+                json!({
+                    "days": [{ "date": format!("2026-12-{:02}", i + 1), "start": "14:00", "end": "15:00", "talkMinutes": 30 }],
+                    "place": "Rum 1",
+                    "bookingDeadline": "2026-11-30"
+                }),
+            )
+            .await;
+        check("create talk times", *role, res.status, TALK_CREATE[i]);
+    }
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app.get(person(*role), &format!("{talks}/slots")).await;
+        check("list slots", *role, res.status, TALK_SLOTS[i]);
+        let res = app.get(person(*role), &format!("{talks}/bookings")).await;
+        check("booking list", *role, res.status, TALK_BOOKINGS[i]);
+    }
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app
+            .post(
+                person(*role),
+                &format!("/pupils/{pupil}/talk-bookings"),
+                json!({ "slotId": slots[i] }),
+            )
+            .await;
+        check("book", *role, res.status, TALK_BOOK[i]);
+    }
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app
+            .put(
+                person(*role),
+                &format!("/pupils/{pupil}/talk-bookings/{round}"),
+                json!({ "slotId": slots[10 + i] }),
+            )
+            .await;
+        check("move", *role, res.status, TALK_MOVE[i]);
+    }
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app
+            .delete(
+                person(*role),
+                &format!("/pupils/{pupil}/talk-bookings/{round}"),
+                None,
+            )
+            .await;
+        check("cancel", *role, res.status, TALK_CANCEL[i]);
+    }
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app
+            .delete(
+                person(*role),
+                &format!("{talks}/slots/{}", slots[20 + i]),
+                None,
+            )
+            .await;
+        check("remove slot", *role, res.status, TALK_REMOVE[i]);
+    }
+
+    // Another family's pupil: guardian 1 may not book for pupil 21, and
+    // pupil 21 (of 4B) cannot be booked into a 4A slot by their guardian.
+    let res = app
+        .post(
+            demo::guardian(1),
+            &format!("/pupils/{}/talk-bookings", demo::pupil(21)),
+            json!({ "slotId": slots[5] }),
+        )
+        .await;
+    if res.status != 404 {
+        failures.push(format!("guardian 1 booking for pupil 21: {}", res.status));
+    }
+    let res = app
+        .post(
+            demo::guardian(21),
+            &format!("/pupils/{}/talk-bookings", demo::pupil(21)),
+            json!({ "slotId": slots[5] }),
+        )
+        .await;
+    if res.status != 404 {
+        failures.push(format!("a 4A slot for a 4B pupil: {}", res.status));
+    }
+    // A guardian sees only their own children's bookings.
+    let booked = app
+        .post(
+            demo::guardian(3),
+            &format!("/pupils/{}/talk-bookings", demo::pupil(3)),
+            json!({ "slotId": slots[6] }),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.json);
+    let seen = app.get(demo::guardian(1), &format!("{talks}/slots")).await;
+    if seen.json.to_string().contains(&demo::pupil(3).to_string()) {
+        failures.push("guardian 1 sees pupil 3's booking".into());
+    }
+
+    assert!(
+        failures.is_empty(),
+        "talk policy matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_talk_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
+    every_talk_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_talk_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
+    every_talk_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
+}
+
 #[tokio::test]
 async fn every_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
     every_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;

@@ -97,6 +97,44 @@ async fn every_http_sample_event_is_served_by_its_function() {
 }
 
 #[tokio::test]
+async fn the_talk_sample_events_create_book_move_list_cancel_and_remove() {
+    let h = harness().await;
+    let guardian = demo::guardian(1);
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let (status, created) = invoke(&h, "talk-create", mentor, &event_text("talk-create")).await;
+    assert_eq!(status, 201, "{created}");
+    let round = created["round"]["id"].as_str().expect("round").to_string();
+    let slot = |i: usize| {
+        created["slots"][i]["id"]
+            .as_str()
+            .expect("slot")
+            .to_string()
+    };
+    let with = |function: &str, slot: String| {
+        event_text(function)
+            .replace("01JD0000000000000000000Q01", &slot)
+            .replace("01JD0000000000000000000N01", &round)
+    };
+    let cases = [
+        ("talk-book", guardian, with("talk-book", slot(0)), 201),
+        ("talk-slots", guardian, event_text("talk-slots"), 200),
+        ("talk-bookings", mentor, event_text("talk-bookings"), 200),
+        ("talk-move", guardian, with("talk-move", slot(1)), 200),
+        ("talk-cancel", guardian, with("talk-cancel", slot(1)), 200),
+        (
+            "talk-slot-remove",
+            mentor,
+            with("talk-slot-remove", slot(2)),
+            200,
+        ),
+    ];
+    for (function, who, text, want) in cases {
+        let (status, body) = invoke(&h, function, who, &text).await;
+        assert_eq!(status, want, "{function}: {body}");
+    }
+}
+
+#[tokio::test]
 async fn the_stream_sample_event_delivers_its_outbox_item_once() {
     let h = harness().await;
     let text = event_text("notifications-deliver");
