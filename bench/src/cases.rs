@@ -9,9 +9,10 @@ use skolnav::clock::{Clock, SystemClock};
 use skolnav::demo;
 use skolnav::devkeys::DevIssuer;
 use skolnav::directory;
-use skolnav::ids::{OutboxId, PersonId, ReportId};
+use skolnav::ids::{OutboxId, PersonId, ReportId, SlotId, TalkRoundId};
 use skolnav::outbox::{self, Notice};
 use skolnav::store::{Condition, Store};
+use skolnav::talks::{self, NewTalkTimes, TalkDay, Venue};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,10 +41,28 @@ pub struct Case {
     pub call: fn(&Fixture, usize) -> Call,
 }
 
-/// Reports waiting for approval, made before the run on each table.
+/// Reports waiting for approval and talk rounds, made before the run on
+/// each table.
 pub struct Fixture {
     pub today: NaiveDate,
     pub pending: Vec<(u32, ReportId)>,
+    /// Per class (4A, 4B) and round: open slots, one per pupil.
+    pub book_rounds: [Vec<Vec<SlotId>>; 2],
+    /// Per class and round: 40 slots, the first 20 booked by the class's
+    /// pupils in order, the rest open to move to.
+    pub move_rounds: [Vec<(TalkRoundId, Vec<SlotId>)>; 2],
+}
+
+/// Talk rounds per class for booking and for moving: every request of a
+/// run books (or moves) a different pupil-and-round pair.
+const TALK_ROUNDS: usize = (COLD + WARM).div_ceil(PUPILS as usize);
+
+/// Class (0 for 4A, 1 for 4B), the pupil's place in it, and the round of
+/// the i-th talk request.
+fn talk_seat(i: usize) -> (u32, usize, usize, usize) {
+    let n = pupil_of(i);
+    let class = usize::from(n > 20);
+    (n, class, (n as usize - 1) % 20, i / PUPILS as usize)
 }
 
 const PUPILS: u32 = 40;
@@ -147,7 +166,154 @@ pub static CASES: &[Case] = &[
             }
         },
     },
+    Case {
+        function: "talk-slots",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| {
+            let n = pupil_of(i);
+            Call {
+                method: Method::GET,
+                path: format!(
+                    "/groups/{}/talks/slots",
+                    demo::class(if n > 20 { 2 } else { 1 })
+                ),
+                body: None,
+                who: demo::guardian(n),
+            }
+        },
+    },
+    Case {
+        function: "talk-book",
+        kind: Kind::Write,
+        expected_status: 201,
+        call: |fx, i| {
+            let (n, class, seat, round) = talk_seat(i);
+            let slot = fx.book_rounds[class]
+                .get(round)
+                .and_then(|r| r.get(seat))
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            Call {
+                method: Method::POST,
+                path: format!("/pupils/{}/talk-bookings", demo::pupil(n)),
+                body: Some(format!(r#"{{"slotId":"{slot}"}}"#)),
+                who: demo::guardian(n),
+            }
+        },
+    },
+    Case {
+        function: "talk-move",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |fx, i| {
+            let (n, class, seat, round) = talk_seat(i);
+            let (round_id, target) = fx.move_rounds[class]
+                .get(round)
+                .map(|(r, slots)| {
+                    (
+                        r.to_string(),
+                        slots
+                            .get(20 + seat)
+                            .map(|s| s.to_string())
+                            .unwrap_or_default(),
+                    )
+                })
+                .unwrap_or_default();
+            Call {
+                method: Method::PUT,
+                path: format!("/pupils/{}/talk-bookings/{round_id}", demo::pupil(n)),
+                body: Some(format!(r#"{{"slotId":"{target}"}}"#)),
+                who: demo::guardian(n),
+            }
+        },
+    },
 ];
+
+/// One round of talks for a class on `date` (and the day after when more
+/// than 24 talks are asked for), 20 minutes each from 08:00.
+async fn seed_round(
+    store: &dyn Store,
+    class: u32,
+    date: NaiveDate,
+    slots: usize,
+) -> BenchResult<(TalkRoundId, Vec<SlotId>)> {
+    let mentor = if class == 1 {
+        demo::MENTOR_4A
+    } else {
+        demo::MENTOR_4B
+    };
+    let mentor = directory::person_record(store, demo::staff(mentor))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("demo mentor missing")?;
+    let time = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();
+    let days = (0..slots.div_ceil(24) as u64)
+        .map(|d| TalkDay {
+            date: date.checked_add_days(Days::new(d)).unwrap_or(date),
+            start: time(8),
+            end: time(16),
+            talk_minutes: 20,
+            break_minutes: 0,
+        })
+        .collect();
+    let created = talks::create_times(
+        store,
+        &SystemClock,
+        &mentor,
+        demo::class(class),
+        None,
+        NewTalkTimes {
+            days,
+            venue: Venue {
+                place: Some("Klassrummet".into()),
+                video_link: None,
+            },
+            booking_deadline: Some(date),
+        },
+    )
+    .await
+    .map_err(|e| format!("seeding talk times: {e}"))?;
+    Ok((
+        created.round.id,
+        created.slots.iter().map(|s| s.id).collect(),
+    ))
+}
+
+/// Talk rounds for the talk cases: rounds to book in, and rounds whose
+/// first 20 slots are booked by the class, to move from.
+async fn seed_talks(
+    store: &dyn Store,
+    today: NaiveDate,
+) -> BenchResult<([Vec<Vec<SlotId>>; 2], [Vec<(TalkRoundId, Vec<SlotId>)>; 2])> {
+    let mut book: [Vec<Vec<SlotId>>; 2] = [vec![], vec![]];
+    let mut moves: [Vec<(TalkRoundId, Vec<SlotId>)>; 2] = [vec![], vec![]];
+    let mut next_day = 10u64;
+    for r in 0..TALK_ROUNDS {
+        for class in 0..2usize {
+            let date = today.checked_add_days(Days::new(next_day)).unwrap_or(today);
+            let (_, slots) = seed_round(store, class as u32 + 1, date, 20).await?;
+            book[class].push(slots);
+            let date = today
+                .checked_add_days(Days::new(next_day + 1))
+                .unwrap_or(today);
+            let (round, slots) = seed_round(store, class as u32 + 1, date, 40).await?;
+            for (seat, slot) in slots.iter().take(20).enumerate() {
+                let n = class as u32 * 20 + seat as u32 + 1;
+                let guardian = directory::person_record(store, demo::guardian(n))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("demo guardian missing")?;
+                talks::book(store, &SystemClock, &guardian, demo::pupil(n), *slot)
+                    .await
+                    .map_err(|e| format!("seeding a booking (round {r}): {e}"))?;
+            }
+            moves[class].push((round, slots));
+        }
+        next_day += 3;
+    }
+    Ok((book, moves))
+}
 
 impl Fixture {
     /// The demo school and three days of pending reports for every pupil
@@ -184,7 +350,13 @@ impl Fixture {
             }
         }
         debug_assert!(pending.len() >= COLD + WARM);
-        Ok(Fixture { today, pending })
+        let (book_rounds, move_rounds) = seed_talks(store, today).await?;
+        Ok(Fixture {
+            today,
+            pending,
+            book_rounds,
+            move_rounds,
+        })
     }
 }
 
@@ -295,6 +467,8 @@ pub async fn sqlite_throughput(issuer: &DevIssuer) -> BenchResult<Vec<Throughput
     for case in CASES {
         let count = match case.function {
             "absence-approve" => fixture.pending.len(),
+            // One request per pupil and round the fixture holds.
+            "talk-book" | "talk-move" => TALK_ROUNDS * PUPILS as usize,
             "absence-report" => 1000,
             _ => 2000,
         };
