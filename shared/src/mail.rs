@@ -8,6 +8,17 @@ pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
+    /// Files sent with the text (an iCalendar event), usually none.
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    /// The MIME type with its parameters (`text/calendar; charset=utf-8; method=PUBLISH`).
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,15 +63,41 @@ fn encode_header(text: &str) -> String {
     }
 }
 
-/// The mail as an RFC 5322 message (UTF-8 text body, 8bit).
+/// The mail as an RFC 5322 message: UTF-8 text (8bit), and with
+/// attachments a multipart/mixed message with each file in base64.
 pub fn to_eml(from: &str, mail: &Mail, date: chrono::DateTime<chrono::Utc>) -> String {
-    format!(
-        "From: {from}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}",
+    use base64::Engine;
+    let head = format!(
+        "From: {from}\r\nTo: {}\r\nSubject: {}\r\nDate: {}\r\nMIME-Version: 1.0\r\n",
         mail.to,
         encode_header(&mail.subject),
         date.to_rfc2822(),
-        mail.text.replace('\n', "\r\n"),
-    )
+    );
+    let text = mail.text.replace('\n', "\r\n");
+    let plain = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n";
+    if mail.attachments.is_empty() {
+        return format!("{head}{plain}\r\n{text}");
+    }
+    let boundary = format!("skolnav-{}", ulid::Ulid::generate());
+    let mut out = format!(
+        "{head}Content-Type: multipart/mixed; boundary=\"{boundary}\"\r\n\r\n--{boundary}\r\n{plain}\r\n{text}\r\n"
+    );
+    for a in &mail.attachments {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&a.data);
+        let lines: Vec<&str> = encoded
+            .as_bytes()
+            .chunks(76)
+            .map(|c| std::str::from_utf8(c).unwrap_or_default())
+            .collect();
+        out.push_str(&format!(
+            "--{boundary}\r\nContent-Type: {}\r\nContent-Disposition: attachment; filename=\"{}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            a.content_type,
+            a.file_name,
+            lines.join("\r\n"),
+        ));
+    }
+    out.push_str(&format!("--{boundary}--\r\n"));
+    out
 }
 
 #[async_trait]
@@ -86,7 +123,10 @@ mod ses {
     use async_trait::async_trait;
     use aws_sdk_sesv2::Client;
     use aws_sdk_sesv2::error::DisplayErrorContext;
-    use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+    use aws_sdk_sesv2::types::{
+        Attachment, AttachmentContentDisposition, AttachmentContentTransferEncoding, Body, Content,
+        Destination, EmailContent, Message,
+    };
 
     /// Cloud adapter: SES v2 SendEmail, plain text, UTF-8.
     pub struct SesMailer {
@@ -114,10 +154,22 @@ mod ses {
     #[async_trait]
     impl Mailer for SesMailer {
         async fn send(&self, mail: &Mail) -> Result<(), MailError> {
-            let message = Message::builder()
+            let mut message = Message::builder()
                 .subject(content(&mail.subject)?)
-                .body(Body::builder().text(content(&mail.text)?).build())
-                .build();
+                .body(Body::builder().text(content(&mail.text)?).build());
+            for a in &mail.attachments {
+                message = message.attachments(
+                    Attachment::builder()
+                        .raw_content(aws_sdk_sesv2::primitives::Blob::new(a.data.clone()))
+                        .file_name(&a.file_name)
+                        .content_type(&a.content_type)
+                        .content_disposition(AttachmentContentDisposition::Attachment)
+                        .content_transfer_encoding(AttachmentContentTransferEncoding::Base64)
+                        .build()
+                        .map_err(|e| MailError(e.to_string()))?,
+                );
+            }
+            let message = message.build();
             self.client
                 .send_email()
                 .from_email_address(&self.from)
@@ -128,5 +180,47 @@ mod ses {
                 .map(|_| ())
                 .map_err(|e| MailError(format!("ses: {}", DisplayErrorContext(&e))))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(attachments: Vec<Attachment>) -> Mail {
+        Mail {
+            to: "anna@example.se".into(),
+            subject: "Utvecklingssamtal bokat".into(),
+            text: "Hej!\nTiden är bokad.".into(),
+            attachments,
+        }
+    }
+
+    #[test]
+    fn a_mail_without_attachments_is_one_plain_text_part() {
+        let eml = to_eml("no-reply@skolnav.se", &mail(vec![]), chrono::Utc::now());
+        assert!(eml.contains("Content-Type: text/plain; charset=utf-8\r\n"));
+        assert!(!eml.contains("multipart"));
+        assert!(eml.ends_with("Hej!\r\nTiden är bokad."));
+    }
+
+    #[test]
+    fn an_attachment_makes_a_multipart_message_with_the_file_in_base64() {
+        use base64::Engine;
+        let data = b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec();
+        let eml = to_eml(
+            "no-reply@skolnav.se",
+            &mail(vec![Attachment {
+                file_name: "samtal.ics".into(),
+                content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+                data: data.clone(),
+            }]),
+            chrono::Utc::now(),
+        );
+        assert!(eml.contains("Content-Type: multipart/mixed; boundary=\"skolnav-"));
+        assert!(eml.contains("filename=\"samtal.ics\""));
+        assert!(eml.contains(&base64::engine::general_purpose::STANDARD.encode(&data)));
+        assert!(eml.contains("Tiden är bokad."));
+        assert!(eml.trim_end().ends_with("--"));
     }
 }

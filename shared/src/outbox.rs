@@ -43,6 +43,8 @@ pub enum Notice {
     #[serde(rename_all = "camelCase")]
     Talk {
         change: crate::talks::TalkChange,
+        pupil_id: PersonId,
+        round_id: crate::ids::TalkRoundId,
         pupil_name: String,
         time: crate::talks::TalkTime,
         #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -183,6 +185,7 @@ pub async fn deliver(
             let (subject, text) = render(&message.notice, p.language);
             Mail {
                 to: to.clone(),
+                attachments: attachments(&message.notice, p.language, message.created_at),
                 subject,
                 text,
             }
@@ -292,6 +295,33 @@ fn period_text(period: &Period, lang: Language) -> String {
     }
 }
 
+/// Files sent with a notice: a talk's calendar event.
+pub fn attachments(
+    notice: &Notice,
+    lang: Language,
+    created_at: DateTime<Utc>,
+) -> Vec<crate::mail::Attachment> {
+    match notice {
+        Notice::Talk {
+            change,
+            pupil_id,
+            round_id,
+            pupil_name,
+            time,
+            ..
+        } => {
+            let summary = match lang {
+                Language::Sv => format!("Utvecklingssamtal: {pupil_name}"),
+                Language::En => format!("Development talk: {pupil_name}"),
+            };
+            vec![crate::talks::calendar::talk_event(
+                *change, *pupil_id, *round_id, &summary, time, created_at,
+            )]
+        }
+        Notice::AbsenceApproved { .. } => vec![],
+    }
+}
+
 /// Subject and text of a notice in a language (F5: Swedish by default).
 pub fn render(notice: &Notice, lang: Language) -> (String, String) {
     match notice {
@@ -301,6 +331,7 @@ pub fn render(notice: &Notice, lang: Language) -> (String, String) {
             time,
             previous,
             reason,
+            ..
         } => crate::talks::render_notice(
             *change,
             pupil_name,

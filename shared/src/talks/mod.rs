@@ -10,6 +10,7 @@
 //! so a family never holds two slots and never loses its slot when the
 //! target is taken at the same moment.
 
+pub mod calendar;
 pub mod schedule;
 
 use crate::clock::Clock;
@@ -223,9 +224,12 @@ fn check_deadline(clock: &dyn Clock, deadline: NaiveDate) -> Result<(), TalksErr
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn notice(
     recipient: PersonId,
     change: TalkChange,
+    pupil_id: PersonId,
+    round_id: TalkRoundId,
     pupil_name: &str,
     time: &TalkTime,
     previous: Option<&TalkTime>,
@@ -237,6 +241,8 @@ fn notice(
         recipient,
         Notice::Talk {
             change,
+            pupil_id,
+            round_id,
             pupil_name: pupil_name.to_string(),
             time: time.clone(),
             previous: previous.cloned(),
@@ -460,6 +466,8 @@ pub async fn book(
             notice(
                 caller.id(),
                 TalkChange::Booked,
+                pupil_id,
+                slot.round_id,
                 &pupil_name,
                 &slot.time,
                 None,
@@ -554,6 +562,8 @@ pub async fn move_booking(
             notice(
                 caller.id(),
                 TalkChange::Moved,
+                pupil_id,
+                round_id,
                 &pupil.person.full_name(),
                 &target.time,
                 Some(&previous),
@@ -610,6 +620,8 @@ pub async fn cancel(
             notice(
                 caller.id(),
                 TalkChange::Cancelled,
+                pupil_id,
+                round_id,
                 &pupil.person.full_name(),
                 &old.time,
                 None,
@@ -738,6 +750,8 @@ pub async fn remove_slot(
             writes.push(notice(
                 b.booked_by,
                 TalkChange::Removed,
+                b.pupil_id,
+                slot.round_id,
                 &b.pupil_name,
                 &slot.time,
                 None,

@@ -386,6 +386,35 @@ async fn booking_moving_and_cancelling_each_send_one_confirmation(backend: Backe
         moved.text
     );
     assert!(sent.iter().all(|m| m.to.starts_with("erik.")));
+    // Each carries the talk as an iCalendar event: one UID, the move
+    // replaces the booked time, the cancellation cancels it.
+    let ics = |word: &str| {
+        let mail = sent
+            .iter()
+            .find(|m| m.subject.starts_with(&format!("Utvecklingssamtal {word}:")))
+            .expect("mail");
+        assert_eq!(mail.attachments.len(), 1, "{word}");
+        assert!(mail.attachments[0].file_name.ends_with(".ics"));
+        (
+            mail.attachments[0].content_type.clone(),
+            String::from_utf8(mail.attachments[0].data.clone()).expect("utf-8"),
+        )
+    };
+    let (booked_type, booked) = ics("bokat");
+    let (_, moved) = ics("flyttat");
+    let (cancelled_type, cancelled) = ics("avbokat");
+    assert!(booked_type.contains("method=PUBLISH"), "{booked_type}");
+    assert!(booked.contains("DTSTART:20261202T130000Z"), "{booked}");
+    assert!(moved.contains("DTSTART:20261202T133000Z"), "{moved}");
+    assert!(cancelled_type.contains("method=CANCEL"), "{cancelled_type}");
+    assert!(cancelled.contains("STATUS:CANCELLED"), "{cancelled}");
+    let uid = |ics: &str| {
+        ics.lines()
+            .find(|l| l.starts_with("UID:"))
+            .map(String::from)
+    };
+    assert_eq!(uid(&booked), uid(&cancelled));
+    assert_eq!(uid(&booked), uid(&moved));
 }
 
 async fn removing_a_booked_slot_needs_a_reason_and_tells_the_guardian(backend: Backend) {
