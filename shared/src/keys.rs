@@ -31,6 +31,7 @@ pub const IMPORT_REQUEST: &str = "ImportRequest";
 pub const TALK_ROUND: &str = "TalkRound";
 pub const TALK_SLOT: &str = "TalkSlot";
 pub const TALK_BOOKING: &str = "TalkBooking";
+pub const REMINDER_SENT: &str = "ReminderSent";
 
 pub fn organisation(id: OrganisationId) -> Key {
     Key::new(format!("ORG#{id}"), "ORG")
@@ -207,6 +208,23 @@ pub fn talk_slot(group: GroupId, slot: SlotId) -> Key {
 /// it is not read with the person's relations.
 pub fn talk_booking(pupil: PersonId, round: TalkRoundId) -> Key {
     Key::new(person_partition(pupil), format!("TALKBOOKING#{round}"))
+}
+
+/// GSI2: what to remind people of the day before `day`, for every feature
+/// with day-before reminders (`TALK#<slotId>` for a booked talk slot). The
+/// daily reminder function reads tomorrow's partition.
+pub fn reminders_partition(day: NaiveDate) -> String {
+    format!("REMINDERS#{day}")
+}
+
+pub fn reminder(day: NaiveDate, what: &str) -> Key {
+    Key::new(reminders_partition(day), what.to_string())
+}
+
+/// Written with the reminder's outbox item, so a re-run of the schedule
+/// sends nothing twice.
+pub fn reminder_sent(day: NaiveDate, what: &str) -> Key {
+    Key::new(format!("REMINDED#{day}"), what.to_string())
 }
 
 #[cfg(test)]

@@ -241,3 +241,40 @@ pub async fn import_event(
     }
     Ok(serde_json::json!({ "runs": summary }))
 }
+
+/// Serves `reminders-daily`: the daily Europe/Stockholm schedule that
+/// writes tomorrow's reminders to the outbox.
+pub async fn run_reminders() -> Result<(), Error> {
+    init_tracing();
+    let init = InitClock::start();
+    let aws = AwsEnv::from_env(Http::new())?;
+    let store = store_from_env(&aws)?;
+    init.mark("clients built");
+    warm(&store).await;
+    init.mark("DynamoDB warmed");
+    let store = &store;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            reminders_event(store, &SystemClock, event.payload).await
+        },
+    ))
+    .await
+}
+
+/// One invocation of `reminders-daily` (the event's content is not
+/// needed: the day is tomorrow by the clock). A failure is an error, so
+/// the scheduler retries; what was sent is not sent again.
+pub async fn reminders_event(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    _event: serde_json::Value,
+) -> Result<serde_json::Value, Error> {
+    let summary = crate::reminders::send_day_before(store, clock).await?;
+    tracing::info!(
+        day = %summary.day,
+        sent = summary.sent,
+        already_sent = summary.already_sent,
+        "day-before reminders"
+    );
+    Ok(serde_json::to_value(summary)?)
+}

@@ -20,6 +20,7 @@ pub mod lambda;
 pub mod mail;
 pub mod outbox;
 pub mod policy;
+pub mod reminders;
 pub mod ss12000;
 pub mod store;
 pub mod talks;

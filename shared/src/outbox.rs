@@ -303,6 +303,10 @@ pub fn attachments(
 ) -> Vec<crate::mail::Attachment> {
     match notice {
         Notice::Talk {
+            change: crate::talks::TalkChange::Reminder,
+            ..
+        } => vec![],
+        Notice::Talk {
             change,
             pupil_id,
             round_id,

@@ -115,7 +115,8 @@ pub static ROUTES: &[Route] = &[
 ];
 
 /// Functions that are not behind the HTTP API.
-pub const EVENT_FUNCTIONS: &[&str] = &["notifications-deliver", "import-nightly"];
+pub const EVENT_FUNCTIONS: &[&str] =
+    &["notifications-deliver", "import-nightly", "reminders-daily"];
 
 pub enum Found {
     Route(&'static Route, HashMap<String, String>),

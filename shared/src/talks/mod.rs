@@ -75,6 +75,19 @@ pub struct TalkSlot {
 }
 
 impl TalkSlot {
+    /// The talk's day in Sweden.
+    pub fn day(&self) -> NaiveDate {
+        self.time
+            .start
+            .with_timezone(&chrono_tz::Europe::Stockholm)
+            .date_naive()
+    }
+
+    /// What the reminder index calls a booked slot.
+    fn reminder_name(&self) -> String {
+        format!("TALK#{}", self.id)
+    }
+
     fn to_item(&self, version: u64) -> Result<Item, StoreError> {
         let mut item = Item::new(
             keys::talk_slot(self.group_id, self.id),
@@ -82,6 +95,10 @@ impl TalkSlot {
             self,
         )?;
         item.version = version;
+        // Booked slots are in the day-before reminders (a sparse index).
+        if self.booking.is_some() {
+            item = item.with_gsi2(keys::reminder(self.day(), &self.reminder_name()));
+        }
         Ok(item)
     }
 }
@@ -123,6 +140,8 @@ pub enum TalkChange {
     Cancelled,
     /// Staff removed the booked slot.
     Removed,
+    /// The talk is tomorrow.
+    Reminder,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -708,6 +727,35 @@ pub async fn bookings(
     Ok(out)
 }
 
+/// The day-before reminder of a booked slot (an item of the reminder
+/// index): the marker that it was sent and the guardian's notice, to be
+/// written in one transaction; `None` for an open slot.
+pub fn reminder_writes(
+    item: &Item,
+    now: DateTime<Utc>,
+) -> Result<Option<(crate::store::Key, Write)>, StoreError> {
+    let slot: TalkSlot = item.parse()?;
+    let Some(b) = &slot.booking else {
+        return Ok(None);
+    };
+    let marker = keys::reminder_sent(
+        slot.day(),
+        &format!("{}#{}", slot.reminder_name(), b.pupil_id),
+    );
+    let notice = notice(
+        b.booked_by,
+        TalkChange::Reminder,
+        b.pupil_id,
+        slot.round_id,
+        &b.pupil_name,
+        &slot.time,
+        None,
+        None,
+        now,
+    )?;
+    Ok(Some((marker, notice)))
+}
+
 /// The longest reason for removing a booked slot.
 pub const MAX_REASON_CHARS: usize = 500;
 
@@ -811,6 +859,7 @@ pub fn render_notice(
                     "Utvecklingssamtal inställt",
                     "är inställt av skolan; boka gärna en ny tid",
                 ),
+                TalkChange::Reminder => ("Påminnelse: utvecklingssamtal i morgon", "är i morgon"),
             };
             let mut text =
                 format!("Hej!\n\nUtvecklingssamtalet för {pupil_name} {first}: {at} ({place}).\n");
@@ -832,6 +881,7 @@ pub fn render_notice(
                     "Development talk called off",
                     "was called off by the school; please book a new time",
                 ),
+                TalkChange::Reminder => ("Reminder: development talk tomorrow", "is tomorrow"),
             };
             let mut text = format!(
                 "Hello,\n\nThe development talk for {pupil_name} {first}: {at} ({place}).\n"

@@ -135,6 +135,19 @@ async fn the_talk_sample_events_create_book_move_list_cancel_and_remove() {
 }
 
 #[tokio::test]
+async fn the_reminder_schedule_event_writes_tomorrows_reminders() {
+    let h = harness().await;
+    let event: serde_json::Value = serde_json::from_str(&event_text("reminders-daily"))
+        .expect("events/reminders-daily.json is JSON");
+    let store: &dyn Store = h.ctx.store.as_ref();
+    let answer = skolnav::lambda::reminders_event(store, h.ctx.clock.as_ref(), event)
+        .await
+        .expect("the scheduled run succeeds");
+    assert_eq!(answer["day"], "2026-11-24", "{answer}");
+    assert_eq!(answer["sent"], 0);
+}
+
+#[tokio::test]
 async fn the_stream_sample_event_delivers_its_outbox_item_once() {
     let h = harness().await;
     let text = event_text("notifications-deliver");

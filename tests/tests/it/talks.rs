@@ -676,7 +676,64 @@ async fn a_move_racing_a_booking_of_its_target_never_holds_two_slots_nor_loses_o
     }
 }
 
+async fn the_day_before_a_talk_the_guardian_gets_one_reminder(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (round, slots) = create_afternoon(&app).await;
+    book(&app, demo::guardian(1), demo::pupil(1), &slots[0]).await;
+    book(&app, demo::guardian(3), demo::pupil(3), &slots[1]).await;
+    app.delete(
+        demo::guardian(3),
+        &booking_path(demo::pupil(3), &round),
+        None,
+    )
+    .await;
+    let confirmations = app.deliver_outbox().await;
+    let at = |t: &str| -> chrono::DateTime<chrono::Utc> {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .expect("time")
+            .into()
+    };
+    let store = app.store.as_ref();
+    // Two days before: nothing yet.
+    app.clock.set(at("2026-11-30T06:00:00Z"));
+    let early = skolnav::reminders::send_day_before(store, app.clock.as_ref())
+        .await
+        .expect("reminders");
+    assert_eq!(early.sent, 0);
+    app.clock.set(at("2026-12-01T06:00:00Z"));
+    let first = skolnav::reminders::send_day_before(store, app.clock.as_ref())
+        .await
+        .expect("reminders");
+    assert_eq!(
+        (first.sent, first.already_sent),
+        (1, 0),
+        "only the booked slot"
+    );
+    let rerun = skolnav::reminders::send_day_before(store, app.clock.as_ref())
+        .await
+        .expect("reminders");
+    assert_eq!(
+        (rerun.sent, rerun.already_sent),
+        (0, 1),
+        "a re-run sends nothing"
+    );
+    assert_eq!(app.deliver_outbox().await, 1);
+    let sent = app.mailer.sent();
+    assert_eq!(sent.len(), confirmations + 1);
+    let reminder = sent.last().expect("reminder");
+    assert!(
+        reminder
+            .subject
+            .starts_with("Påminnelse: utvecklingssamtal i morgon"),
+        "{}",
+        reminder.subject
+    );
+    assert!(reminder.to.starts_with("erik."));
+    assert!(reminder.text.contains("2026-12-02 14:00-14:30"));
+}
+
 on_both_stores!(
+    the_day_before_a_talk_the_guardian_gets_one_reminder,
     staff_create_four_half_hour_talks_and_a_guardian_sees_them_open,
     overlapping_zero_length_or_past_times_are_refused_naming_the_field,
     staff_add_slots_to_a_round_which_keeps_its_deadline,
