@@ -31,6 +31,7 @@ pub const IMPORT_REQUEST: &str = "ImportRequest";
 pub const TALK_ROUND: &str = "TalkRound";
 pub const TALK_SLOT: &str = "TalkSlot";
 pub const TALK_BOOKING: &str = "TalkBooking";
+pub const TALK_SCHEDULE: &str = "TalkSchedule";
 pub const REMINDER_SENT: &str = "ReminderSent";
 
 pub fn organisation(id: OrganisationId) -> Key {
@@ -195,6 +196,12 @@ pub const TALK_SLOT_PREFIX: &str = "SLOT#";
 
 pub fn talk_round(group: GroupId, round: TalkRoundId) -> Key {
     Key::new(talks_partition(group), format!("ROUND#{round}"))
+}
+
+/// Rewritten on its version by every creation of talk times, so two
+/// creations at one moment cannot both miss each other's overlap.
+pub fn talk_schedule(group: GroupId) -> Key {
+    Key::new(talks_partition(group), "SCHEDULE")
 }
 
 /// A slot carries its booking (if any): booking it is one conditional

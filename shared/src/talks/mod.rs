@@ -214,23 +214,32 @@ async fn children_in_group(
     Ok(directory::members_among(store, group.id, &children).await?)
 }
 
+/// A group's talks as read in one query: its rounds, its slots (with
+/// their versions, by start) and the version of its schedule item.
+struct GroupTalks {
+    rounds: Vec<TalkRound>,
+    slots: Vec<(TalkSlot, u64)>,
+    schedule_version: Option<u64>,
+}
+
 /// Access pattern: a group's rounds and slots, one query.
-async fn talks_of_group(
-    store: &dyn Store,
-    group: GroupId,
-) -> Result<(Vec<TalkRound>, Vec<(TalkSlot, u64)>), TalksError> {
+async fn talks_of_group(store: &dyn Store, group: GroupId) -> Result<GroupTalks, TalksError> {
     let items = query_all(store, Query::partition(keys::talks_partition(group))).await?;
-    let mut rounds = Vec::new();
-    let mut slots = Vec::new();
+    let mut talks = GroupTalks {
+        rounds: Vec::new(),
+        slots: Vec::new(),
+        schedule_version: None,
+    };
     for item in items {
         match item.entity.as_str() {
-            keys::TALK_ROUND => rounds.push(item.parse::<TalkRound>()?),
-            keys::TALK_SLOT => slots.push((item.parse::<TalkSlot>()?, item.version)),
+            keys::TALK_ROUND => talks.rounds.push(item.parse::<TalkRound>()?),
+            keys::TALK_SLOT => talks.slots.push((item.parse::<TalkSlot>()?, item.version)),
+            keys::TALK_SCHEDULE => talks.schedule_version = Some(item.version),
             _ => {}
         }
     }
-    slots.sort_by_key(|(s, _)| (s.time.start, s.id));
-    Ok((rounds, slots))
+    talks.slots.sort_by_key(|(s, _)| (s.time.start, s.id));
+    Ok(talks)
 }
 
 /// A guardian's change is refused once the deadline day has passed in
@@ -295,7 +304,28 @@ pub async fn create_times(
     let children = children_in_group(store, caller, &group).await?;
     decide(policy::manage_talks(caller, &group, &children))?;
 
-    let (rounds, existing) = talks_of_group(store, group_id).await?;
+    for _ in 0..ATTEMPTS {
+        if let Some(created) = try_create_times(store, clock, caller, &group, round, &new).await? {
+            return Ok(created);
+        }
+        pause_before_retry().await;
+    }
+    Err(TalksError::Contended)
+}
+
+/// One attempt of [`create_times`]: `None` when the group's schedule
+/// changed meanwhile.
+async fn try_create_times(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    group: &Group,
+    round: Option<TalkRoundId>,
+    new: &NewTalkTimes,
+) -> Result<Option<Created>, TalksError> {
+    let group_id = group.id;
+    let talks = talks_of_group(store, group_id).await?;
+    let (rounds, existing) = (talks.rounds, talks.slots);
     let now = clock.now();
     let (round, new_round) = match round {
         Some(id) => {
@@ -326,7 +356,7 @@ pub async fn create_times(
             (round, true)
         }
     };
-    let spans = schedule::split(&new, clock.today())?;
+    let spans = schedule::split(new, clock.today())?;
     for span in &spans {
         if let Some((slot, _)) = existing
             .iter()
@@ -355,7 +385,25 @@ pub async fn create_times(
             booking: None,
         })
         .collect();
-    let mut writes = Vec::with_capacity(slots.len() + 1);
+    let mut writes = Vec::with_capacity(slots.len() + 2);
+    // Every creation rewrites the group's schedule item on the version
+    // read with the slots: of two overlapping creations at one moment,
+    // the second fails here, reads again and finds the overlap.
+    let schedule = Item::new(
+        keys::talk_schedule(group_id),
+        keys::TALK_SCHEDULE,
+        &serde_json::json!({ "changedAt": now }),
+    )?;
+    writes.push(match talks.schedule_version {
+        Some(v) => Write::Put(
+            Item {
+                version: v + 1,
+                ..schedule
+            },
+            Condition::VersionEquals(v),
+        ),
+        None => Write::Put(schedule, Condition::MustNotExist),
+    });
     if new_round {
         writes.push(Write::Put(
             Item::new(
@@ -374,8 +422,13 @@ pub async fn create_times(
     for slot in &slots {
         writes.push(Write::Put(slot.to_item(1)?, Condition::MustNotExist));
     }
-    store.transact(&writes).await?;
-    Ok(Created { round, slots })
+    match store.transact(&writes).await {
+        Ok(()) => Ok(Some(Created { round, slots })),
+        Err(StoreError::TransactionConditionFailed { index: 0, .. } | StoreError::Conflict) => {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// E1: the slots of a group as the caller may see them: staff all of them
@@ -391,7 +444,7 @@ pub async fn list_slots(
         Decision::Forbidden => TalksError::Forbidden,
         _ => TalksError::NotFound,
     })?;
-    let (_, slots) = talks_of_group(store, group_id).await?;
+    let slots = talks_of_group(store, group_id).await?.slots;
     Ok(slots
         .into_iter()
         .map(|(s, _)| s)
@@ -687,7 +740,7 @@ pub async fn bookings(
     let group = group(store, group_id).await?;
     let children = children_in_group(store, caller, &group).await?;
     decide(policy::manage_talks(caller, &group, &children))?;
-    let (rounds, slots) = talks_of_group(store, group_id).await?;
+    let GroupTalks { rounds, slots, .. } = talks_of_group(store, group_id).await?;
     let members = directory::group_members(store, group_id).await?;
     let names: BTreeMap<PersonId, String> = directory::people(store, &members)
         .await?

@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTim
 use chrono_tz::Europe::Stockholm;
 
 /// The most slots one request may create: they are written in one
-/// transaction (at most 100 operations) with the round item.
+/// transaction (at most 100 operations) with the round and schedule items.
 pub const MAX_SLOTS: usize = 80;
 
 /// The longest talk we accept.

@@ -732,7 +732,43 @@ async fn the_day_before_a_talk_the_guardian_gets_one_reminder(backend: Backend) 
     assert!(reminder.text.contains("2026-12-02 14:00-14:30"));
 }
 
+async fn two_staff_creating_overlapping_times_at_once_create_them_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for day in 1..=5 {
+        let body = json!({
+            "days": [{ "date": format!("2026-12-{day:02}"), "start": "14:00", "end": "16:00", "talkMinutes": 30 }],
+            "place": "Klassrum 4A",
+            "bookingDeadline": "2026-11-30"
+        });
+        let mut tasks = Vec::new();
+        for who in [demo::MENTOR_4A, demo::ADMIN, demo::SUBJECT_TEACHER] {
+            let url = format!("{}{}", app.base, talks_path());
+            let token = app.token(demo::staff(who));
+            let http = app.http.clone();
+            let body = body.clone();
+            tasks.push(tokio::spawn(async move {
+                http.post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16())
+                    .unwrap_or(0)
+            }));
+        }
+        let mut statuses = Vec::new();
+        for t in tasks {
+            statuses.push(t.await.unwrap_or(0));
+        }
+        statuses.sort();
+        assert_eq!(statuses, [201, 409, 409], "day {day}");
+    }
+    let all = app.get(demo::staff(demo::MENTOR_4A), &slots_path()).await;
+    assert_eq!(all.json["items"].as_array().map(Vec::len), Some(5 * 4));
+}
+
 on_both_stores!(
+    two_staff_creating_overlapping_times_at_once_create_them_once,
     the_day_before_a_talk_the_guardian_gets_one_reminder,
     staff_create_four_half_hour_talks_and_a_guardian_sees_them_open,
     overlapping_zero_length_or_past_times_are_refused_naming_the_field,
