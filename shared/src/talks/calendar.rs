@@ -41,9 +41,12 @@ pub fn talk_event(
     if let Some(link) = &time.video_link {
         event.url(link);
     }
-    let mut calendar = Calendar::new();
+    // Calendar::new() would add its own PRODID; a calendar has exactly one.
+    let mut calendar = Calendar::empty();
     calendar
+        .append_property(("VERSION", "2.0"))
         .append_property(("PRODID", "-//Skolnav//Utvecklingssamtal//SV"))
+        .append_property(("CALSCALE", "GREGORIAN"))
         .append_property(("METHOD", method))
         .push(event.done());
     Attachment {
@@ -80,6 +83,9 @@ mod tests {
             .with_timezone(&Utc);
         let ics = text(TalkChange::Booked, at);
         assert!(ics.contains("METHOD:PUBLISH"), "{ics}");
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
+        assert_eq!(ics.matches("PRODID:").count(), 1, "{ics}");
+        assert_eq!(ics.matches("VERSION:2.0").count(), 1, "{ics}");
         assert!(ics.contains("DTSTART:20261202T130000Z"), "{ics}");
         assert!(ics.contains("DTEND:20261202T133000Z"), "{ics}");
         assert!(ics.contains("LOCATION:Rum 12\\, plan 2"), "{ics}");
