@@ -137,6 +137,23 @@ pub async fn outbox_worker(
     }
 }
 
+/// The local stand-in for the daily `reminders-daily` schedule: writes
+/// tomorrow's day-before reminders to the outbox. It runs every `every`
+/// rather than once a day, which is safe: a reminder already written is
+/// not written again.
+pub async fn reminders_worker(store: Arc<dyn Store>, clock: Arc<dyn Clock>, every: Duration) {
+    loop {
+        match skolnav::reminders::send_day_before(store.as_ref(), clock.as_ref()).await {
+            Ok(summary) if summary.sent > 0 => {
+                tracing::info!(day = %summary.day, sent = summary.sent, "day-before reminders")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "day-before reminders failed; will retry"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
 /// The local stand-in for the stream-fed import function: runs the import
 /// requests the API wrote, against `registry`.
 pub async fn import_worker(

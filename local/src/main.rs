@@ -63,6 +63,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         clock.clone(),
         Duration::from_millis(500),
     ));
+    tokio::spawn(skolnav_local::reminders_worker(
+        store.clone(),
+        clock.clone(),
+        Duration::from_secs(60),
+    ));
     tokio::spawn(skolnav_local::import_worker(
         store,
         registry,
