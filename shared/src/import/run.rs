@@ -2,6 +2,11 @@
 //! persons, pupils' responsibles, groups, duties and placements, page by
 //! page.
 //!
+//! The import's own bookkeeping (state, markers) is read eventually
+//! consistent: it was written hours ago, or by a run that died minutes ago,
+//! and a stale answer costs a harmless rewrite. Items users also edit are
+//! read consistently before they are merged.
+//!
 //! What a run holds in memory is small per person (the ids it has seen,
 //! and each pupil's responsibles until every person was read); rows and
 //! items are streamed a page at a time.
@@ -483,7 +488,7 @@ impl<'a> Run<'a> {
                 .iter()
                 .map(|id| state_key(Object::Person, *id))
                 .collect();
-            for item in self.store.get_many(&keys).await? {
+            for item in self.store.get_many_eventually(&keys).await? {
                 if let Some(id) = item
                     .key
                     .pk
@@ -530,7 +535,7 @@ impl<'a> Run<'a> {
                 .map(|id| (protected_marker(*id), id.as_u128()))
                 .collect();
             let keys: Vec<Key> = markers.keys().cloned().collect();
-            for item in self.store.get_many(&keys).await? {
+            for item in self.store.get_many_eventually(&keys).await? {
                 if let Some(n) = markers.get(&item.key) {
                     self.protected.insert(*n);
                 }
@@ -629,7 +634,7 @@ impl<'a> Run<'a> {
             let markers: Vec<Key> = chunk.iter().map(|id| protected_marker(*id)).collect();
             let marked: HashSet<Key> = self
                 .store
-                .get_many(&markers)
+                .get_many_eventually(&markers)
                 .await?
                 .into_iter()
                 .map(|i| i.key)
@@ -1046,7 +1051,7 @@ impl<'a> Run<'a> {
             let state_keys: Vec<Key> = chunk.iter().map(|p| p.state_key()).collect();
             let states: HashMap<Key, State> = self
                 .store
-                .get_many(&state_keys)
+                .get_many_eventually(&state_keys)
                 .await?
                 .into_iter()
                 .map(|i| Ok((i.key.clone(), i.parse::<State>()?)))

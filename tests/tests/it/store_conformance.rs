@@ -430,6 +430,16 @@ async fn batch_writes_and_reads_handle_more_than_one_request_worth(store: &dyn S
         .collect();
     let got = store.get_many(&keys).await.expect("get many");
     assert_eq!(got.len(), 100);
+    let mut eventually = store
+        .get_many_eventually(&keys[90..])
+        .await
+        .expect("get many, eventually consistent");
+    eventually.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(
+        eventually,
+        items[90..100].to_vec(),
+        "the same items, read back"
+    );
     let gone: Vec<Key> = (0..120).map(|n| Key::new("B", format!("{n:03}"))).collect();
     store.batch_delete(&gone).await.expect("batch delete");
     let left = sks(&query_all(store, Query::partition("B"))
