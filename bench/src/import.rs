@@ -28,10 +28,14 @@ pub struct ImportFigures {
     pub persons: usize,
     pub groups: usize,
     pub duties: usize,
+    pub placements: usize,
     pub items: u64,
     pub import_seconds: f64,
     pub items_per_second: f64,
     pub raw_batch_write_seconds: f64,
+    /// Per BatchWriteItem of the baseline: median and slowest.
+    pub raw_request_p50_ms: f64,
+    pub raw_request_max_ms: f64,
     pub ratio_to_raw: f64,
     pub peak_rss_kib: u64,
     pub rerun_seconds: f64,
@@ -105,7 +109,7 @@ pub async fn run(
         items.sort_by_key(key_of);
         let count = items.len() as u64;
         let raw_table = skolnav_tests::dynamo_store().await;
-        let raw_time = batch_write(raw_table.table(), items).await?;
+        let (raw_time, raw_requests) = batch_write(raw_table.table(), items).await?;
 
         // An unchanged full re-run, metered.
         let meter = Arc::new(Meter::default());
@@ -135,10 +139,13 @@ pub async fn run(
             persons: totals.persons,
             groups: totals.groups,
             duties: totals.duties,
+            placements: totals.placements,
             items: count,
             import_seconds: seconds(import_time),
             items_per_second: count as f64 / seconds(import_time),
             raw_batch_write_seconds: seconds(raw_time),
+            raw_request_p50_ms: percentile_ms(&raw_requests, 0.5),
+            raw_request_max_ms: percentile_ms(&raw_requests, 1.0),
             ratio_to_raw: seconds(import_time) / seconds(raw_time),
             peak_rss_kib: rss,
             rerun_seconds: seconds(rerun_time),
@@ -164,12 +171,21 @@ fn key_of(item: &HashMap<String, AttributeValue>) -> (String, String) {
     (text("PK"), text("SK"))
 }
 
+fn percentile_ms(sorted: &[Duration], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
 /// BatchWriteItem, 25 puts per request, one request at a time; what the
-/// store left unprocessed is sent again.
+/// store left unprocessed is sent again. The wall time, and each
+/// request's time, sorted.
 async fn batch_write(
     table: &str,
     items: Vec<HashMap<String, AttributeValue>>,
-) -> Result<Duration, String> {
+) -> Result<(Duration, Vec<Duration>), String> {
     let client = skolnav_tests::dynamodb_client();
     let requests: Vec<WriteRequest> = items
         .into_iter()
@@ -182,39 +198,46 @@ async fn batch_write(
         })
         .collect::<Result<_, _>>()?;
     let started = Instant::now();
+    let mut each = Vec::with_capacity(requests.len() / 25 + 1);
     for chunk in requests.chunks(25) {
         let mut pending = chunk.to_vec();
         while !pending.is_empty() {
+            let sent = Instant::now();
             let out = client
                 .batch_write_item()
                 .request_items(table, pending)
                 .send()
                 .await
                 .map_err(|e| format!("batch write: {e}"))?;
+            each.push(sent.elapsed());
             pending = out
                 .unprocessed_items()
                 .and_then(|u| u.get(table).cloned())
                 .unwrap_or_default();
         }
     }
-    Ok(started.elapsed())
+    let wall = started.elapsed();
+    each.sort();
+    Ok((wall, each))
 }
 
 pub fn markdown(figures: &[ImportFigures]) -> String {
     let mut out = String::from(
         "### Nightly import into DynamoDB Local (goals: <= 1.5x raw BatchWriteItem; unchanged re-run writes 0)\n\n\
-         | pupils | persons | items | import s | items/s | raw BatchWriteItem s | x raw | peak RSS KiB | re-run s | re-run items written | re-run requests (read/write) | re-run RCU | re-run WCU |\n\
+         | pupils | persons | items | import s | items/s | raw BatchWriteItem s (p50/max ms per request) | x raw | peak RSS KiB | re-run s | re-run items written | re-run requests (read/write) | re-run RCU | re-run WCU |\n\
          |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n",
     );
     for f in figures {
         out.push_str(&format!(
-            "| {} | {} | {} | {:.1} | {:.0} | {:.1} | {:.2} | {} | {:.1} | {} | {} ({}/{}) | {:.0} | {:.0} |\n",
+            "| {} | {} | {} | {:.1} | {:.0} | {:.1} ({:.1}/{:.0}) | {:.2} | {} | {:.1} | {} | {} ({}/{}) | {:.0} | {:.0} |\n",
             f.pupils,
             f.persons,
             f.items,
             f.import_seconds,
             f.items_per_second,
             f.raw_batch_write_seconds,
+            f.raw_request_p50_ms,
+            f.raw_request_max_ms,
             f.ratio_to_raw,
             f.peak_rss_kib,
             f.rerun_seconds,

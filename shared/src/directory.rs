@@ -158,6 +158,20 @@ pub enum Relation {
         pupil_id: PersonId,
         relation_type: String,
     },
+    /// A child placed at a school's fritids (SS 12000 Placement; the
+    /// school type is `FTH`), in a fritids group when the registry names
+    /// one.
+    #[serde(rename_all = "camelCase")]
+    PlacedAt {
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        group_id: Option<GroupId>,
+        school_type: String,
+    },
+    /// May see and set a placed child's stay schedule (the placement's
+    /// `owners`, usually the guardians).
+    #[serde(rename_all = "camelCase")]
+    StayScheduleOwnerOf { pupil_id: PersonId },
 }
 
 impl Relation {
@@ -180,16 +194,34 @@ impl Relation {
             Relation::OrganisationAdmin { organisation_id } => {
                 format!("ORGADMIN#{organisation_id}")
             }
+            Relation::PlacedAt {
+                school_id,
+                school_type,
+                ..
+            } => format!("PLACED#{school_id}#{school_type}"),
+            Relation::StayScheduleOwnerOf { pupil_id } => format!("STAYOWNER#{pupil_id}"),
         }
     }
 
     /// The reverse index entry: who are the guardians of a pupil, who are
-    /// the members and mentors of a group.
+    /// the members and mentors of a group. Every relation that points at a
+    /// person has one, so what points at them is one query
+    /// ([`pointing_at`]).
     fn reverse(&self, holder: PersonId) -> Option<crate::store::Key> {
         match self {
             Relation::GuardianOf { pupil_id } => Some(keys::relation_reverse(
                 &keys::person_partition(*pupil_id),
                 "GUARDIAN",
+                holder,
+            )),
+            Relation::ResponsibleFor { pupil_id, .. } => Some(keys::relation_reverse(
+                &keys::person_partition(*pupil_id),
+                "RESPONSIBLE",
+                holder,
+            )),
+            Relation::StayScheduleOwnerOf { pupil_id } => Some(keys::relation_reverse(
+                &keys::person_partition(*pupil_id),
+                "STAYOWNER",
                 holder,
             )),
             Relation::MemberOf { group_id, .. } => Some(keys::relation_reverse(
@@ -205,6 +237,11 @@ impl Relation {
             Relation::EnrolledAt { school_id } => Some(keys::relation_reverse(
                 &format!("SCHOOL#{school_id}"),
                 "PUPIL",
+                holder,
+            )),
+            Relation::PlacedAt { school_id, .. } => Some(keys::relation_reverse(
+                &format!("SCHOOL#{school_id}"),
+                "PLACED",
                 holder,
             )),
             _ => None,
@@ -227,6 +264,13 @@ fn member_target(group: GroupId) -> String {
 /// The key of a pupil's `MemberOf` relation to a group.
 pub fn membership_key(pupil: PersonId, group: GroupId) -> crate::store::Key {
     keys::relation(pupil, &member_target(group))
+}
+
+/// The relations other people hold that point at `person` (guardians,
+/// other responsibles, stay-schedule owners): GSI1 `PEOPLE#PERSON#<id>`.
+pub fn pointing_at(person: PersonId) -> crate::store::Query {
+    crate::store::Query::partition(format!("PEOPLE#{}", keys::person_partition(person)))
+        .on(crate::store::Index::Gsi1)
 }
 
 /// A person with every relation they hold: the input of every
@@ -293,6 +337,24 @@ impl PersonRecord {
             Relation::MemberOf { group_id, .. } => Some(*group_id),
             _ => None,
         })
+    }
+
+    /// The schools (and fritids groups) a child is placed at.
+    pub fn placements(&self) -> impl Iterator<Item = (SchoolId, Option<GroupId>)> + '_ {
+        self.relations.iter().filter_map(|r| match r {
+            Relation::PlacedAt {
+                school_id,
+                group_id,
+                ..
+            } => Some((*school_id, *group_id)),
+            _ => None,
+        })
+    }
+
+    pub fn owns_stay_schedule_of(&self, pupil: PersonId) -> bool {
+        self.relations
+            .iter()
+            .any(|r| matches!(r, Relation::StayScheduleOwnerOf { pupil_id } if *pupil_id == pupil))
     }
 
     /// The school a pupil is enrolled at (the first, if several).

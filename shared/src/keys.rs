@@ -159,6 +159,14 @@ pub fn import_state(object: &str, id: ulid::Ulid) -> Key {
     Key::new(format!("SS12000#{object}#{id}"), "STATE")
 }
 
+/// Marks a registry person as protected without naming them: `digest` is
+/// a one-way hash of their registry id (see `import::plan::protected_digest`),
+/// so a later run can tell "protected" from "unknown" without the table
+/// holding who it is.
+pub fn import_protected(digest: &str) -> Key {
+    Key::new(format!("SS12000#Protected#{digest}"), "STATE")
+}
+
 /// The run records, newest last by ULID.
 pub const IMPORT_RUNS_PARTITION: &str = "IMPORT#RUNS";
 

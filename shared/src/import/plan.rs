@@ -11,7 +11,8 @@ use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
 use crate::keys;
 use crate::ss12000::records::{
     AssignmentKind, DutyRole, DutyRow, Enrolment, GroupKind as RowGroupKind, GroupRow, ObjectType,
-    OrganisationKind, OrganisationRow, PersonDetails, PersonStatus, Responsible, ResponsibleKind,
+    OrganisationKind, OrganisationRow, PersonDetails, PersonStatus, PlacementRow, Responsible,
+    ResponsibleKind,
 };
 use crate::store::{Item, Key, StoreError};
 use chrono::NaiveDate;
@@ -29,6 +30,7 @@ pub enum Object {
     Responsibles,
     Group,
     Duty,
+    Placement,
 }
 
 impl Object {
@@ -39,6 +41,7 @@ impl Object {
             Object::Responsibles => "Responsibles",
             Object::Group => "Group",
             Object::Duty => "Duty",
+            Object::Placement => "Placement",
         }
     }
 
@@ -48,6 +51,7 @@ impl Object {
             Object::Person | Object::Responsibles => ObjectType::Person,
             Object::Group => ObjectType::Group,
             Object::Duty => ObjectType::Duty,
+            Object::Placement => ObjectType::Placement,
         }
     }
 }
@@ -121,6 +125,21 @@ pub fn ended(object: Object, id: Uuid, items: Vec<Item>, schools: Vec<SchoolId>)
     }
 }
 
+/// The key part that marks a registry person as protected: SHA-256 of a
+/// fixed label and their registry id, first 16 bytes in hex. One way, so
+/// the marker tells a later run "skip this reference silently" without the
+/// table holding the id of a person with protected identity.
+pub fn protected_digest(id: Uuid) -> String {
+    let mut digest = Sha256::new();
+    digest.update(b"skolnav-protected-person:");
+    digest.update(id.as_bytes());
+    short_hex(&digest.finalize())
+}
+
+fn short_hex(bytes: &[u8]) -> String {
+    bytes[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// SHA-256 over each item's keys and attributes in canonical JSON (keys
 /// sorted at every level), first 16 bytes in hex. Canonical by hand, not
 /// `Value::to_string`: serde_json keeps insertion order when any crate in a
@@ -134,8 +153,7 @@ fn content_hash(items: &[Item]) -> String {
         digest.update(text.as_bytes());
         digest.update([0]);
     }
-    let bytes = digest.finalize();
-    bytes[..16].iter().map(|b| format!("{b:02x}")).collect()
+    short_hex(&digest.finalize())
 }
 
 fn canonical(value: &serde_json::Value, out: &mut String) {
@@ -535,6 +553,43 @@ pub fn duty(
     Ok(Plan::new(Object::Duty, row.id, items, vec![school], None))
 }
 
+/// A placement (fritids): while it is active, the child is `PlacedAt` the
+/// school (and group), and each owner may set the child's stay schedule.
+/// Ended or not started yet, it holds nothing. `owners` are the known,
+/// unprotected ones; the caller has filtered them.
+pub fn placement(
+    row: &PlacementRow,
+    school: SchoolId,
+    group: Option<GroupId>,
+    owners: &[Uuid],
+    today: NaiveDate,
+) -> Result<Plan, StoreError> {
+    let child = PersonId::from_registry(row.child);
+    let mut items = Vec::new();
+    if is_active(row.start_date, row.end_date, today) {
+        let placed = Relation::PlacedAt {
+            school_id: school,
+            group_id: group,
+            school_type: row.school_type.clone(),
+        };
+        items.push(placed.to_item(child)?);
+        for owner in owners {
+            let right = Relation::StayScheduleOwnerOf { pupil_id: child };
+            let item = right.to_item(PersonId::from_registry(*owner))?;
+            if !items.iter().any(|i: &Item| i.key == item.key) {
+                items.push(item);
+            }
+        }
+    }
+    Ok(Plan::new(
+        Object::Placement,
+        row.id,
+        items,
+        vec![school],
+        None,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -809,5 +864,53 @@ mod tests {
         )
         .unwrap();
         assert!(plan.items.is_empty());
+    }
+
+    #[test]
+    fn a_fritids_placement_places_the_child_and_lets_its_owners_set_the_schedule_until_it_ends() {
+        let school = SchoolId::from_registry(uuid(3));
+        let group = Some(GroupId::from_registry(uuid(40)));
+        let mut row = PlacementRow {
+            id: uuid(400),
+            child: uuid(401),
+            placed_at: uuid(3),
+            group: Some(uuid(40)),
+            school_type: "FTH".into(),
+            owners: vec![uuid(402), uuid(403)],
+            start_date: Some(day("2026-08-17")),
+            end_date: None,
+        };
+        let owners = [uuid(402), uuid(403), uuid(402)];
+        let active = placement(&row, school, group, &owners, day("2026-11-23")).unwrap();
+        let relations: Vec<Relation> = active.items.iter().map(|i| i.parse().unwrap()).collect();
+        assert_eq!(
+            relations,
+            vec![
+                Relation::PlacedAt {
+                    school_id: school,
+                    group_id: group,
+                    school_type: "FTH".into()
+                },
+                Relation::StayScheduleOwnerOf {
+                    pupil_id: PersonId::from_registry(uuid(401))
+                },
+                Relation::StayScheduleOwnerOf {
+                    pupil_id: PersonId::from_registry(uuid(401))
+                },
+            ]
+        );
+        assert_eq!(
+            active.items[0].key.pk,
+            keys::person_partition(PersonId::from_registry(uuid(401)))
+        );
+        assert_eq!(
+            active.items[2].key.pk,
+            keys::person_partition(PersonId::from_registry(uuid(403)))
+        );
+
+        row.end_date = Some(day("2026-11-20"));
+        let ended = placement(&row, school, group, &owners, day("2026-11-23")).unwrap();
+        assert!(ended.items.is_empty());
+        assert_ne!(ended.hash, active.hash);
     }
 }

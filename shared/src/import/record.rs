@@ -42,6 +42,10 @@ pub struct Counts {
     pub ended: u64,
     pub unchanged: u64,
     pub skipped_protected: u64,
+    /// Imported before and protected now: everything the import wrote of
+    /// them was deleted.
+    #[serde(default)]
+    pub scrubbed: u64,
     pub rejected: u64,
     /// Kinds Skolnav does not keep (schedule groups, other duty roles, ...).
     pub ignored: u64,

@@ -1,5 +1,11 @@
 //! One import run: lease, mode, the mass-end guard, then organisations,
-//! persons, pupils' responsibles, groups and duties, page by page.
+//! persons, pupils' responsibles, groups, duties and placements, page by
+//! page.
+//!
+//! The import's own bookkeeping (state, markers) is read eventually
+//! consistent: it was written hours ago, or by a run that died minutes ago,
+//! and a stale answer costs a harmless rewrite. Items users also edit are
+//! read consistently before they are merged.
 //!
 //! What a run holds in memory is small per person (the ids it has seen,
 //! and each pupil's responsibles until every person was read); rows and
@@ -146,6 +152,7 @@ pub async fn run(
             settings: HashMap::new(),
             seen: HashSet::new(),
             protected: HashSet::new(),
+            rejected: HashSet::new(),
             groups: HashMap::new(),
             held: HashSet::new(),
             deleted: Deleted::default(),
@@ -243,6 +250,9 @@ struct Run<'a> {
     /// Persons read in this run (not protected).
     seen: HashSet<u128>,
     protected: HashSet<u128>,
+    /// Persons whose row was rejected in this run (reported once, with its
+    /// reason, and left out silently where others refer to them).
+    rejected: HashSet<u128>,
     /// Groups read in this run and their school.
     groups: HashMap<u128, SchoolId>,
     /// Schools the guard holds back.
@@ -274,6 +284,7 @@ impl<'a> Run<'a> {
         self.responsibles().await?;
         self.groups().await?;
         self.duties().await?;
+        self.placements().await?;
         Ok(())
     }
 
@@ -477,7 +488,7 @@ impl<'a> Run<'a> {
                 .iter()
                 .map(|id| state_key(Object::Person, *id))
                 .collect();
-            for item in self.store.get_many(&keys).await? {
+            for item in self.store.get_many_eventually(&keys).await? {
                 if let Some(id) = item
                     .key
                     .pk
@@ -492,28 +503,48 @@ impl<'a> Run<'a> {
         Ok(found)
     }
 
-    /// Known: read in this run, or imported before (checked in the store).
-    async fn unknown_persons(&self, ids: &[Uuid]) -> Result<HashSet<u128>, ImportError> {
-        let unseen: Vec<Uuid> = ids
+    /// Whether references to this person are left out without a word:
+    /// they are protected, or their own row was rejected (and reported).
+    fn left_out(&self, person: u128) -> bool {
+        self.protected.contains(&person) || self.rejected.contains(&person)
+    }
+
+    /// The persons referred to that are neither read in this run nor
+    /// imported before (checked in the store). One that an earlier run
+    /// marked protected joins `protected` instead: a delta run does not
+    /// read them again.
+    async fn unknown_persons(&mut self, ids: &[Uuid]) -> Result<HashSet<u128>, ImportError> {
+        let mut unseen: Vec<Uuid> = ids
             .iter()
             .filter(|id| {
                 let n = id.as_u128();
-                !self.seen.contains(&n) && !self.protected.contains(&n)
+                !self.seen.contains(&n) && !self.left_out(n)
             })
             .copied()
             .collect();
-        if unseen.is_empty() {
-            return Ok(HashSet::new());
+        unseen.sort();
+        unseen.dedup();
+        if unseen.is_empty() || !self.has_state {
+            return Ok(unseen.iter().map(|u| u.as_u128()).collect());
         }
-        let known = if self.has_state {
-            self.imported(&unseen).await?
-        } else {
-            HashSet::new()
-        };
+        let known = self.imported(&unseen).await?;
+        unseen.retain(|u| !known.contains(&u.as_u128()));
+        for chunk in unseen.chunks(CHUNK) {
+            let markers: HashMap<Key, u128> = chunk
+                .iter()
+                .map(|id| (protected_marker(*id), id.as_u128()))
+                .collect();
+            let keys: Vec<Key> = markers.keys().cloned().collect();
+            for item in self.store.get_many_eventually(&keys).await? {
+                if let Some(n) = markers.get(&item.key) {
+                    self.protected.insert(*n);
+                }
+            }
+        }
         Ok(unseen
             .iter()
             .map(|u| u.as_u128())
-            .filter(|n| !known.contains(n))
+            .filter(|n| !self.protected.contains(n))
             .collect())
     }
 
@@ -521,11 +552,22 @@ impl<'a> Run<'a> {
         let mut pages = self.open(ObjectType::Person).await?;
         while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
             let mut plans = Vec::new();
+            let mut protected = Vec::new();
             for raw in &page {
                 match validate::person(raw) {
-                    Err(rejection) => self.record.reject("Person", rejection),
+                    Err(rejection) => {
+                        if let Some(id) = rejection
+                            .id
+                            .as_deref()
+                            .and_then(|s| Uuid::parse_str(s).ok())
+                        {
+                            self.rejected.insert(id.as_u128());
+                        }
+                        self.record.reject("Person", rejection)
+                    }
                     Ok(PersonRow::Protected { id, school_units }) => {
                         self.protected.insert(id.as_u128());
+                        protected.push(id);
                         self.record.counts("Person").skipped_protected += 1;
                         let schools: Vec<SchoolId> = school_units
                             .iter()
@@ -541,6 +583,7 @@ impl<'a> Run<'a> {
                     Ok(PersonRow::Person(d)) => {
                         match plan::person(&d, &self.orgs, self.options.today) {
                             Err(field) => {
+                                self.rejected.insert(d.id.as_u128());
                                 let id = d
                                     .enrolments
                                     .iter()
@@ -572,6 +615,85 @@ impl<'a> Run<'a> {
                 }
             }
             self.apply(plans).await?;
+            self.protect(&protected).await?;
+        }
+        Ok(())
+    }
+
+    /// The protected persons of one page. Each is marked (once, by a one-way
+    /// digest of their id), and one the import wrote before, while they were
+    /// not protected, is scrubbed: their person item and every relation they
+    /// hold, the relations that point at them, their flags, and the import's
+    /// state of them are deleted. What users wrote about them elsewhere
+    /// (absence history) stays, without a name. The states of groups,
+    /// duties and placements that listed their keys lose them when those
+    /// objects are next read (a full run reads them all). The guard does not
+    /// hold this back: a protected identity must not wait for a good feed.
+    async fn protect(&mut self, ids: &[Uuid]) -> Result<(), ImportError> {
+        for chunk in ids.chunks(CHUNK / 2) {
+            let markers: Vec<Key> = chunk.iter().map(|id| protected_marker(*id)).collect();
+            let marked: HashSet<Key> = self
+                .store
+                .get_many_eventually(&markers)
+                .await?
+                .into_iter()
+                .map(|i| i.key)
+                .collect();
+            let state_keys: Vec<Key> = chunk
+                .iter()
+                .flat_map(|id| {
+                    [
+                        state_key(Object::Person, *id),
+                        state_key(Object::Responsibles, *id),
+                    ]
+                })
+                .collect();
+            let states = self.items(&state_keys).await?;
+            let mut items = Vec::new();
+            let mut stale_states = Vec::new();
+            for id in chunk {
+                let mine: Vec<&Item> = [Object::Person, Object::Responsibles]
+                    .into_iter()
+                    .filter_map(|o| states.get(&state_key(o, *id)))
+                    .collect();
+                if mine.is_empty() {
+                    continue;
+                }
+                self.record.counts("Person").scrubbed += 1;
+                for state in mine {
+                    let parsed: State = state.parse()?;
+                    items.extend(parsed.targets());
+                    stale_states.push(state.key.clone());
+                }
+                let person = PersonId::from_registry(*id);
+                let (lo, hi) = keys::PERSON_AND_RELATIONS;
+                let held = Query::partition(keys::person_partition(person))
+                    .sort(SortKey::Between(lo.into(), hi.into()));
+                for query in [held, crate::directory::pointing_at(person)] {
+                    items.extend(
+                        crate::store::query_all(self.store, query)
+                            .await?
+                            .into_iter()
+                            .map(|i| i.key),
+                    );
+                }
+            }
+            if self.options.dry_run {
+                continue;
+            }
+            items.sort();
+            items.dedup();
+            for keys in items.chunks(CHUNK) {
+                self.store.batch_delete(keys).await?;
+            }
+            // The state goes last: a run that dies before this scrubs again.
+            self.store.batch_delete(&stale_states).await?;
+            let new_markers = markers
+                .into_iter()
+                .filter(|k| !marked.contains(k))
+                .map(|k| Item::new(k, keys::IMPORT_STATE, &serde_json::json!({})))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.store.batch_put(&new_markers).await?;
         }
         Ok(())
     }
@@ -609,7 +731,7 @@ impl<'a> Run<'a> {
                 let mut kept = Vec::new();
                 for r in responsibles {
                     let n = r.person.as_u128();
-                    if self.protected.contains(&n) {
+                    if self.left_out(n) {
                         continue;
                     }
                     if unknown.contains(&n) {
@@ -682,7 +804,7 @@ impl<'a> Run<'a> {
                 let mut current = Vec::new();
                 for m in &row.members {
                     let n = m.person.as_u128();
-                    if self.protected.contains(&n) {
+                    if self.left_out(n) {
                         continue;
                     }
                     if unknown.contains(&n) {
@@ -785,9 +907,14 @@ impl<'a> Run<'a> {
                     |field: &str, id: Uuid| unknown_reference(ObjectType::Duty, row.id, field, id);
                 if self.protected.contains(&row.person.as_u128()) {
                     self.record.counts("Duty").skipped_protected += 1;
+                    // Whatever an earlier run wrote for it goes.
+                    plans.push(plan::ended(Object::Duty, row.id, Vec::new(), Vec::new()));
                     continue;
                 }
-                if unknown.contains(&row.person.as_u128()) {
+                // A whole row that hangs on a person not imported is
+                // rejected; only members and owners are left out silently.
+                let person = row.person.as_u128();
+                if unknown.contains(&person) || self.rejected.contains(&person) {
                     let r = reject("person", row.person);
                     self.record.reject("Duty", r);
                     continue;
@@ -833,6 +960,89 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    async fn placements(&mut self) -> Result<(), ImportError> {
+        let mut pages = self.open(ObjectType::Placement).await?;
+        let today = self.options.today;
+        while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            let mut rows = Vec::new();
+            for raw in &page {
+                match validate::placement(raw) {
+                    Err(rejection) => self.record.reject("Placement", rejection),
+                    Ok(row) => rows.push(row),
+                }
+            }
+            let people: Vec<Uuid> = rows
+                .iter()
+                .flat_map(|p| std::iter::once(p.child).chain(p.owners.iter().copied()))
+                .collect();
+            let unknown = self.unknown_persons(&people).await?;
+            let groups: Vec<Uuid> = rows.iter().filter_map(|p| p.group).collect();
+            let group_schools = self.group_schools(&groups).await?;
+            let mut plans = Vec::new();
+            for row in rows {
+                let reject = |field: &str, id: Uuid| {
+                    unknown_reference(ObjectType::Placement, row.id, field, id)
+                };
+                let child = row.child.as_u128();
+                if self.protected.contains(&child) {
+                    self.record.counts("Placement").skipped_protected += 1;
+                    plans.push(plan::ended(
+                        Object::Placement,
+                        row.id,
+                        Vec::new(),
+                        Vec::new(),
+                    ));
+                    continue;
+                }
+                if unknown.contains(&child) || self.rejected.contains(&child) {
+                    let r = reject("child", row.child);
+                    self.record.reject("Placement", r);
+                    continue;
+                }
+                let Some(school) = self.orgs.school(row.placed_at) else {
+                    let r = reject("placedAt", row.placed_at);
+                    self.record.reject("Placement", r);
+                    continue;
+                };
+                let group = match row.group {
+                    Some(g) if group_schools.contains_key(&g.as_u128()) => {
+                        Some(crate::ids::GroupId::from_registry(g))
+                    }
+                    Some(g) => {
+                        let r = reject("group", g);
+                        self.record.reject("Placement", r);
+                        None
+                    }
+                    None => None,
+                };
+                let mut owners = Vec::new();
+                for (i, owner) in row.owners.iter().enumerate() {
+                    let n = owner.as_u128();
+                    if self.left_out(n) {
+                        continue;
+                    }
+                    if unknown.contains(&n) {
+                        let r = reject(&format!("owners[{i}]"), *owner);
+                        self.record.reject("Placement", r);
+                        continue;
+                    }
+                    owners.push(*owner);
+                }
+                plans.push(plan::placement(&row, school, group, &owners, today)?);
+            }
+            self.apply(plans).await?;
+        }
+        drop(pages);
+        // A deleted placement grants nothing any more.
+        let deleted = std::mem::take(&mut self.deleted.placements);
+        let plans = deleted
+            .iter()
+            .map(|id| plan::ended(Object::Placement, *id, Vec::new(), Vec::new()))
+            .collect();
+        self.apply(plans).await?;
+        Ok(())
+    }
+
     /// Compares each plan with what the import last wrote for its object
     /// and writes only what changed: stale items deleted, the object's
     /// items put (keeping what users own on shared items), then its state.
@@ -841,7 +1051,7 @@ impl<'a> Run<'a> {
             let state_keys: Vec<Key> = chunk.iter().map(|p| p.state_key()).collect();
             let states: HashMap<Key, State> = self
                 .store
-                .get_many(&state_keys)
+                .get_many_eventually(&state_keys)
                 .await?
                 .into_iter()
                 .map(|i| Ok((i.key.clone(), i.parse::<State>()?)))
@@ -851,8 +1061,15 @@ impl<'a> Run<'a> {
             for (p, key) in chunk.iter().zip(&state_keys) {
                 let old = states.get(key);
                 let kind = p.object.name();
+                if old.is_none() && p.hash == plan::ENDED_HASH {
+                    // Ended before the import ever wrote it: nothing to do.
+                    continue;
+                }
                 if old.is_some_and(|s| s.hash == p.hash) {
-                    self.record.counts(kind).unchanged += 1;
+                    // Ended long ago (a protected person's duty): not news.
+                    if p.hash != plan::ENDED_HASH {
+                        self.record.counts(kind).unchanged += 1;
+                    }
                     continue;
                 }
                 let schools = p
@@ -933,6 +1150,10 @@ fn unknown_reference(object_type: ObjectType, row: Uuid, field: &str, target: Uu
             id: target.to_string(),
         },
     }
+}
+
+fn protected_marker(id: Uuid) -> Key {
+    keys::import_protected(&plan::protected_digest(id))
 }
 
 fn state_key(object: Object, id: Uuid) -> Key {

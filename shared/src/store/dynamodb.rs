@@ -184,52 +184,11 @@ impl Store for DynamoStore {
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
-        if keys.len() > 100 {
-            return Err(StoreError::Invalid(format!(
-                "{} keys in one read, at most 100",
-                keys.len()
-            )));
-        }
-        let mut items = Vec::with_capacity(keys.len());
-        if keys.is_empty() {
-            return Ok(items);
-        }
-        let mut unique: Vec<&Key> = keys.iter().collect();
-        unique.sort();
-        unique.dedup();
-        let mut pending = Some(
-            KeysAndAttributes::builder()
-                .set_keys(Some(unique.into_iter().map(key_attrs).collect()))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Invalid(e.to_string()))?,
-        );
-        let mut attempt = 0;
-        while let Some(request) = pending.take() {
-            let out = self
-                .client
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .set_return_consumed_capacity(self.capacity_wanted())
-                .send()
-                .await
-                .map_err(unavailable)?;
-            self.count(false, out.consumed_capacity());
-            if let Some(mut responses) = out.responses {
-                for attrs in responses.remove(&self.table).unwrap_or_default() {
-                    items.push(item_from_attrs(attrs)?);
-                }
-            }
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(&self.table))
-                .filter(|k| !k.keys.is_empty());
-            if pending.is_some() {
-                attempt += 1;
-                backoff(attempt).await?;
-            }
-        }
-        Ok(items)
+        self.batch_get(keys, true).await
+    }
+
+    async fn get_many_eventually(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        self.batch_get(keys, false).await
     }
 
     async fn put(&self, item: &Item, condition: Condition) -> Result<(), StoreError> {
@@ -536,6 +495,55 @@ async fn backoff(attempt: u32) -> Result<(), StoreError> {
 }
 
 impl DynamoStore {
+    async fn batch_get(&self, keys: &[Key], consistent: bool) -> Result<Vec<Item>, StoreError> {
+        if keys.len() > 100 {
+            return Err(StoreError::Invalid(format!(
+                "{} keys in one read, at most 100",
+                keys.len()
+            )));
+        }
+        let mut items = Vec::with_capacity(keys.len());
+        if keys.is_empty() {
+            return Ok(items);
+        }
+        let mut unique: Vec<&Key> = keys.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut pending = Some(
+            KeysAndAttributes::builder()
+                .set_keys(Some(unique.into_iter().map(key_attrs).collect()))
+                .consistent_read(consistent)
+                .build()
+                .map_err(|e| StoreError::Invalid(e.to_string()))?,
+        );
+        let mut attempt = 0;
+        while let Some(request) = pending.take() {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .set_return_consumed_capacity(self.capacity_wanted())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            self.count(false, out.consumed_capacity());
+            if let Some(mut responses) = out.responses {
+                for attrs in responses.remove(&self.table).unwrap_or_default() {
+                    items.push(item_from_attrs(attrs)?);
+                }
+            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|k| !k.keys.is_empty());
+            if pending.is_some() {
+                attempt += 1;
+                backoff(attempt).await?;
+            }
+        }
+        Ok(items)
+    }
+
     async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), StoreError> {
         for chunk in requests.chunks(25) {
             let mut pending = chunk.to_vec();

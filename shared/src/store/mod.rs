@@ -333,6 +333,14 @@ pub trait Store: Send + Sync {
     /// from the result, which is in no particular order.
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError>;
 
+    /// As [`Store::get_many`], but may miss writes of the last second
+    /// (DynamoDB's eventually consistent read, half the read capacity).
+    /// For readers that tolerate a stale answer, such as the nightly
+    /// import comparing what it wrote hours ago.
+    async fn get_many_eventually(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        self.get_many(keys).await
+    }
+
     async fn put(&self, item: &Item, condition: Condition) -> Result<(), StoreError>;
 
     async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError>;

@@ -12,7 +12,7 @@ use skolnav::ss12000::records::Reason;
 use skolnav::store::{Condition, Item, Key, Page, Query, Store, StoreError, Write};
 use skolnav_ss12000_fixture::{
     AssignmentRoleType, BadRow, EntityType, Id, LeaverKind, Municipality, PersonKind,
-    ServerOptions, Spec, Ss12000Server, generate,
+    SecurityMarking, ServerOptions, Spec, Ss12000Server, generate,
 };
 use skolnav_tests::Backend;
 use std::sync::Arc;
@@ -164,6 +164,11 @@ impl Fixture {
 /// A pupil with nothing special about them (not protected, not leaving,
 /// not a bad row, one school), and their school and class.
 fn plain_pupil(m: &Municipality) -> (Id, Id, Id) {
+    plain_pupils(m).next().expect("a plain pupil")
+}
+
+/// Every plain pupil, in id order.
+fn plain_pupils(m: &Municipality) -> impl Iterator<Item = (Id, Id, Id)> + '_ {
     let special: Vec<Id> = m
         .manifest
         .protected
@@ -173,18 +178,15 @@ fn plain_pupil(m: &Municipality) -> (Id, Id, Id) {
         .chain(m.manifest.bad_rows.iter().map(|b| b.id))
         .chain(m.manifest.double_enrolled.iter().map(|d| d.pupil))
         .collect();
-    let pupil = m
-        .pupils()
-        .find(|p| {
+    m.pupils()
+        .filter(move |p| {
             !special.contains(&p.id)
                 && p.enrolments.len() == 1
                 && m.guardians_of(p.id).iter().all(|g| !special.contains(g))
                 && !m.guardians_of(p.id).is_empty()
+                && !m.classes_of(p.id).is_empty()
         })
-        .expect("a plain pupil");
-    let school = pupil.enrolments[0].enroled_at.id;
-    let class = m.classes_of(pupil.id)[0];
-    (pupil.id, school, class)
+        .map(|p| (p.id, p.enrolments[0].enroled_at.id, m.classes_of(p.id)[0]))
 }
 
 fn mentor_of(m: &Municipality, class: Id) -> Id {
@@ -242,6 +244,43 @@ async fn the_first_run_imports_pupils_guardians_groups_and_staff(backend: Backen
         counts.created + counts.rejected + counts.skipped_protected,
         persons,
         "every person row is created, rejected or skipped: {counts:?}"
+    );
+
+    // Fritids: a placed child is placed at the school, in its fritids
+    // group, and the placement's owners may set the stay schedule.
+    let (child, at, group, owners) = f.read(|m| {
+        let plain: Vec<Id> = plain_pupils(m).map(|(p, _, _)| p).collect();
+        let p = m
+            .placements
+            .values()
+            .find(|p| plain.contains(&p.child.id) && !p.owners.is_empty())
+            .expect("a plain pupil in fritids");
+        let owners: Vec<Id> = p.owners.iter().map(|o| o.id).collect();
+        (
+            p.child.id,
+            p.placed_at.id,
+            p.group.as_ref().map(|g| g.id),
+            owners,
+        )
+    });
+    let placed = f.record_of(child).await.unwrap();
+    assert_eq!(
+        placed.placements().collect::<Vec<_>>(),
+        vec![(
+            SchoolId::from_registry(uuid(at)),
+            group.map(|g| GroupId::from_registry(uuid(g)))
+        )]
+    );
+    for owner in owners {
+        let owner = f.record_of(owner).await.unwrap();
+        assert!(owner.owns_stay_schedule_of(person_id(child)));
+    }
+    let placements = f.read(|m| m.placements.len() as u64);
+    let counts = &record.counts["Placement"];
+    assert_eq!(
+        counts.created + counts.rejected + counts.skipped_protected,
+        placements,
+        "{counts:?}"
     );
 }
 
@@ -302,9 +341,22 @@ async fn a_changed_guardian_moves_the_guardian_rights(backend: Backend) {
         "{:?}",
         record.counts
     );
+    // A child in fritids: the right to set the stay schedule moves too.
+    let placed = f.read(|m| m.placements.values().any(|p| p.child.id == pupil));
+    if placed {
+        assert_eq!(record.counts["Placement"].updated, 1);
+        assert!(
+            f.record_of(new_guardian)
+                .await
+                .unwrap()
+                .owns_stay_schedule_of(person_id(pupil))
+        );
+        assert!(!old.owns_stay_schedule_of(person_id(pupil)));
+    }
     let (written, deleted) = f.store.take();
+    let moved = 1 + u64::from(placed);
     assert!(
-        written >= 2 && deleted == 1,
+        written > moved && deleted == moved,
         "written {written}, deleted {deleted}"
     );
 }
@@ -418,6 +470,117 @@ async fn a_protected_person_appears_nowhere(backend: Backend) {
     assert_eq!(pupils_protected, expected);
 }
 
+/// A pupil and another family's guardian who were imported, then get a
+/// protected identity upstream: the next (delta) run deletes everything it
+/// wrote of them, and later runs leave them out of groups without a word.
+async fn a_person_who_becomes_protected_is_scrubbed_from_everything(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let (pupil, class, guardian, other_pupil) = f.read(|m| {
+        let mut plain = plain_pupils(m);
+        let (pupil, _, class) = plain.next().unwrap();
+        let pupils_guardians = m.guardians_of(pupil);
+        let (other_pupil, _, _) = plain
+            .find(|(p, _, _)| {
+                m.guardians_of(*p)
+                    .iter()
+                    .all(|g| !pupils_guardians.contains(g))
+            })
+            .unwrap();
+        (pupil, class, m.guardians_of(other_pupil)[0], other_pupil)
+    });
+    let names: Vec<String> = f.read(|m| {
+        [pupil, guardian]
+            .iter()
+            .map(|id| {
+                let p = m.person(*id).unwrap();
+                format!("{} {}", p.given_name, p.family_name)
+            })
+            .collect()
+    });
+    assert!(f.record_of(pupil).await.is_some());
+    assert!(
+        f.record_of(guardian)
+            .await
+            .unwrap()
+            .is_guardian_of(person_id(other_pupil))
+    );
+
+    let marked = night(0) + Duration::hours(12);
+    f.registry.with(|m| {
+        m.set_security_marking(pupil, SecurityMarking::SkyddadFolkbokforing, marked)
+            .unwrap();
+        m.set_security_marking(guardian, SecurityMarking::Sekretessmarkering, marked)
+            .unwrap();
+    });
+    let record = f.import(1).await;
+    assert_eq!(record.mode, Mode::Delta);
+    assert_eq!(record.counts["Person"].scrubbed, 2, "{:?}", record.counts);
+    assert!(f.record_of(pupil).await.is_none());
+    assert!(f.record_of(guardian).await.is_none());
+    let everything = f.table.dump().await;
+    for name in &names {
+        assert!(
+            !everything.contains(name.as_str()),
+            "a protected name stays"
+        );
+    }
+    // Only the import's bookkeeping of objects not read since (the class,
+    // a duty) may still list the keys that were deleted.
+    let domain: String = everything
+        .lines()
+        .filter(|item| !item.contains("\"SS12000#"))
+        .collect();
+    for id in [pupil, guardian] {
+        assert!(
+            !domain.contains(&person_id(id).to_string()),
+            "an item still refers to a protected person"
+        );
+        assert!(!everything.contains(&uuid(id).to_string()));
+    }
+    let other_guardians = f.read(|m| m.guardians_of(other_pupil));
+    for g in other_guardians.iter().filter(|g| **g != guardian) {
+        assert!(
+            f.record_of(*g)
+                .await
+                .unwrap()
+                .is_guardian_of(person_id(other_pupil)),
+            "the other guardian keeps their rights"
+        );
+    }
+
+    // The class changes upstream and still lists the pupil: the delta run
+    // does not read the pupil again, and leaves them out silently.
+    f.registry
+        .with(|m| m.touch(EntityType::Group, class, night(1) + Duration::hours(12)))
+        .unwrap();
+    let later = f.import(2).await;
+    assert_eq!(
+        later.counts["Group"].updated + later.counts["Group"].unchanged,
+        1
+    );
+    assert!(
+        later
+            .rejections
+            .iter()
+            .all(|r| !format!("{r:?}").contains(&uuid(pupil).to_string())),
+        "{:?}",
+        later.rejections
+    );
+    // The weekly full run reads every object: then no state lists them.
+    let mut full = Options::new(night(3), today() + Duration::days(3));
+    full.force_full = true;
+    let full = f.run_with(full).await;
+    assert_eq!(full.status, Status::Succeeded);
+    let everything = f.table.dump().await;
+    for id in [pupil, guardian] {
+        assert!(
+            !everything.contains(&person_id(id).to_string()),
+            "the import's state still lists a protected person's keys"
+        );
+    }
+}
+
 async fn a_truncated_feed_holds_back_its_school_and_writes_nothing_of_it(backend: Backend) {
     let f = Fixture::new(backend).await;
     f.import(0).await;
@@ -486,9 +649,16 @@ async fn a_run_that_dies_midway_is_resumed_without_duplicates(backend: Backend) 
     )
     .await
     .unwrap();
+    let stored = stored
+        .iter()
+        .filter(|i| {
+            i.gsi1
+                .as_ref()
+                .is_some_and(|k| k.sk.starts_with("GUARDIAN#"))
+        })
+        .count();
     assert_eq!(
-        stored.len(),
-        guardians,
+        stored, guardians,
         "one guardian relation each, no duplicates"
     );
     f.store.take();
@@ -627,6 +797,7 @@ on_both_stores!(
     a_changed_guardian_moves_the_guardian_rights,
     a_pupil_who_leaves_is_ended_not_erased,
     a_protected_person_appears_nowhere,
+    a_person_who_becomes_protected_is_scrubbed_from_everything,
     a_pupil_deleted_upstream_is_ended_as_removed,
     a_pupil_active_at_two_schools_is_flagged_at_both,
     a_full_rerun_of_several_schools_writes_nothing,

@@ -44,6 +44,27 @@ async fn an_item_reads_back_exactly_as_it_was_written(store: &dyn Store) {
     assert_eq!(read, Some(written));
 }
 
+/// DynamoDB's TTL deletes an expired item within days, not at its second:
+/// until then it is read, queried and guards conditions like any other.
+/// Callers compare expiry with their own clock, so both stores keep it.
+async fn an_expired_item_is_read_until_it_is_deleted(store: &dyn Store) {
+    let expired = item("P#ttl", "A", 1).expiring_at(1_000_000_000);
+    store.put(&expired, Condition::None).await.expect("put");
+    assert_eq!(
+        store.get(&expired.key).await.expect("get"),
+        Some(expired.clone())
+    );
+    let listed = query_all(store, Query::partition("P#ttl"))
+        .await
+        .expect("query");
+    assert_eq!(sks(&listed), vec!["A".to_string()]);
+    let err = store
+        .put(&item("P#ttl", "A", 2), Condition::MustNotExist)
+        .await
+        .expect_err("the expired item still exists");
+    assert!(err.is_condition_failure(), "{err:?}");
+}
+
 async fn a_missing_key_reads_as_none(store: &dyn Store) {
     assert_eq!(
         store.get(&Key::new("nope", "nope")).await.expect("get"),
@@ -409,6 +430,16 @@ async fn batch_writes_and_reads_handle_more_than_one_request_worth(store: &dyn S
         .collect();
     let got = store.get_many(&keys).await.expect("get many");
     assert_eq!(got.len(), 100);
+    let mut eventually = store
+        .get_many_eventually(&keys[90..])
+        .await
+        .expect("get many, eventually consistent");
+    eventually.sort_by(|a, b| a.key.cmp(&b.key));
+    assert_eq!(
+        eventually,
+        items[90..100].to_vec(),
+        "the same items, read back"
+    );
     let gone: Vec<Key> = (0..120).map(|n| Key::new("B", format!("{n:03}"))).collect();
     store.batch_delete(&gone).await.expect("batch delete");
     let left = sks(&query_all(store, Query::partition("B"))
@@ -456,6 +487,7 @@ macro_rules! conformance {
 conformance!(
     an_item_reads_back_exactly_as_it_was_written,
     a_missing_key_reads_as_none,
+    an_expired_item_is_read_until_it_is_deleted,
     must_not_exist_refuses_to_overwrite,
     version_equals_writes_only_over_that_version,
     must_exist_refuses_a_missing_item_and_delete_honours_conditions,
