@@ -157,7 +157,6 @@ pub async fn run(
             held: HashSet::new(),
             deleted: Deleted::default(),
             to_remove: Vec::new(),
-            pupils: Vec::new(),
         };
         run.body().await
     };
@@ -260,9 +259,6 @@ struct Run<'a> {
     deleted: Deleted,
     /// Pupils no longer in the registry, to end after the persons pass.
     to_remove: Vec<Uuid>,
-    /// Each pupil read: their responsibles and schools, planned once every
-    /// person is known.
-    pupils: Vec<(Uuid, Vec<Responsible>, Vec<SchoolId>)>,
 }
 
 impl<'a> Run<'a> {
@@ -601,13 +597,6 @@ impl<'a> Run<'a> {
                             }
                             Ok(p) => {
                                 self.seen.insert(d.id.as_u128());
-                                if !d.enrolments.is_empty() || !d.responsibles.is_empty() {
-                                    self.pupils.push((
-                                        d.id,
-                                        d.responsibles.clone(),
-                                        p.schools.clone(),
-                                    ));
-                                }
                                 plans.push(p);
                             }
                         }
@@ -718,51 +707,80 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Pupils' responsibles, once every person of the feed is written: a
+    /// second pass over the persons' pages (not a list kept from the first
+    /// pass, so memory stays one page however large the municipality).
     async fn responsibles(&mut self) -> Result<(), ImportError> {
-        let pupils = std::mem::take(&mut self.pupils);
-        for chunk in pupils.chunks(CHUNK) {
-            let referenced: Vec<Uuid> = chunk
-                .iter()
-                .flat_map(|(_, rs, _)| rs.iter().map(|r| r.person))
-                .collect();
-            let unknown = self.unknown_persons(&referenced).await?;
-            let mut plans = Vec::new();
-            for (pupil, responsibles, schools) in chunk {
-                let mut kept = Vec::new();
-                for r in responsibles {
-                    let n = r.person.as_u128();
-                    if self.left_out(n) {
-                        continue;
-                    }
-                    if unknown.contains(&n) {
-                        self.record.reject(
-                            "Responsibles",
-                            unknown_reference(
-                                ObjectType::Person,
-                                *pupil,
-                                "responsibles.person",
-                                r.person,
-                            ),
-                        );
-                        continue;
-                    }
-                    kept.push(r.clone());
+        let mut pages = self.open(ObjectType::Person).await?;
+        while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            let mut pupils = Vec::new();
+            for raw in &page {
+                let Ok(PersonRow::Person(d)) = validate::person(raw) else {
+                    continue;
+                };
+                // Only those the persons pass planned (a row changed since
+                // then waits for the next run).
+                if !self.seen.contains(&d.id.as_u128())
+                    || (d.enrolments.is_empty() && d.responsibles.is_empty())
+                {
+                    continue;
                 }
-                let others_are_guardians = schools.iter().any(|s| {
-                    self.settings
-                        .get(s)
-                        .is_some_and(|s| s.other_responsibles_are_guardians)
-                });
-                plans.push(plan::responsibles(
-                    *pupil,
-                    &kept,
-                    schools,
-                    others_are_guardians,
-                )?);
+                let Ok(schools) = plan::enrolled_schools(&d, &self.orgs, self.options.today) else {
+                    continue;
+                };
+                pupils.push((d.id, d.responsibles, schools));
             }
-            self.apply(plans).await?;
+            for chunk in pupils.chunks(CHUNK) {
+                self.pupils_responsibles(chunk).await?;
+            }
         }
         Ok(())
+    }
+
+    async fn pupils_responsibles(
+        &mut self,
+        chunk: &[(Uuid, Vec<Responsible>, Vec<SchoolId>)],
+    ) -> Result<(), ImportError> {
+        let referenced: Vec<Uuid> = chunk
+            .iter()
+            .flat_map(|(_, rs, _)| rs.iter().map(|r| r.person))
+            .collect();
+        let unknown = self.unknown_persons(&referenced).await?;
+        let mut plans = Vec::new();
+        for (pupil, responsibles, schools) in chunk {
+            let mut kept = Vec::new();
+            for r in responsibles {
+                let n = r.person.as_u128();
+                if self.left_out(n) {
+                    continue;
+                }
+                if unknown.contains(&n) {
+                    self.record.reject(
+                        "Responsibles",
+                        unknown_reference(
+                            ObjectType::Person,
+                            *pupil,
+                            "responsibles.person",
+                            r.person,
+                        ),
+                    );
+                    continue;
+                }
+                kept.push(r.clone());
+            }
+            let others_are_guardians = schools.iter().any(|s| {
+                self.settings
+                    .get(s)
+                    .is_some_and(|s| s.other_responsibles_are_guardians)
+            });
+            plans.push(plan::responsibles(
+                *pupil,
+                &kept,
+                schools,
+                others_are_guardians,
+            )?);
+        }
+        self.apply(plans).await
     }
 
     async fn groups(&mut self) -> Result<(), ImportError> {
