@@ -78,6 +78,9 @@ pub enum ImportError {
     Store(#[from] StoreError),
     #[error("registry: {0}")]
     Source(String),
+    /// The lease ran out and another run took it: this one stops writing.
+    #[error("the lease was lost to run {0}: this run stopped")]
+    LeaseLost(String),
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -140,7 +143,7 @@ pub async fn run(
     let mut record = RunRecord::start(options.run_id, options.now, mode, options.dry_run);
     store.put(&record.to_item()?, Condition::None).await?;
 
-    let outcome = {
+    let (outcome, lease_version) = {
         let mut run = Run {
             store,
             source,
@@ -157,8 +160,12 @@ pub async fn run(
             held: HashSet::new(),
             deleted: Deleted::default(),
             to_remove: Vec::new(),
+            lease_version,
+            lease_renewed: std::time::Instant::now(),
+            started: std::time::Instant::now(),
         };
-        run.body().await
+        let outcome = run.body().await;
+        (outcome, run.lease_version)
     };
     record.upstream = source.stats();
     record.finished_at = Some(chrono::Utc::now().max(options.now));
@@ -259,9 +266,54 @@ struct Run<'a> {
     deleted: Deleted,
     /// Pupils no longer in the registry, to end after the persons pass.
     to_remove: Vec<Uuid>,
+    /// The version of the lease item this run holds, and when it was last
+    /// extended (wall time, so a test clock does not stop it).
+    lease_version: u64,
+    lease_renewed: std::time::Instant,
+    started: std::time::Instant,
 }
 
 impl<'a> Run<'a> {
+    /// Extends the lease once a third of it has passed, so a run longer
+    /// than the lease (a large municipality, a slow registry) still keeps
+    /// every other run out. If another run took it meanwhile, this one
+    /// stops before its next write.
+    async fn keep_lease(&mut self) -> Result<(), ImportError> {
+        let every = self.options.lease_for.to_std().unwrap_or_default() / 3;
+        if self.lease_renewed.elapsed() < every {
+            return Ok(());
+        }
+        let elapsed = chrono::Duration::from_std(self.started.elapsed()).unwrap_or_default();
+        let lease = Lease {
+            run_id: self.options.run_id,
+            until: self.options.now + elapsed + self.options.lease_for,
+        };
+        let mut item = Item::new(keys::import_lease(), keys::IMPORT_LEASE, &lease)?;
+        item.version = self.lease_version + 1;
+        match self
+            .store
+            .put(&item, Condition::VersionEquals(self.lease_version))
+            .await
+        {
+            Ok(()) => {
+                self.lease_version = item.version;
+                self.lease_renewed = std::time::Instant::now();
+                Ok(())
+            }
+            Err(e) if e.is_condition_failure() => {
+                let holder = self
+                    .store
+                    .get(&keys::import_lease())
+                    .await?
+                    .and_then(|i| i.parse::<Lease>().ok())
+                    .map(|l| l.run_id.to_string())
+                    .unwrap_or_else(|| "none".into());
+                Err(ImportError::LeaseLost(holder))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn body(&mut self) -> Result<(), ImportError> {
         self.read_organisations().await?;
         if let Some(after) = self.after {
@@ -356,6 +408,7 @@ impl<'a> Run<'a> {
         let mut ended_rows: HashSet<u128> = HashSet::new();
         let mut pages = self.open(ObjectType::Person).await?;
         while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            self.keep_lease().await?;
             for raw in &page {
                 match validate::person(raw) {
                     Ok(PersonRow::Person(d)) => {
@@ -1066,6 +1119,7 @@ impl<'a> Run<'a> {
     /// items put (keeping what users own on shared items), then its state.
     async fn apply(&mut self, plans: Vec<Plan>) -> Result<(), ImportError> {
         for chunk in plans.chunks(CHUNK) {
+            self.keep_lease().await?;
             let state_keys: Vec<Key> = chunk.iter().map(|p| p.state_key()).collect();
             let states: HashMap<Key, State> = self
                 .store

@@ -6,9 +6,10 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use skolnav::directory::{self, LeftReason, Relation};
 use skolnav::ids::{GroupId, PersonId, SchoolId};
 use skolnav::import::record::{Mode, RunRecord, Status};
+use skolnav::import::source::{Pages, Source, UpstreamStats};
 use skolnav::import::{Options, Outcome, run};
 use skolnav::ss12000::client::Client;
-use skolnav::ss12000::records::Reason;
+use skolnav::ss12000::records::{Deleted, ObjectType, Reason};
 use skolnav::store::{Condition, Item, Key, Page, Query, Store, StoreError, Write};
 use skolnav_ss12000_fixture::{
     AssignmentRoleType, BadRow, EntityType, Id, LeaverKind, Municipality, PersonKind,
@@ -791,6 +792,95 @@ async fn two_runs_never_overlap(backend: Backend) {
     ));
 }
 
+/// A registry that answers each page after a pause.
+struct Slow<'a> {
+    inner: &'a Client,
+    pause: std::time::Duration,
+}
+
+struct SlowPages<'a> {
+    inner: Box<dyn Pages + 'a>,
+    pause: std::time::Duration,
+}
+
+#[async_trait]
+impl Pages for SlowPages<'_> {
+    async fn next(&mut self) -> Result<Option<Vec<serde_json::Value>>, String> {
+        tokio::time::sleep(self.pause).await;
+        self.inner.next().await
+    }
+}
+
+#[async_trait]
+impl Source for Slow<'_> {
+    async fn open(
+        &self,
+        object: ObjectType,
+        after: Option<DateTime<Utc>>,
+    ) -> Result<Box<dyn Pages + '_>, String> {
+        Ok(Box::new(SlowPages {
+            inner: Source::open(self.inner, object, after).await?,
+            pause: self.pause,
+        }))
+    }
+
+    async fn deleted(&self, after: DateTime<Utc>) -> Result<Deleted, String> {
+        Source::deleted(self.inner, after).await
+    }
+
+    fn stats(&self) -> UpstreamStats {
+        Source::stats(self.inner)
+    }
+}
+
+/// A slow registry makes the run outlast its lease: the run extends the
+/// lease as it goes, so a second run started after the first lease would
+/// have ended is still refused.
+async fn a_run_longer_than_its_lease_keeps_other_runs_out(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    let lease = Duration::milliseconds(800);
+    let client = f.client(20);
+    let slow = Slow {
+        inner: &client,
+        pause: std::time::Duration::from_millis(250),
+    };
+    let first = run(
+        f.store.as_ref(),
+        &slow,
+        Options {
+            lease_for: lease,
+            ..Options::new(Utc::now(), today())
+        },
+    );
+    let second = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        let now = Utc::now();
+        let outcome = run(
+            f.store.as_ref(),
+            &f.client(50),
+            Options {
+                lease_for: lease,
+                ..Options::new(now, today())
+            },
+        )
+        .await;
+        (now, outcome)
+    };
+    let (first, (second_started, second)) = tokio::join!(first, second);
+    let Outcome::Ran(record) = first.unwrap() else {
+        panic!("the first run holds the lease from the start");
+    };
+    assert_eq!(record.status, Status::Succeeded, "{:?}", record.error);
+    assert!(
+        record.finished_at.unwrap() > second_started,
+        "the first run was still running when the second started"
+    );
+    assert!(
+        matches!(second.unwrap(), Outcome::AlreadyRunning { .. }),
+        "a run started while the first one still runs is refused"
+    );
+}
+
 on_both_stores!(
     the_first_run_imports_pupils_guardians_groups_and_staff,
     an_unchanged_second_run_writes_nothing,
@@ -807,6 +897,7 @@ on_both_stores!(
     pages_are_followed_and_a_too_large_answer_is_asked_again_smaller,
     a_dry_run_writes_only_its_run_record,
     two_runs_never_overlap,
+    a_run_longer_than_its_lease_keeps_other_runs_out,
 );
 
 /// Several schools of about 600 pupils, pages of 500: what the benchmark
