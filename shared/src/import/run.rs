@@ -18,7 +18,7 @@ use crate::directory::SchoolSettings;
 use crate::ids::{ImportRunId, PersonId, SchoolId};
 use crate::keys;
 use crate::ss12000::records::{Deleted, ObjectType, PersonRow, Reason, Rejection, Responsible};
-use crate::ss12000::validate;
+use crate::ss12000::{validate, wire};
 use crate::store::{Condition, Index, Item, Key, Query, SortKey, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -354,6 +354,7 @@ impl<'a> Run<'a> {
         let mut rows = Vec::new();
         while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
             for raw in &page {
+                let raw = &wire::value(raw);
                 match validate::organisation(raw) {
                     Ok(row) => rows.push(row),
                     Err(rejection) => self.record.reject("Organisation", rejection),
@@ -410,6 +411,7 @@ impl<'a> Run<'a> {
         while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
             self.keep_lease().await?;
             for raw in &page {
+                let raw = &wire::value(raw);
                 match validate::person(raw) {
                     Ok(PersonRow::Person(d)) => {
                         in_feed.insert(d.id.as_u128());
@@ -603,6 +605,7 @@ impl<'a> Run<'a> {
             let mut plans = Vec::new();
             let mut protected = Vec::new();
             for raw in &page {
+                let raw = &wire::value(raw);
                 match validate::person(raw) {
                     Err(rejection) => {
                         if let Some(id) = rejection
@@ -768,6 +771,7 @@ impl<'a> Run<'a> {
         while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
             let mut pupils = Vec::new();
             for raw in &page {
+                let raw = &wire::value(raw);
                 let Ok(PersonRow::Person(d)) = validate::person(raw) else {
                     continue;
                 };
@@ -842,6 +846,7 @@ impl<'a> Run<'a> {
         while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
             let mut rows = Vec::new();
             for raw in &page {
+                let raw = &wire::value(raw);
                 match validate::group(raw) {
                     Err(rejection) => self.record.reject("Group", rejection),
                     Ok(row) => rows.push(row),
@@ -960,6 +965,7 @@ impl<'a> Run<'a> {
         while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
             let mut rows = Vec::new();
             for raw in &page {
+                let raw = &wire::value(raw);
                 match validate::duty(raw) {
                     Err(rejection) => self.record.reject("Duty", rejection),
                     Ok(row) => rows.push(row),
@@ -1037,6 +1043,7 @@ impl<'a> Run<'a> {
         while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
             let mut rows = Vec::new();
             for raw in &page {
+                let raw = &wire::value(raw);
                 match validate::placement(raw) {
                     Err(rejection) => self.record.reject("Placement", rejection),
                     Ok(row) => rows.push(row),

@@ -3,6 +3,7 @@
 //! run does not care about HTTP.
 
 use crate::ss12000::records::{Deleted, ObjectType};
+pub use crate::ss12000::wire::Row;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
@@ -10,7 +11,7 @@ use chrono::{DateTime, Utc};
 /// bad row never costs a page.
 #[async_trait]
 pub trait Pages: Send {
-    async fn next(&mut self) -> Result<Option<Vec<serde_json::Value>>, String>;
+    async fn next(&mut self) -> Result<Option<Vec<Row>>, String>;
 }
 
 /// Requests made to the registry, for the run record.
@@ -82,7 +83,7 @@ struct ClientPages<'a>(crate::ss12000::client::Pages<'a>);
 
 #[async_trait]
 impl Pages for ClientPages<'_> {
-    async fn next(&mut self) -> Result<Option<Vec<serde_json::Value>>, String> {
+    async fn next(&mut self) -> Result<Option<Vec<Row>>, String> {
         self.0.next().await.map_err(|e| e.to_string())
     }
 }

@@ -468,7 +468,7 @@ impl Pages<'_> {
     /// The next page's rows as raw JSON, or `None` after the last page. A
     /// 503 halves the limit and asks again; the smaller limit is kept for
     /// the pages after.
-    pub async fn next(&mut self) -> Result<Option<Vec<Value>>, ClientError> {
+    pub async fn next(&mut self) -> Result<Option<Vec<wire::Row>>, ClientError> {
         let token = match &self.state {
             PageState::Done => return Ok(None),
             PageState::First => None,
@@ -757,7 +757,7 @@ mod tests {
     async fn read_all(pages: &mut Pages<'_>) -> Result<Vec<Value>, ClientError> {
         let mut all = Vec::new();
         while let Some(rows) = pages.next().await? {
-            all.extend(rows);
+            all.extend(rows.iter().map(|r| wire::value(r)));
         }
         Ok(all)
     }
@@ -855,7 +855,10 @@ mod tests {
         .await;
         let client = Client::new(config, Http::new());
         let page = client.pages(ObjectType::Person, None).next().await;
-        assert_eq!(page.expect("a page"), Some(rows(1)));
+        let page = page
+            .expect("a page")
+            .map(|p| p.iter().map(|r| wire::value(r)).collect());
+        assert_eq!(page, Some(rows(1)));
         let stats = client.stats();
         assert_eq!((stats.token_fetches, stats.requests), (2, 2));
 
@@ -913,7 +916,10 @@ mod tests {
         .await;
         let client = Client::new(config, Http::new());
         let page = client.pages(ObjectType::Person, None).next().await;
-        assert_eq!(page.expect("a page"), Some(rows(1)));
+        let page = page
+            .expect("a page")
+            .map(|p| p.iter().map(|r| wire::value(r)).collect());
+        assert_eq!(page, Some(rows(1)));
         assert_eq!(client.stats().retries, 2);
     }
 

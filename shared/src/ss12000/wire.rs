@@ -163,12 +163,22 @@ pub struct Placement {
     pub end_date: Option<NaiveDate>,
 }
 
+/// One row of a list page, as the text the registry sent: a page of 500
+/// groups with their memberships is about 1.5 MB of JSON and several
+/// times that as `serde_json::Value`, so rows are parsed one at a time.
+pub type Row = Box<serde_json::value::RawValue>;
+
+/// A row's JSON (a row is valid JSON: the page parsed).
+pub fn value(row: &serde_json::value::RawValue) -> serde_json::Value {
+    serde_json::from_str(row.get()).unwrap_or(serde_json::Value::Null)
+}
+
 /// One page of a list endpoint. Rows stay raw JSON: each is validated on
 /// its own.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListPage {
-    pub data: Vec<serde_json::Value>,
+    pub data: Vec<Row>,
     /// `null` (or absent) on the last page.
     pub page_token: Option<String>,
 }

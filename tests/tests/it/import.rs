@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use skolnav::directory::{self, LeftReason, Relation};
 use skolnav::ids::{GroupId, PersonId, SchoolId};
 use skolnav::import::record::{Mode, RunRecord, Status};
-use skolnav::import::source::{Pages, Source, UpstreamStats};
+use skolnav::import::source::{Pages, Row, Source, UpstreamStats};
 use skolnav::import::{Options, Outcome, run};
 use skolnav::ss12000::client::Client;
 use skolnav::ss12000::records::{Deleted, ObjectType, Reason};
@@ -805,7 +805,7 @@ struct SlowPages<'a> {
 
 #[async_trait]
 impl Pages for SlowPages<'_> {
-    async fn next(&mut self) -> Result<Option<Vec<serde_json::Value>>, String> {
+    async fn next(&mut self) -> Result<Option<Vec<Row>>, String> {
         tokio::time::sleep(self.pause).await;
         self.inner.next().await
     }
