@@ -104,9 +104,8 @@ pub async fn run(
             ));
         }
 
-        // The same items, raw, in key order (as the import writes them:
-        // object by object, pages in id order; a scan returns hash order,
-        // which DynamoDB Local takes several times slower).
+        // The same items, raw, in key order (a stable order from run to
+        // run; the scan's own order is the store's).
         let mut items = skolnav_tests::scan_table(table.table()).await?;
         items.sort_by_key(key_of);
         let count = items.len() as u64;

@@ -175,18 +175,21 @@ pub fn ses_client() -> aws_sdk_sesv2::Client {
     aws_env(&[("AWS_ENDPOINT_URL_SESV2", moto_endpoint().to_string())]).sesv2()
 }
 
-/// A DynamoDB store on a fresh table of its own in DynamoDB Local.
+/// A DynamoDB store on a fresh table of its own in DynamoDB Local, shaped
+/// as the template declares it but without the stream: no test reads the
+/// stream from DynamoDB Local, and stream records there slow every later
+/// write of the process (see `DynamoStore::create_table_without_stream`).
 pub async fn dynamo_store() -> DynamoStore {
     let table = format!("skolnav-test-{}", ulid::Ulid::generate());
     let store = DynamoStore::new(dynamodb_client(), table);
     // DynamoDB Local can refuse the very first calls while it warms up.
     for _ in 0..40 {
-        if store.create_table().await.is_ok() {
+        if store.create_table_without_stream().await.is_ok() {
             return store;
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    match store.create_table().await {
+    match store.create_table_without_stream().await {
         Ok(()) => store,
         Err(e) => panic!("could not create a table in DynamoDB Local: {e}"),
     }

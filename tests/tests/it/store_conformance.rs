@@ -502,3 +502,66 @@ conformance!(
     a_cursor_that_we_did_not_give_is_refused,
     reserved_attribute_names_cannot_be_domain_attributes,
 );
+
+/// The table the template declares (stream of new and old images) and the
+/// tests' table (the same without the stream) on DynamoDB Local.
+mod table_shape {
+    use skolnav::store::dynamodb::DynamoStore;
+
+    async fn describe(
+        store: &DynamoStore,
+    ) -> aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput {
+        skolnav_tests::dynamodb_client()
+            .describe_table()
+            .table_name(store.table())
+            .send()
+            .await
+            .expect("describe table")
+    }
+
+    fn indexes(
+        out: &aws_sdk_dynamodb::operation::describe_table::DescribeTableOutput,
+    ) -> Vec<String> {
+        let mut names: Vec<String> = out
+            .table()
+            .map(|t| t.global_secondary_indexes())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|g| g.index_name().map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[tokio::test]
+    async fn the_templates_table_streams_new_and_old_images_and_the_tests_table_does_not() {
+        // Created through the test helper first, so DynamoDB Local is up.
+        let tests_table = skolnav_tests::dynamo_store().await;
+        let template_table = DynamoStore::new(
+            skolnav_tests::dynamodb_client(),
+            format!("skolnav-shape-{}", ulid::Ulid::generate()),
+        );
+        template_table.create_table().await.expect("create table");
+
+        let template = describe(&template_table).await;
+        let stream = template.table().and_then(|t| t.stream_specification());
+        assert_eq!(stream.map(|s| s.stream_enabled()), Some(true));
+        assert_eq!(
+            stream
+                .and_then(|s| s.stream_view_type())
+                .map(|v| v.as_str()),
+            Some("NEW_AND_OLD_IMAGES")
+        );
+
+        let tests = describe(&tests_table).await;
+        assert!(
+            tests
+                .table()
+                .and_then(|t| t.stream_specification())
+                .is_none_or(|s| !s.stream_enabled()),
+            "the tests' table has no stream"
+        );
+        assert_eq!(indexes(&template), ["GSI1", "GSI2"]);
+        assert_eq!(indexes(&tests), indexes(&template));
+    }
+}
