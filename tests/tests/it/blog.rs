@@ -8,7 +8,11 @@ use serde_json::{Value, json};
 use skolnav::demo;
 use skolnav::directory::{self, Group, GroupKind, Language, Person, Relation};
 use skolnav::ids::{GroupId, PersonId};
+use skolnav::keys;
+use skolnav::store::{Condition, Item, Key, Page, Query, Store, StoreError, Write};
 use skolnav_tests::{Backend, TestApp, TestResponse};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 const POSTS: &str = "/blog/posts";
 
@@ -442,7 +446,96 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing(backend: B
     assert!(notice_titles(&app, demo::guardian(1)).await.is_empty());
 }
 
+/// The real store, except that writing one person's notice fails once
+/// (a throttled or lost write in the middle of a batch).
+struct FailsOnce {
+    inner: Arc<dyn Store>,
+    victim: String,
+    failed: AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl Store for FailsOnce {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        self.inner.get_many(keys).await
+    }
+    async fn put(&self, item: &Item, condition: Condition) -> Result<(), StoreError> {
+        if item.key.pk == self.victim && !self.failed.swap(true, Ordering::SeqCst) {
+            return Err(StoreError::Unavailable("injected failure".into()));
+        }
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: &[Write]) -> Result<(), StoreError> {
+        self.inner.transact(writes).await
+    }
+    async fn batch_put(&self, items: &[Item]) -> Result<(), StoreError> {
+        self.inner.batch_put(items).await
+    }
+    async fn batch_delete(&self, keys: &[Key]) -> Result<(), StoreError> {
+        self.inner.batch_delete(keys).await
+    }
+}
+
+async fn a_failing_notice_batch_is_retried_alone_and_nobody_gets_a_notice_twice(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let groups = [demo::class(1), demo::class(2)];
+    let res = publish(
+        &app,
+        demo::staff(demo::PRINCIPAL),
+        post_body(&groups, "Två klasser"),
+    )
+    .await;
+    // 40 pupils and 60 guardians: two batches of 50.
+    assert_eq!(res.json["notified"], 100, "{}", res.json);
+    let victim = demo::guardian(21);
+    let failing = FailsOnce {
+        inner: app.store.clone(),
+        victim: keys::notices_partition(victim),
+        failed: AtomicBool::new(false),
+    };
+    skolnav_local::drain_outbox(&failing, app.mailer.as_ref(), app.clock.as_ref()).await;
+    assert!(
+        failing.failed.load(Ordering::SeqCst),
+        "the failure happened"
+    );
+    let pending = skolnav::outbox::pending(app.store.as_ref(), 100)
+        .await
+        .expect("pending");
+    assert_eq!(pending.len(), 1, "only the failed batch waits for a retry");
+    assert!(notice_titles(&app, victim).await.is_empty());
+
+    app.deliver_outbox().await;
+    let pending = skolnav::outbox::pending(app.store.as_ref(), 100)
+        .await
+        .expect("pending");
+    assert!(pending.is_empty());
+    for who in [
+        victim,
+        demo::guardian(1),
+        demo::guardian(20),
+        demo::guardian(70),
+        demo::pupil(1),
+        demo::pupil(40),
+    ] {
+        assert_eq!(
+            notice_titles(&app, who).await,
+            ["Två klasser"],
+            "exactly one notice for {who}"
+        );
+    }
+}
+
 on_both_stores!(
+    a_failing_notice_batch_is_retried_alone_and_nobody_gets_a_notice_twice,
     a_guardian_of_a_pupil_in_group_a_never_sees_group_b_posts,
     a_post_to_pupils_only_is_not_shown_to_guardians,
     a_teacher_cannot_post_to_a_group_they_do_not_teach,
