@@ -72,6 +72,15 @@ id_type!(
     /// One bookable development-talk time (E1).
     SlotId
 );
+id_type!(
+    /// A group-blog post (C2), the same id in every addressed group.
+    PostId
+);
+id_type!(
+    /// An in-app notice (C7): one id per publication, the same for every
+    /// recipient; a recipient holds it once.
+    NoticeId
+);
 
 #[cfg(test)]
 mod tests {

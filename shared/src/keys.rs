@@ -7,8 +7,8 @@
 //! one query for the range `PERSON` ..= `REL$`.
 
 use crate::ids::{
-    GroupId, ImportRunId, OrganisationId, OutboxId, PersonId, ReportId, SchoolId, SlotId,
-    TalkRoundId,
+    GroupId, ImportRunId, NoticeId, OrganisationId, OutboxId, PersonId, PostId, ReportId, SchoolId,
+    SlotId, TalkRoundId,
 };
 use crate::store::Key;
 use chrono::NaiveDate;
@@ -33,6 +33,8 @@ pub const TALK_SLOT: &str = "TalkSlot";
 pub const TALK_BOOKING: &str = "TalkBooking";
 pub const TALK_SCHEDULE: &str = "TalkSchedule";
 pub const REMINDER_SENT: &str = "ReminderSent";
+pub const BLOG_POST: &str = "BlogPost";
+pub const NOTICE: &str = "Notice";
 
 pub fn organisation(id: OrganisationId) -> Key {
     Key::new(format!("ORG#{id}"), "ORG")
@@ -240,6 +242,39 @@ pub fn reminder(day: NaiveDate, what: &str) -> Key {
 /// sends nothing twice.
 pub fn reminder_sent(day: NaiveDate, what: &str) -> Key {
     Key::new(format!("REMINDED#{day}"), what.to_string())
+}
+
+/// A group's blog (C2): every post addressed to the group, written once
+/// per addressed group, so a group's feed is one query, newest first
+/// (`POST#<ulid>` sorts by time).
+pub fn blog_partition(group: GroupId) -> String {
+    format!("GROUP#{group}#BLOG")
+}
+
+pub const BLOG_POST_PREFIX: &str = "POST#";
+
+pub fn blog_post(group: GroupId, post: PostId) -> Key {
+    Key::new(blog_partition(group), format!("{BLOG_POST_PREFIX}{post}"))
+}
+
+/// A person's in-app notices (C7), newest last by ULID: every notice is
+/// one item here, read or not.
+pub fn notices_partition(person: PersonId) -> String {
+    format!("NOTICES#{person}")
+}
+
+pub fn notice(person: PersonId, id: NoticeId) -> Key {
+    Key::new(notices_partition(person), id.to_string())
+}
+
+/// GSI1: a person's unread notices (sparse: the entry goes when the
+/// notice is read), so the unread list and the unread count are one query.
+pub fn unread_notices_partition(person: PersonId) -> String {
+    format!("NOTICES#{person}#UNREAD")
+}
+
+pub fn unread_notice(person: PersonId, id: NoticeId) -> Key {
+    Key::new(unread_notices_partition(person), id.to_string())
 }
 
 #[cfg(test)]

@@ -4,9 +4,11 @@
 
 pub mod absence;
 pub mod api;
+pub mod audience;
 pub mod auth;
 #[cfg(any(feature = "dynamodb", feature = "ses"))]
 pub mod aws;
+pub mod blog;
 pub mod clock;
 pub mod demo;
 pub mod devkeys;
@@ -18,6 +20,7 @@ pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod mail;
+pub mod notices;
 pub mod outbox;
 pub mod policy;
 pub mod reminders;

@@ -127,6 +127,8 @@ pub enum Delivery {
     GaveUp,
     /// No such item (e.g. removed): nothing to do.
     Missing,
+    /// A notice batch: its in-app notices are written.
+    Noticed,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +149,9 @@ pub async fn deliver(
     let Some(item) = store.get(&keys::outbox(id)).await? else {
         return Ok(Delivery::Missing);
     };
+    if crate::notices::is_batch(&item) {
+        return Ok(crate::notices::deliver_batch(store, item).await?);
+    }
     let mut message: OutboxMessage = item.parse()?;
     match message.status {
         Status::Sent => return Ok(Delivery::AlreadySent),
@@ -248,9 +253,13 @@ pub async fn pending(store: &dyn Store, limit: u32) -> Result<Vec<OutboxId>, Sto
                 .limit(limit),
         )
         .await?;
+    // Mails and notice batches alike carry their id as `id`.
     page.items
         .iter()
-        .map(|i| i.parse::<OutboxMessage>().map(|m| m.id))
+        .map(|i| {
+            id_of(&i.attrs)
+                .ok_or_else(|| StoreError::Mapping(format!("outbox item {} without id", i.key.pk)))
+        })
         .collect()
 }
 

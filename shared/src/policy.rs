@@ -216,3 +216,56 @@ pub fn book_talk(caller: &PersonRecord, pupil: &PersonRecord) -> Decision {
         Decision::NotFound
     }
 }
+
+/// Staff of a group: its mentors and teachers, and the leaders (admin,
+/// principal) of its school.
+pub fn is_group_staff(caller: &PersonRecord, group: &Group) -> bool {
+    is_talk_staff(caller, group)
+}
+
+/// What of a group's blog a caller sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlogView {
+    /// Every post.
+    Staff,
+    /// Posts addressed to pupils (a pupil of the group) and/or to
+    /// guardians (a guardian of one of its pupils).
+    Reader { pupil: bool, guardian: bool },
+}
+
+/// C2: reading a group's blog: staff of the group, its pupils, guardians
+/// of its pupils. Other staff of the school may know the group: 403.
+pub fn read_blog(
+    caller: &PersonRecord,
+    group: &Group,
+    children_in_group: &[PersonId],
+) -> Result<BlogView, Decision> {
+    let pupil = caller.groups().any(|g| g == group.id);
+    let guardian = !children_in_group.is_empty();
+    if is_group_staff(caller, group) {
+        Ok(BlogView::Staff)
+    } else if pupil || guardian {
+        Ok(BlogView::Reader { pupil, guardian })
+    } else if knows_group(caller, group, children_in_group) {
+        Err(Decision::Forbidden)
+    } else {
+        Err(Decision::NotFound)
+    }
+}
+
+/// C2: editing or deleting a post of a group's blog: staff of the school
+/// pass here and the post then decides (its author only); pupils and
+/// guardians of the group get 403, anyone else 404.
+pub fn change_blog_post(
+    caller: &PersonRecord,
+    group: &Group,
+    children_in_group: &[PersonId],
+) -> Decision {
+    if is_group_staff(caller, group) || caller.has_duty_at(group.school_id) {
+        Decision::Allow
+    } else if knows_group(caller, group, children_in_group) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}

@@ -4,9 +4,11 @@
 //! call the domain (which authorizes), render.
 
 mod absence;
+mod blog;
 mod idempotency;
 mod imports;
 mod me;
+mod notices;
 pub mod problem;
 pub mod routes;
 mod talks;

@@ -2,7 +2,7 @@
 //! local server serves all of it; each Lambda serves its own rows;
 //! tests/tests/it/routes.rs holds infra/template.yaml to it.
 
-use super::{Handler, absence, imports, me, talks};
+use super::{Handler, absence, blog, imports, me, notices, talks};
 use http::Method;
 use std::collections::HashMap;
 
@@ -93,6 +93,48 @@ pub static ROUTES: &[Route] = &[
         method: Method::DELETE,
         path: "/pupils/{pupilId}/talk-bookings/{roundId}",
         handler: |ctx, call| Box::pin(talks::cancel(ctx, call)),
+    },
+    Route {
+        function: "blog-publish",
+        method: Method::POST,
+        path: "/blog/posts",
+        handler: |ctx, call| Box::pin(blog::publish(ctx, call)),
+    },
+    Route {
+        function: "blog-feed",
+        method: Method::GET,
+        path: "/groups/{groupId}/posts",
+        handler: |ctx, call| Box::pin(blog::feed(ctx, call)),
+    },
+    Route {
+        function: "blog-edit",
+        method: Method::PUT,
+        path: "/groups/{groupId}/posts/{postId}",
+        handler: |ctx, call| Box::pin(blog::edit(ctx, call)),
+    },
+    Route {
+        function: "blog-delete",
+        method: Method::DELETE,
+        path: "/groups/{groupId}/posts/{postId}",
+        handler: |ctx, call| Box::pin(blog::delete(ctx, call)),
+    },
+    Route {
+        function: "notices-unread",
+        method: Method::GET,
+        path: "/me/notices",
+        handler: |ctx, call| Box::pin(notices::unread(ctx, call)),
+    },
+    Route {
+        function: "notices-read",
+        method: Method::POST,
+        path: "/me/notices/{noticeId}/read",
+        handler: |ctx, call| Box::pin(notices::mark_read(ctx, call)),
+    },
+    Route {
+        function: "notices-unread-count",
+        method: Method::GET,
+        path: "/me/notices/unread-count",
+        handler: |ctx, call| Box::pin(notices::unread_count(ctx, call)),
     },
     Route {
         function: "import-request",

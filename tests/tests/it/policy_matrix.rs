@@ -368,3 +368,98 @@ async fn every_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
 async fn every_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
     every_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
 }
+
+/// C2 and C7, on group 4A, in the order of ROLES. Publishing addresses
+/// 4A; editing and deleting a post the mentor of 4A wrote.
+const BLOG_PUBLISH: [u16; 10] = [403, 403, 403, 403, 201, 403, 201, 201, 201, 403];
+const BLOG_FEED: [u16; 10] = [200, 404, 200, 404, 200, 403, 200, 200, 200, 404];
+const BLOG_CHANGE: [u16; 10] = [403, 404, 403, 404, 200, 403, 403, 403, 403, 404];
+const NOTICES: [u16; 10] = [200; 10];
+
+async fn every_blog_and_notice_use_case_answers_every_role_as_the_policy_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let group = demo::class(1);
+    let feed = format!("/groups/{group}/posts");
+    let body = |title: &str| {
+        json!({
+            "audience": { "groups": [{ "groupId": group.to_string() }] },
+            "title": title,
+            "body": "Text"
+        })
+    };
+    let mut failures = Vec::new();
+    let mut check = |what: &str, role: Role, got: u16, want: u16| {
+        if got != want {
+            failures.push(format!("{what} as {role:?}: {got} (want {want})"));
+        }
+    };
+
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app
+            .post(person(*role), "/blog/posts", body(&format!("{role:?}")))
+            .await;
+        check("publish", *role, res.status, BLOG_PUBLISH[i]);
+    }
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app.get(person(*role), &feed).await;
+        check("feed", *role, res.status, BLOG_FEED[i]);
+    }
+    let created = app
+        .post(
+            demo::staff(demo::MENTOR_4A),
+            "/blog/posts",
+            body("Mentorns"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let post = created.json["post"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let post_path = format!("{feed}/{post}");
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app
+            .put(
+                person(*role),
+                &post_path,
+                json!({ "title": format!("{role:?}"), "body": "Ändrad" }),
+            )
+            .await;
+        check("edit", *role, res.status, BLOG_CHANGE[i]);
+    }
+    // Delete: the author last, so every other role meets the post.
+    let mut order: Vec<usize> = (0..ROLES.len()).collect();
+    order.sort_by_key(|i| matches!(ROLES[*i], MentorOfChildsGroup));
+    for i in order {
+        let role = ROLES[i];
+        let res = app.delete(person(role), &post_path, None).await;
+        check("delete", role, res.status, BLOG_CHANGE[i]);
+    }
+    app.deliver_outbox().await;
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app.get(person(*role), "/me/notices").await;
+        check("unread notices", *role, res.status, NOTICES[i]);
+        let res = app.get(person(*role), "/me/notices/unread-count").await;
+        check("unread count", *role, res.status, NOTICES[i]);
+        // Notices reach only the addressed families of 4A.
+        let has = u16::from(res.json["unread"].as_u64().unwrap_or(0) > 0);
+        let should = u16::from(matches!(role, GuardianOfChild | PupilThemself));
+        check("has notices (1 = yes)", *role, has, should);
+    }
+
+    assert!(
+        failures.is_empty(),
+        "blog policy matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_blog_and_notice_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
+    every_blog_and_notice_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_blog_and_notice_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
+    every_blog_and_notice_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
+}

@@ -1,0 +1,412 @@
+//! Group blog (C2): teachers publish posts to one or more of their groups;
+//! the pupils and guardians addressed in those groups read them, and so do
+//! the group's staff. Edit and delete by the author only. Guardians cannot
+//! comment: there is no comment use case at all.
+//!
+//! A post is written once per addressed group, in the group's blog
+//! partition, so a group's feed is one query, newest first. Publishing
+//! writes every copy and the notice batches for the audience (C7) in one
+//! transaction: a post is never published without its notices, nor the
+//! other way round.
+
+pub mod markdown;
+
+use crate::audience::{self, Audience, GroupTarget, Reach};
+use crate::clock::Clock;
+use crate::directory::{self, Group, PersonRecord, School};
+use crate::ids::{GroupId, NoticeId, PersonId, PostId, SchoolId};
+use crate::keys;
+use crate::notices::{self, Subject};
+use crate::policy::{self, BlogView, Decision};
+use crate::store::{Condition, Item, MAX_TRANSACTION, Query, Store, StoreError, Write};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_BODY_CHARS: usize = 20_000;
+
+/// One copy of a post, in the partition of one addressed group.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Post {
+    pub id: PostId,
+    /// The group whose blog this copy is in.
+    pub group_id: GroupId,
+    pub school_id: SchoolId,
+    /// Who of this group it is addressed to.
+    pub reach: Reach,
+    /// Every addressed group (for edit and delete of all copies).
+    pub targets: Vec<GroupTarget>,
+    pub author_id: PersonId,
+    pub title: String,
+    /// The Markdown source; rendered and sanitised on output.
+    pub body: String,
+    pub published_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+impl Post {
+    fn to_item(&self, version: u64) -> Result<Item, StoreError> {
+        let mut item = Item::new(
+            keys::blog_post(self.group_id, self.id),
+            keys::BLOG_POST,
+            self,
+        )?;
+        item.version = version;
+        Ok(item)
+    }
+
+    /// The post as clients see it: the body rendered and sanitised.
+    pub fn view(&self) -> PostView {
+        let rendered = markdown::render(&self.body);
+        PostView {
+            id: self.id,
+            group_id: self.group_id,
+            group_ids: self.targets.iter().map(|t| t.group_id).collect(),
+            pupils: self.reach.pupils,
+            guardians: self.reach.guardians,
+            author_id: self.author_id,
+            title: self.title.clone(),
+            body: self.body.clone(),
+            body_html: rendered.html,
+            embeds: rendered.embeds,
+            published_at: self.published_at,
+            edited_at: self.edited_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PostView {
+    pub id: PostId,
+    pub group_id: GroupId,
+    pub group_ids: Vec<GroupId>,
+    pub pupils: bool,
+    pub guardians: bool,
+    pub author_id: PersonId,
+    pub title: String,
+    /// The Markdown source, for the author's editor.
+    pub body: String,
+    pub body_html: String,
+    pub embeds: Vec<markdown::Embed>,
+    pub published_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// Title and body of a post, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PostText {
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlogError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    /// The audience names something the caller may not address.
+    #[error("may not address {field}")]
+    NotAddressable { field: String },
+    #[error("{0}")]
+    Invalid(audience::FieldError),
+    /// The audience needs more notice batches than one transaction holds.
+    #[error("the audience is too large for one post ({recipients} people)")]
+    AudienceTooLarge { recipients: usize },
+    #[error("the post was changed at the same moment; try again")]
+    Contended,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn decide(decision: Decision) -> Result<(), BlogError> {
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::Forbidden => Err(BlogError::Forbidden),
+        Decision::NotFound => Err(BlogError::NotFound),
+    }
+}
+
+/// The groups and their schools named by an audience, two BatchGetItems.
+async fn groups_and_schools(
+    store: &dyn Store,
+    targets: &[GroupTarget],
+) -> Result<(HashMap<GroupId, Group>, HashMap<SchoolId, School>), BlogError> {
+    let keys: Vec<_> = targets.iter().map(|t| keys::group(t.group_id)).collect();
+    let mut groups = HashMap::new();
+    for item in store.get_many(&keys).await? {
+        let g: Group = item.parse()?;
+        groups.insert(g.id, g);
+    }
+    let mut school_keys: Vec<_> = groups.values().map(|g| keys::school(g.school_id)).collect();
+    school_keys.sort();
+    school_keys.dedup();
+    let mut schools = HashMap::new();
+    for item in store.get_many(&school_keys).await? {
+        let s: School = item.parse()?;
+        schools.insert(s.id, s);
+    }
+    Ok((groups, schools))
+}
+
+/// What publishing did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Published {
+    pub post: PostView,
+    /// How many people got a notice. Who they are is never shown.
+    pub notified: usize,
+}
+
+/// C2: publishes a post to the audience's groups. Only group audiences
+/// (a blog belongs to groups); the caller must be allowed to address each
+/// group (teacher or mentor of it, leader of its school, admin of its
+/// organisation).
+pub async fn publish(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    audience: &Audience,
+    text: PostText,
+) -> Result<Published, BlogError> {
+    // Guardians and pupils are refused before anything is read.
+    if !audience::may_address_anyone(caller) {
+        return Err(BlogError::Forbidden);
+    }
+    let Some(targets) = audience.groups() else {
+        return Err(BlogError::Invalid(audience::FieldError {
+            field: "audience".into(),
+            message: "a blog post is addressed to groups".into(),
+        }));
+    };
+    let (groups, schools) = groups_and_schools(store, targets).await?;
+    audience::authorize(caller, audience, "audience", &groups, &schools)
+        .map_err(|e| BlogError::NotAddressable { field: e.field })?;
+
+    let recipients: Vec<PersonId> = audience::group_recipients(store, targets)
+        .await?
+        .into_iter()
+        .filter(|p| *p != caller.id())
+        .collect();
+    let batches = notices::batches_for(recipients.len());
+    if targets.len() + batches > MAX_TRANSACTION {
+        return Err(BlogError::AudienceTooLarge {
+            recipients: recipients.len(),
+        });
+    }
+
+    let now = clock.now();
+    let id = PostId::generate();
+    let mut writes = Vec::with_capacity(targets.len() + batches);
+    let mut first = None;
+    for t in targets {
+        let group = &groups[&t.group_id];
+        let post = Post {
+            id,
+            group_id: t.group_id,
+            school_id: group.school_id,
+            reach: t.reach,
+            targets: targets.to_vec(),
+            author_id: caller.id(),
+            title: text.title.clone(),
+            body: text.body.clone(),
+            published_at: now,
+            edited_at: None,
+        };
+        writes.push(Write::Put(post.to_item(1)?, Condition::MustNotExist));
+        first.get_or_insert(post);
+    }
+    let subject = Subject::BlogPost {
+        post_id: id,
+        group_id: targets[0].group_id,
+        title: text.title.clone(),
+    };
+    for item in notices::batch_items(NoticeId::generate(), &subject, &recipients, now)? {
+        writes.push(Write::Put(item, Condition::MustNotExist));
+    }
+    store.transact(&writes).await?;
+    tracing::info!(post = %id, groups = targets.len(), notified = recipients.len(), "blog post published");
+    let post = first.ok_or(BlogError::NotFound)?;
+    Ok(Published {
+        post: post.view(),
+        notified: recipients.len(),
+    })
+}
+
+/// The caller's children who are pupils of the group (none asked for staff
+/// of the group, who are decided without it).
+async fn children_in_group(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group: &Group,
+) -> Result<Vec<PersonId>, BlogError> {
+    if policy::is_group_staff(caller, group) {
+        return Ok(vec![]);
+    }
+    let children: Vec<PersonId> = caller.children().collect();
+    Ok(directory::members_among(store, group.id, &children).await?)
+}
+
+async fn group(store: &dyn Store, id: GroupId) -> Result<Group, BlogError> {
+    directory::group(store, id)
+        .await?
+        .ok_or(BlogError::NotFound)
+}
+
+/// A page of a feed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Feed {
+    pub items: Vec<PostView>,
+    /// Pass as `cursor` for the next page; `None` when there is none.
+    pub next_cursor: Option<String>,
+}
+
+/// C2: a group's feed, newest first, one query on the group's blog
+/// partition: staff of the group see every post, its pupils the posts
+/// addressed to pupils, guardians of its pupils those addressed to
+/// guardians.
+pub async fn feed(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+    limit: u32,
+    cursor: Option<String>,
+) -> Result<Feed, BlogError> {
+    let group = group(store, group_id).await?;
+    let children = children_in_group(store, caller, &group).await?;
+    let view = policy::read_blog(caller, &group, &children).map_err(|d| match d {
+        Decision::Forbidden => BlogError::Forbidden,
+        _ => BlogError::NotFound,
+    })?;
+    let page = store
+        .query(
+            &Query::partition(keys::blog_partition(group_id))
+                .begins_with(keys::BLOG_POST_PREFIX)
+                .backward()
+                .limit(limit)
+                .after(cursor),
+        )
+        .await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for item in &page.items {
+        let post: Post = item.parse()?;
+        if view.sees(&post.reach) {
+            items.push(post.view());
+        }
+    }
+    Ok(Feed {
+        items,
+        next_cursor: page.next,
+    })
+}
+
+/// Every copy of a post, read through one of its groups, with versions;
+/// only the author passes (staff of the group who are not the author get
+/// 403, anyone who may not know the group 404).
+async fn authors_copies(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+    post_id: PostId,
+) -> Result<Vec<(Post, u64)>, BlogError> {
+    let group = group(store, group_id).await?;
+    let children = children_in_group(store, caller, &group).await?;
+    decide(policy::change_blog_post(caller, &group, &children))?;
+    let item = store
+        .get(&keys::blog_post(group_id, post_id))
+        .await?
+        .ok_or(BlogError::NotFound)?;
+    let post: Post = item.parse()?;
+    if post.author_id != caller.id() {
+        return Err(BlogError::Forbidden);
+    }
+    let keys: Vec<_> = post
+        .targets
+        .iter()
+        .map(|t| keys::blog_post(t.group_id, post_id))
+        .collect();
+    let mut copies = Vec::with_capacity(keys.len());
+    for item in store.get_many(&keys).await? {
+        copies.push((item.parse::<Post>()?, item.version));
+    }
+    Ok(copies)
+}
+
+/// C2: the author edits title and body; every copy changes together, each
+/// on the version it was read at.
+pub async fn edit(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    group_id: GroupId,
+    post_id: PostId,
+    text: PostText,
+) -> Result<PostView, BlogError> {
+    let copies = authors_copies(store, caller, group_id, post_id).await?;
+    let now = clock.now();
+    let mut writes = Vec::with_capacity(copies.len());
+    let mut shown = None;
+    for (mut post, version) in copies {
+        post.title = text.title.clone();
+        post.body = text.body.clone();
+        post.edited_at = Some(now);
+        writes.push(Write::Put(
+            post.to_item(version + 1)?,
+            Condition::VersionEquals(version),
+        ));
+        if post.group_id == group_id {
+            shown = Some(post);
+        }
+    }
+    match store.transact(&writes).await {
+        Ok(()) => {}
+        Err(e) if e.is_condition_failure() => return Err(BlogError::Contended),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(post = %post_id, "blog post edited");
+    shown.map(|p| p.view()).ok_or(BlogError::NotFound)
+}
+
+/// C2: the author deletes the post from every group it was addressed to.
+pub async fn delete(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+    post_id: PostId,
+) -> Result<(), BlogError> {
+    let copies = authors_copies(store, caller, group_id, post_id).await?;
+    let writes: Vec<_> = copies
+        .iter()
+        .map(|(post, version)| {
+            Write::Delete(
+                keys::blog_post(post.group_id, post.id),
+                Condition::VersionEquals(*version),
+            )
+        })
+        .collect();
+    match store.transact(&writes).await {
+        Ok(()) => {}
+        Err(e) if e.is_condition_failure() => return Err(BlogError::Contended),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(post = %post_id, "blog post deleted");
+    Ok(())
+}
+
+impl BlogView {
+    /// Whether a post addressed with this reach is for the viewer.
+    pub fn sees(&self, reach: &Reach) -> bool {
+        match self {
+            BlogView::Staff => true,
+            BlogView::Reader { pupil, guardian } => {
+                (*pupil && reach.pupils) || (*guardian && reach.guardians)
+            }
+        }
+    }
+}
