@@ -12,6 +12,7 @@
 //! - Each run writes a [`record`]; a dry run writes nothing else. One run
 //!   at a time (a lease item); a run that dies is safe to start again.
 
+mod id_set;
 pub mod plan;
 pub mod record;
 pub mod request;

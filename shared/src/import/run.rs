@@ -11,6 +11,7 @@
 //! and each pupil's responsibles until every person was read); rows and
 //! items are streamed a page at a time.
 
+use super::id_set::IdSet;
 use super::plan::{self, Object, Organisations, Plan};
 use super::record::{Counts, HeldBack, Mode, RunRecord, Status};
 use super::source::{Pages, Source};
@@ -27,6 +28,9 @@ use uuid::Uuid;
 
 /// Reads and writes of the store go in chunks of this many keys.
 const CHUNK: usize = 100;
+
+/// Groups planned and written together (see `groups`).
+const GROUPS_AT_A_TIME: usize = 20;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -153,7 +157,7 @@ pub async fn run(
             has_state: cursor.is_some(),
             orgs: Organisations::default(),
             settings: HashMap::new(),
-            seen: HashSet::new(),
+            seen: IdSet::new(),
             protected: HashSet::new(),
             rejected: HashSet::new(),
             groups: HashMap::new(),
@@ -254,7 +258,7 @@ struct Run<'a> {
     orgs: Organisations,
     settings: HashMap<SchoolId, SchoolSettings>,
     /// Persons read in this run (not protected).
-    seen: HashSet<u128>,
+    seen: IdSet,
     protected: HashSet<u128>,
     /// Persons whose row was rejected in this run (reported once, with its
     /// reason, and left out silently where others refer to them).
@@ -569,7 +573,7 @@ impl<'a> Run<'a> {
             .iter()
             .filter(|id| {
                 let n = id.as_u128();
-                !self.seen.contains(&n) && !self.left_out(n)
+                !self.seen.contains(n) && !self.left_out(n)
             })
             .copied()
             .collect();
@@ -662,6 +666,8 @@ impl<'a> Run<'a> {
             self.apply(plans).await?;
             self.protect(&protected).await?;
         }
+        // Looked up from here on (responsibles, groups, duties, placements).
+        self.seen.seal();
         Ok(())
     }
 
@@ -777,7 +783,7 @@ impl<'a> Run<'a> {
                 };
                 // Only those the persons pass planned (a row changed since
                 // then waits for the next run).
-                if !self.seen.contains(&d.id.as_u128())
+                if !self.seen.contains(d.id.as_u128())
                     || (d.enrolments.is_empty() && d.responsibles.is_empty())
                 {
                     continue;
@@ -842,66 +848,14 @@ impl<'a> Run<'a> {
 
     async fn groups(&mut self) -> Result<(), ImportError> {
         let mut pages = self.open(ObjectType::Group).await?;
-        let today = self.options.today;
         while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
-            let mut rows = Vec::new();
-            for raw in &page {
-                let raw = &wire::value(raw);
-                match validate::group(raw) {
-                    Err(rejection) => self.record.reject("Group", rejection),
-                    Ok(row) => rows.push(row),
-                }
+            // A group is its item and one per membership, so a page of 500
+            // groups is over 10,000 items (12,618 at 10k pupils): planned
+            // and written a few groups at a time, memory holds the items of
+            // one slice of the page, not of the whole page.
+            for slice in page.chunks(GROUPS_AT_A_TIME) {
+                self.groups_slice(slice).await?;
             }
-            let members: Vec<Uuid> = rows
-                .iter()
-                .flat_map(|g| g.members.iter().map(|m| m.person))
-                .collect();
-            let unknown = self.unknown_persons(&members).await?;
-            let mut plans = Vec::new();
-            for row in rows {
-                let Some(kind) = plan::group_kind(&row) else {
-                    self.record.counts("Group").ignored += 1;
-                    continue;
-                };
-                let Some(school) = self.orgs.school(row.organisation) else {
-                    self.record.reject(
-                        "Group",
-                        unknown_reference(
-                            ObjectType::Group,
-                            row.id,
-                            "organisation",
-                            row.organisation,
-                        ),
-                    );
-                    continue;
-                };
-                self.groups.insert(row.id.as_u128(), school);
-                let group_active = plan::is_active(row.start_date, row.end_date, today);
-                let mut current = Vec::new();
-                for m in &row.members {
-                    let n = m.person.as_u128();
-                    if self.left_out(n) {
-                        continue;
-                    }
-                    if unknown.contains(&n) {
-                        self.record.reject(
-                            "Group",
-                            unknown_reference(
-                                ObjectType::Group,
-                                row.id,
-                                "groupMemberships.person",
-                                m.person,
-                            ),
-                        );
-                        continue;
-                    }
-                    if group_active && plan::is_active(m.start_date, m.end_date, today) {
-                        current.push(m.person);
-                    }
-                }
-                plans.push(plan::group(&row, kind, school, &current)?);
-            }
-            self.apply(plans).await?;
         }
         drop(pages);
         // Deleted groups keep their item (history) and lose their members.
@@ -926,6 +880,65 @@ impl<'a> Run<'a> {
             }
             self.apply(plans).await?;
         }
+        Ok(())
+    }
+
+    /// Validates, plans and writes some rows of a groups page.
+    async fn groups_slice(&mut self, slice: &[wire::Row]) -> Result<(), ImportError> {
+        let today = self.options.today;
+        let mut rows = Vec::new();
+        for raw in slice {
+            let raw = &wire::value(raw);
+            match validate::group(raw) {
+                Err(rejection) => self.record.reject("Group", rejection),
+                Ok(row) => rows.push(row),
+            }
+        }
+        let members: Vec<Uuid> = rows
+            .iter()
+            .flat_map(|g| g.members.iter().map(|m| m.person))
+            .collect();
+        let unknown = self.unknown_persons(&members).await?;
+        let mut plans = Vec::new();
+        for row in rows {
+            let Some(kind) = plan::group_kind(&row) else {
+                self.record.counts("Group").ignored += 1;
+                continue;
+            };
+            let Some(school) = self.orgs.school(row.organisation) else {
+                self.record.reject(
+                    "Group",
+                    unknown_reference(ObjectType::Group, row.id, "organisation", row.organisation),
+                );
+                continue;
+            };
+            self.groups.insert(row.id.as_u128(), school);
+            let group_active = plan::is_active(row.start_date, row.end_date, today);
+            let mut current = Vec::new();
+            for m in &row.members {
+                let n = m.person.as_u128();
+                if self.left_out(n) {
+                    continue;
+                }
+                if unknown.contains(&n) {
+                    self.record.reject(
+                        "Group",
+                        unknown_reference(
+                            ObjectType::Group,
+                            row.id,
+                            "groupMemberships.person",
+                            m.person,
+                        ),
+                    );
+                    continue;
+                }
+                if group_active && plan::is_active(m.start_date, m.end_date, today) {
+                    current.push(m.person);
+                }
+            }
+            plans.push(plan::group(&row, kind, school, &current)?);
+        }
+        self.apply(plans).await?;
         Ok(())
     }
 
