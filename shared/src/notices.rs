@@ -102,22 +102,70 @@ pub fn batch_items(
     recipients: &[PersonId],
     now: DateTime<Utc>,
 ) -> Result<Vec<Item>, StoreError> {
-    recipients
-        .chunks(BATCH_SIZE)
-        .map(|chunk| {
-            NoticeBatch {
-                id: OutboxId::generate(),
-                kind: BATCH_KIND.to_string(),
-                notice_id,
-                subject: subject.clone(),
-                recipients: chunk.to_vec(),
-                status: Status::Pending,
-                attempts: 0,
-                created_at: now,
-            }
-            .to_item(1)
-        })
-        .collect()
+    Ok(batches(notice_id, subject, recipients, now)?.1)
+}
+
+/// The notice of one publish, kept on what was published so that it can
+/// be withdrawn: its id and the outbox batches that write it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Sent {
+    pub notice_id: NoticeId,
+    pub batches: Vec<OutboxId>,
+}
+
+/// The outbox batches notifying `recipients`, and what to keep to withdraw
+/// them.
+pub fn batches(
+    notice_id: NoticeId,
+    subject: &Subject,
+    recipients: &[PersonId],
+    now: DateTime<Utc>,
+) -> Result<(Sent, Vec<Item>), StoreError> {
+    let mut sent = Sent {
+        notice_id,
+        batches: Vec::new(),
+    };
+    let mut items = Vec::new();
+    for chunk in recipients.chunks(BATCH_SIZE) {
+        let batch = NoticeBatch {
+            id: OutboxId::generate(),
+            kind: BATCH_KIND.to_string(),
+            notice_id,
+            subject: subject.clone(),
+            recipients: chunk.to_vec(),
+            status: Status::Pending,
+            attempts: 0,
+            created_at: now,
+        };
+        sent.batches.push(batch.id);
+        items.push(batch.to_item(1)?);
+    }
+    Ok((sent, items))
+}
+
+/// Takes back the notice of something unpublished (a deleted post, whose
+/// title the notice carries): its batches are deleted, so one not yet
+/// delivered never is, and the notice of every recipient is deleted, read
+/// or not. Safe to repeat. A batch being delivered at this very moment can
+/// still write notices after this (its "sent" mark then fails on the
+/// deleted batch); publishing and deleting within that second is not
+/// covered.
+pub async fn withdraw(store: &dyn Store, sent: &Sent) -> Result<usize, StoreError> {
+    let batch_keys: Vec<_> = sent.batches.iter().map(|id| keys::outbox(*id)).collect();
+    let mut notices = Vec::new();
+    for item in store.get_many(&batch_keys).await? {
+        let batch: NoticeBatch = item.parse()?;
+        notices.extend(
+            batch
+                .recipients
+                .iter()
+                .map(|p| keys::notice(*p, sent.notice_id)),
+        );
+    }
+    store.batch_delete(&batch_keys).await?;
+    store.batch_delete(&notices).await?;
+    Ok(notices.len())
 }
 
 /// How many outbox batches notify this many people.

@@ -45,6 +45,9 @@ pub struct Post {
     pub published_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub edited_at: Option<DateTime<Utc>>,
+    /// The publish's notice, withdrawn when the post is deleted.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub notice: Option<notices::Sent>,
 }
 
 impl Post {
@@ -202,6 +205,12 @@ pub async fn publish(
 
     let now = clock.now();
     let id = PostId::generate();
+    let subject = Subject::BlogPost {
+        post_id: id,
+        group_id: targets[0].group_id,
+        title: text.title.clone(),
+    };
+    let (sent, batch_items) = notices::batches(NoticeId::generate(), &subject, &recipients, now)?;
     let mut writes = Vec::with_capacity(targets.len() + batches);
     let mut first = None;
     for t in targets {
@@ -217,16 +226,12 @@ pub async fn publish(
             body: text.body.clone(),
             published_at: now,
             edited_at: None,
+            notice: Some(sent.clone()),
         };
         writes.push(Write::Put(post.to_item(1)?, Condition::MustNotExist));
         first.get_or_insert(post);
     }
-    let subject = Subject::BlogPost {
-        post_id: id,
-        group_id: targets[0].group_id,
-        title: text.title.clone(),
-    };
-    for item in notices::batch_items(NoticeId::generate(), &subject, &recipients, now)? {
+    for item in batch_items {
         writes.push(Write::Put(item, Condition::MustNotExist));
     }
     store.transact(&writes).await?;
@@ -381,6 +386,13 @@ pub async fn delete(
     post_id: PostId,
 ) -> Result<(), BlogError> {
     let copies = authors_copies(store, caller, group_id, post_id).await?;
+    // The notices first: they carry the title, and a post deleted because
+    // it went to the wrong group must not linger in that group's homes.
+    // A delete that fails after this is retried whole (the notice is gone
+    // either way).
+    if let Some(sent) = copies.first().and_then(|(p, _)| p.notice.as_ref()) {
+        notices::withdraw(store, sent).await?;
+    }
     let writes: Vec<_> = copies
         .iter()
         .map(|(post, version)| {

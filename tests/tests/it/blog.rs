@@ -534,6 +534,49 @@ async fn a_failing_notice_batch_is_retried_alone_and_nobody_gets_a_notice_twice(
     }
 }
 
+async fn a_deleted_post_takes_back_its_notices_delivered_or_not(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = demo::class(1);
+    let author = demo::staff(demo::MENTOR_4A);
+    let post_id = |res: &TestResponse| {
+        res.json["post"]["id"]
+            .as_str()
+            .expect("post id")
+            .to_string()
+    };
+
+    // Delivered: taken back from everyone it reached.
+    let res = publish(&app, author, post_body(&[a], "Fel klass")).await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    let delivered = post_id(&res);
+    app.deliver_outbox().await;
+    assert_eq!(notice_titles(&app, demo::guardian(1)).await, ["Fel klass"]);
+    let kept = publish(&app, author, post_body(&[a], "Rätt klass")).await;
+    assert_eq!(kept.status, 201, "{}", kept.json);
+    app.deliver_outbox().await;
+
+    let res = app.delete(author, &post_path(a, &delivered), None).await;
+    assert_eq!(res.status, 200, "{}", res.json);
+    for who in [demo::guardian(1), demo::guardian(20), demo::pupil(1)] {
+        assert_eq!(
+            notice_titles(&app, who).await,
+            ["Rätt klass"],
+            "only the kept post's notice is left for {who}"
+        );
+        let count = app.get(who, "/me/notices/unread-count").await;
+        assert_eq!(count.json["unread"], 1, "{}", count.json);
+    }
+
+    // Deleted before its batches were delivered: they never are.
+    let res = publish(&app, author, post_body(&[a], "Ångrad")).await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    let undelivered = post_id(&res);
+    let res = app.delete(author, &post_path(a, &undelivered), None).await;
+    assert_eq!(res.status, 200, "{}", res.json);
+    app.deliver_outbox().await;
+    assert_eq!(notice_titles(&app, demo::guardian(1)).await, ["Rätt klass"]);
+}
+
 on_both_stores!(
     a_failing_notice_batch_is_retried_alone_and_nobody_gets_a_notice_twice,
     a_guardian_of_a_pupil_in_group_a_never_sees_group_b_posts,
@@ -544,4 +587,5 @@ on_both_stores!(
     a_post_to_three_groups_with_overlapping_families_gives_each_person_one_notice,
     markdown_is_sanitised_and_only_youtube_or_vimeo_links_are_embedded,
     bad_input_gets_a_problem_naming_the_field_and_writes_nothing,
+    a_deleted_post_takes_back_its_notices_delivered_or_not,
 );
