@@ -80,29 +80,13 @@ pub struct NoticeBatch {
 
 impl NoticeBatch {
     fn to_item(&self, version: u64) -> Result<Item, StoreError> {
-        let mut item = Item::new(keys::outbox(self.id), keys::OUTBOX, self)?;
-        item.version = version;
-        if matches!(self.status, Status::Pending | Status::Sending) {
-            item = item.with_gsi1(keys::pending_outbox(self.id));
-        }
-        Ok(item)
+        crate::outbox::item(self.id, self.status, self, version)
     }
 }
 
 /// Whether an outbox item is a notice batch.
 pub fn is_batch(item: &Item) -> bool {
     item.attrs.get("kind").and_then(|v| v.as_str()) == Some(BATCH_KIND)
-}
-
-/// The outbox items that notify `recipients` of `subject`, one per
-/// [`BATCH_SIZE`] people, to be written in the publishing transaction.
-pub fn batch_items(
-    notice_id: NoticeId,
-    subject: &Subject,
-    recipients: &[PersonId],
-    now: DateTime<Utc>,
-) -> Result<Vec<Item>, StoreError> {
-    Ok(batches(notice_id, subject, recipients, now)?.1)
 }
 
 /// The notice of one publish, kept on what was published so that it can
@@ -114,8 +98,9 @@ pub struct Sent {
     pub batches: Vec<OutboxId>,
 }
 
-/// The outbox batches notifying `recipients`, and what to keep to withdraw
-/// them.
+/// The outbox items that notify `recipients` of `subject`, one per
+/// [`BATCH_SIZE`] people, to be written in the publishing transaction, and
+/// what to keep to withdraw them.
 pub fn batches(
     notice_id: NoticeId,
     subject: &Subject,
@@ -322,7 +307,8 @@ mod tests {
             group_id: GroupId::generate(),
             title: "t".into(),
         };
-        let items = batch_items(NoticeId::generate(), &subject, &people, Utc::now()).unwrap();
+        let (sent, items) = batches(NoticeId::generate(), &subject, &people, Utc::now()).unwrap();
+        assert_eq!(sent.batches.len(), 3);
         assert_eq!(items.len(), 3);
         assert_eq!(batches_for(121), 3);
         let sizes: Vec<usize> = items

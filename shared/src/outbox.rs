@@ -85,13 +85,24 @@ pub struct OutboxMessage {
 
 impl OutboxMessage {
     fn to_item(&self, version: u64) -> Result<Item, StoreError> {
-        let mut item = Item::new(keys::outbox(self.id), keys::OUTBOX, self)?;
-        item.version = version;
-        if matches!(self.status, Status::Pending | Status::Sending) {
-            item = item.with_gsi1(keys::pending_outbox(self.id));
-        }
-        Ok(item)
+        item(self.id, self.status, self, version)
     }
+}
+
+/// Any outbox item (a mail, a notice batch) at `version`: on the pending
+/// index while it waits or is being sent, so the sweeper finds it.
+pub(crate) fn item<T: Serialize>(
+    id: OutboxId,
+    status: Status,
+    body: &T,
+    version: u64,
+) -> Result<Item, StoreError> {
+    let mut item = Item::new(keys::outbox(id), keys::OUTBOX, body)?;
+    item.version = version;
+    if matches!(status, Status::Pending | Status::Sending) {
+        item = item.with_gsi1(keys::pending_outbox(id));
+    }
+    Ok(item)
 }
 
 /// A new outbox item, to be written in the caller's transaction.
