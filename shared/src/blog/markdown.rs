@@ -6,6 +6,7 @@
 use pulldown_cmark::{Event, Options, Parser, Tag};
 use serde::Serialize;
 use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// A video player to embed, built by us from a recognised link.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -81,6 +82,16 @@ pub fn embed_of(link: &str) -> Option<Embed> {
     }
 }
 
+/// Built once per process: a feed renders every post it returns, and the
+/// builder's tag and attribute tables are the same for all of them.
+static SANITISER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::default();
+    builder
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .link_rel(Some("noopener noreferrer nofollow"));
+    builder
+});
+
 /// Renders a body for output. Raw HTML in the source is shown as text,
 /// and what the renderer makes is sanitised again (links keep only http,
 /// https and mailto, and get `rel="noopener noreferrer nofollow"`).
@@ -114,11 +125,7 @@ pub fn render(source: &str) -> Rendered {
         .collect();
     let mut raw = String::new();
     pulldown_cmark::html::push_html(&mut raw, events.into_iter());
-    let mut html = ammonia::Builder::default()
-        .url_schemes(HashSet::from(["http", "https", "mailto"]))
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .clean(&raw)
-        .to_string();
+    let mut html = SANITISER.clean(&raw).to_string();
     for e in &embeds {
         html.push_str(&format!(
             "<iframe src=\"{}\" width=\"560\" height=\"315\" frameborder=\"0\" allowfullscreen></iframe>",
