@@ -11,37 +11,24 @@
 #[derive(Debug, Default)]
 pub struct IdSet {
     ids: Vec<u128>,
-    /// Every id so far came in ascending order (the registry pages by id),
-    /// so sealing need not sort.
-    ascending: bool,
     sealed: bool,
 }
 
 impl IdSet {
     pub fn new() -> Self {
-        IdSet {
-            ids: Vec::new(),
-            ascending: true,
-            sealed: false,
-        }
+        Self::default()
     }
 
     pub fn insert(&mut self, id: u128) {
-        if self.ids.last().is_some_and(|last| *last >= id) {
-            self.ascending = false;
-        }
         self.ids.push(id);
         self.sealed = false;
     }
 
-    /// Sorts (when the ids came out of order), drops repeats and gives back
-    /// the spare capacity.
+    /// Sorts (in linear time when the ids came in order, as the registry
+    /// pages them), drops repeats and gives back the spare capacity.
     pub fn seal(&mut self) {
-        if !self.ascending {
-            self.ids.sort_unstable();
-            self.ids.dedup();
-            self.ascending = true;
-        }
+        self.ids.sort_unstable();
+        self.ids.dedup();
         self.ids.shrink_to_fit();
         self.sealed = true;
     }
@@ -79,7 +66,7 @@ mod tests {
     }
 
     #[test]
-    fn ids_added_in_order_are_found_without_sorting() {
+    fn ids_added_in_order_are_found() {
         let mut set = IdSet::new();
         for id in 1..=1000u128 {
             set.insert(id * 2);
