@@ -5,6 +5,9 @@
 //!
 //! A missing engine is a failure that says how to fix it, never a skip.
 
+mod watched;
+pub use watched::{Watched, Watcher, Writing};
+
 use async_trait::async_trait;
 use chrono::TimeZone;
 use skolnav::api::Ctx;

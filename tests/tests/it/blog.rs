@@ -9,9 +9,8 @@ use skolnav::demo;
 use skolnav::directory::{self, Group, GroupKind, Language, Person, Relation};
 use skolnav::ids::{GroupId, PersonId};
 use skolnav::keys;
-use skolnav::store::{Condition, Item, Key, Page, Query, Store, StoreError, Write};
-use skolnav_tests::{Backend, TestApp, TestResponse};
-use std::sync::Arc;
+use skolnav::store::StoreError;
+use skolnav_tests::{Backend, TestApp, TestResponse, Watched, Watcher, Writing};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 const POSTS: &str = "/blog/posts";
@@ -446,42 +445,23 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing(backend: B
     assert!(notice_titles(&app, demo::guardian(1)).await.is_empty());
 }
 
-/// The real store, except that writing one person's notice fails once
-/// (a throttled or lost write in the middle of a batch).
+/// Writing one person's notice fails once (a throttled or lost write in
+/// the middle of a batch).
 struct FailsOnce {
-    inner: Arc<dyn Store>,
     victim: String,
     failed: AtomicBool,
 }
 
-#[async_trait::async_trait]
-impl Store for FailsOnce {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        self.inner.get(key).await
-    }
-    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
-        self.inner.get_many(keys).await
-    }
-    async fn put(&self, item: &Item, condition: Condition) -> Result<(), StoreError> {
-        if item.key.pk == self.victim && !self.failed.swap(true, Ordering::SeqCst) {
-            return Err(StoreError::Unavailable("injected failure".into()));
+impl Watcher for FailsOnce {
+    fn writing(&self, write: Writing<'_>) -> Result<(), StoreError> {
+        match write {
+            Writing::Put(item)
+                if item.key.pk == self.victim && !self.failed.swap(true, Ordering::SeqCst) =>
+            {
+                Err(StoreError::Unavailable("injected failure".into()))
+            }
+            _ => Ok(()),
         }
-        self.inner.put(item, condition).await
-    }
-    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        self.inner.delete(key, condition).await
-    }
-    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        self.inner.query(query).await
-    }
-    async fn transact(&self, writes: &[Write]) -> Result<(), StoreError> {
-        self.inner.transact(writes).await
-    }
-    async fn batch_put(&self, items: &[Item]) -> Result<(), StoreError> {
-        self.inner.batch_put(items).await
-    }
-    async fn batch_delete(&self, keys: &[Key]) -> Result<(), StoreError> {
-        self.inner.batch_delete(keys).await
     }
 }
 
@@ -497,14 +477,16 @@ async fn a_failing_notice_batch_is_retried_alone_and_nobody_gets_a_notice_twice(
     // 40 pupils and 60 guardians: two batches of 50.
     assert_eq!(res.json["notified"], 100, "{}", res.json);
     let victim = demo::guardian(21);
-    let failing = FailsOnce {
-        inner: app.store.clone(),
-        victim: keys::notices_partition(victim),
-        failed: AtomicBool::new(false),
-    };
+    let failing = Watched::new(
+        app.store.clone(),
+        FailsOnce {
+            victim: keys::notices_partition(victim),
+            failed: AtomicBool::new(false),
+        },
+    );
     skolnav_local::drain_outbox(&failing, app.mailer.as_ref(), app.clock.as_ref()).await;
     assert!(
-        failing.failed.load(Ordering::SeqCst),
+        failing.watcher.failed.load(Ordering::SeqCst),
         "the failure happened"
     );
     let pending = skolnav::outbox::pending(app.store.as_ref(), 100)

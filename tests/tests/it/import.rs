@@ -10,12 +10,12 @@ use skolnav::import::source::{Pages, Row, Source, UpstreamStats};
 use skolnav::import::{Options, Outcome, run};
 use skolnav::ss12000::client::Client;
 use skolnav::ss12000::records::{Deleted, ObjectType, Reason};
-use skolnav::store::{Condition, Item, Key, Page, Query, Store, StoreError, Write};
+use skolnav::store::{Item, Query, Store, StoreError};
 use skolnav_ss12000_fixture::{
     AssignmentRoleType, BadRow, EntityType, Id, LeaverKind, Municipality, PersonKind,
     SecurityMarking, ServerOptions, Spec, Ss12000Server, generate,
 };
-use skolnav_tests::Backend;
+use skolnav_tests::{Backend, Watched, Watcher, Writing};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use uuid::Uuid;
@@ -39,21 +39,13 @@ fn person_id(id: Id) -> PersonId {
 
 /// Counts the domain items the import writes (not its run record, cursor
 /// and lease, nor its own state items).
+#[derive(Default)]
 struct Counting {
-    inner: Arc<dyn Store>,
     written: AtomicU64,
     deleted: AtomicU64,
 }
 
 impl Counting {
-    fn new(inner: Arc<dyn Store>) -> Self {
-        Counting {
-            inner,
-            written: AtomicU64::new(0),
-            deleted: AtomicU64::new(0),
-        }
-    }
-
     fn take(&self) -> (u64, u64) {
         (
             self.written.swap(0, Ordering::SeqCst),
@@ -70,47 +62,32 @@ impl Counting {
     }
 }
 
-#[async_trait]
-impl Store for Counting {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        self.inner.get(key).await
-    }
-    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
-        self.inner.get_many(keys).await
-    }
-    async fn put(&self, item: &Item, condition: Condition) -> Result<(), StoreError> {
-        self.count(std::slice::from_ref(item));
-        self.inner.put(item, condition).await
-    }
-    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
-        if !key.pk.starts_with("IMPORT#") {
-            self.deleted.fetch_add(1, Ordering::SeqCst);
+impl Watcher for Counting {
+    fn writing(&self, write: Writing<'_>) -> Result<(), StoreError> {
+        match write {
+            Writing::Put(item) => self.count(std::slice::from_ref(item)),
+            Writing::BatchPut(items) => self.count(items),
+            Writing::Delete(key) => {
+                if !key.pk.starts_with("IMPORT#") {
+                    self.deleted.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            Writing::BatchDelete(keys) => {
+                let domain = keys
+                    .iter()
+                    .filter(|k| !k.pk.starts_with("SS12000#"))
+                    .count();
+                self.deleted.fetch_add(domain as u64, Ordering::SeqCst);
+            }
+            Writing::Transact(_) => {}
         }
-        self.inner.delete(key, condition).await
-    }
-    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        self.inner.query(query).await
-    }
-    async fn transact(&self, writes: &[Write]) -> Result<(), StoreError> {
-        self.inner.transact(writes).await
-    }
-    async fn batch_put(&self, items: &[Item]) -> Result<(), StoreError> {
-        self.count(items);
-        self.inner.batch_put(items).await
-    }
-    async fn batch_delete(&self, keys: &[Key]) -> Result<(), StoreError> {
-        let domain = keys
-            .iter()
-            .filter(|k| !k.pk.starts_with("SS12000#"))
-            .count();
-        self.deleted.fetch_add(domain as u64, Ordering::SeqCst);
-        self.inner.batch_delete(keys).await
+        Ok(())
     }
 }
 
 struct Fixture {
     table: skolnav_tests::RawTable,
-    store: Arc<Counting>,
+    store: Arc<Watched<Counting>>,
     registry: Ss12000Server,
 }
 
@@ -123,7 +100,7 @@ impl Fixture {
         let table = skolnav_tests::RawTable::new(backend).await;
         let municipality = generate(&Spec::small().today(today()));
         Fixture {
-            store: Arc::new(Counting::new(table.store())),
+            store: Arc::new(Watched::new(table.store(), Counting::default())),
             table,
             registry: Ss12000Server::start(municipality, options).await,
         }
@@ -288,10 +265,10 @@ async fn the_first_run_imports_pupils_guardians_groups_and_staff(backend: Backen
 async fn an_unchanged_second_run_writes_nothing(backend: Backend) {
     let f = Fixture::new(backend).await;
     f.import(0).await;
-    let (written, _) = f.store.take();
+    let (written, _) = f.store.watcher.take();
     assert!(written > 0);
     let record = f.import(1).await;
-    assert_eq!(f.store.take(), (0, 0), "no item written or deleted");
+    assert_eq!(f.store.watcher.take(), (0, 0), "no item written or deleted");
     assert_eq!(record.written(), 0, "{:?}", record.counts);
     assert_eq!(record.mode, Mode::Delta);
 
@@ -303,7 +280,7 @@ async fn an_unchanged_second_run_writes_nothing(backend: Backend) {
         .await;
     assert_eq!(forced.mode, Mode::Full);
     assert_eq!(
-        f.store.take(),
+        f.store.watcher.take(),
         (0, 0),
         "a full run of the same feed writes nothing either: {:?}",
         forced.counts
@@ -323,7 +300,7 @@ async fn a_changed_guardian_moves_the_guardian_rights(backend: Backend) {
             .expect("the pupil had a guardian");
         (g, old)
     });
-    f.store.take();
+    f.store.watcher.take();
     let record = f.import(1).await;
     let (new_guardian, old_guardian) = newcomer;
     assert!(
@@ -354,7 +331,7 @@ async fn a_changed_guardian_moves_the_guardian_rights(backend: Backend) {
         );
         assert!(!old.owns_stay_schedule_of(person_id(pupil)));
     }
-    let (written, deleted) = f.store.take();
+    let (written, deleted) = f.store.watcher.take();
     let moved = 1 + u64::from(placed);
     assert!(
         written > moved && deleted == moved,
@@ -601,7 +578,7 @@ async fn a_truncated_feed_holds_back_its_school_and_writes_nothing_of_it(backend
     f.registry
         .with(|m| m.touch(EntityType::Group, class, night(0) + Duration::hours(12)))
         .unwrap();
-    f.store.take();
+    f.store.watcher.take();
     let record = f
         .run_with(Options {
             force_full: true,
@@ -620,7 +597,11 @@ async fn a_truncated_feed_holds_back_its_school_and_writes_nothing_of_it(backend
         assert!(r.person.left.is_none(), "a dropped pupil was ended");
         assert!(r.relations.contains(&Relation::EnrolledAt { school_id }));
     }
-    assert_eq!(f.store.take().0, 0, "nothing written for the held school");
+    assert_eq!(
+        f.store.watcher.take().0,
+        0,
+        "nothing written for the held school"
+    );
 }
 
 async fn a_run_that_dies_midway_is_resumed_without_duplicates(backend: Backend) {
@@ -662,9 +643,9 @@ async fn a_run_that_dies_midway_is_resumed_without_duplicates(backend: Backend) 
         stored, guardians,
         "one guardian relation each, no duplicates"
     );
-    f.store.take();
+    f.store.watcher.take();
     f.import(1).await;
-    assert_eq!(f.store.take(), (0, 0));
+    assert_eq!(f.store.watcher.take(), (0, 0));
 }
 
 async fn each_kind_of_bad_row_is_rejected_with_its_reason(backend: Backend) {
@@ -749,7 +730,7 @@ async fn a_dry_run_writes_only_its_run_record(backend: Backend) {
         record.counts["Person"].created > 0,
         "it reports what it would do"
     );
-    assert_eq!(f.store.take(), (0, 0));
+    assert_eq!(f.store.watcher.take(), (0, 0));
     let (pupil, _, _) = f.read(plain_pupil);
     assert!(f.record_of(pupil).await.is_none());
     let stored = skolnav::import::record::get(f.store.as_ref(), record.run_id)
@@ -904,7 +885,7 @@ on_both_stores!(
 /// runs, small enough for a test.
 async fn a_full_rerun_of_several_schools_writes_nothing(backend: Backend) {
     let table = skolnav_tests::RawTable::new(backend).await;
-    let store = Arc::new(Counting::new(table.store()));
+    let store = Arc::new(Watched::new(table.store(), Counting::default()));
     let municipality = generate(&Spec::with_pupils(1500).today(today()));
     let registry = Ss12000Server::start(municipality, ServerOptions::default()).await;
     let client = skolnav_tests::registry_client(&registry, 500);
@@ -912,7 +893,7 @@ async fn a_full_rerun_of_several_schools_writes_nothing(backend: Backend) {
         .await
         .unwrap();
     assert!(matches!(first, Outcome::Ran(ref r) if r.status == Status::Succeeded));
-    store.take();
+    store.watcher.take();
     let Outcome::Ran(again) = run(
         store.as_ref(),
         &client,
@@ -926,5 +907,5 @@ async fn a_full_rerun_of_several_schools_writes_nothing(backend: Backend) {
         panic!("lease taken")
     };
     assert_eq!(again.written(), 0, "{:?}", again.counts);
-    assert_eq!(store.take(), (0, 0));
+    assert_eq!(store.watcher.take(), (0, 0));
 }

@@ -1,0 +1,65 @@
+//! A store that shows each write to a watcher before passing it on: the
+//! one wrapper tests use to count writes or to make one of them fail.
+
+use async_trait::async_trait;
+use skolnav::store::{Condition, Item, Key, Page, Query, Store, StoreError, Write};
+use std::sync::Arc;
+
+/// A write as the watcher sees it.
+pub enum Writing<'a> {
+    Put(&'a Item),
+    Delete(&'a Key),
+    Transact(&'a [Write]),
+    BatchPut(&'a [Item]),
+    BatchDelete(&'a [Key]),
+}
+
+/// Sees every write first; an error stops it from reaching the store.
+pub trait Watcher: Send + Sync {
+    fn writing(&self, write: Writing<'_>) -> Result<(), StoreError>;
+}
+
+/// `inner`, with every write shown to `watcher` first; reads pass through.
+pub struct Watched<W> {
+    pub inner: Arc<dyn Store>,
+    pub watcher: W,
+}
+
+impl<W: Watcher> Watched<W> {
+    pub fn new(inner: Arc<dyn Store>, watcher: W) -> Self {
+        Watched { inner, watcher }
+    }
+}
+
+#[async_trait]
+impl<W: Watcher> Store for Watched<W> {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        self.inner.get_many(keys).await
+    }
+    async fn put(&self, item: &Item, condition: Condition) -> Result<(), StoreError> {
+        self.watcher.writing(Writing::Put(item))?;
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.watcher.writing(Writing::Delete(key))?;
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: &[Write]) -> Result<(), StoreError> {
+        self.watcher.writing(Writing::Transact(writes))?;
+        self.inner.transact(writes).await
+    }
+    async fn batch_put(&self, items: &[Item]) -> Result<(), StoreError> {
+        self.watcher.writing(Writing::BatchPut(items))?;
+        self.inner.batch_put(items).await
+    }
+    async fn batch_delete(&self, keys: &[Key]) -> Result<(), StoreError> {
+        self.watcher.writing(Writing::BatchDelete(keys))?;
+        self.inner.batch_delete(keys).await
+    }
+}
