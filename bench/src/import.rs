@@ -5,22 +5,22 @@
 //! Per size, in one run:
 //! - the first (full) run in the `import-nightly` release binary under the
 //!   local Lambda Runtime API: wall time, items written, items/s, peak RSS;
-//! - the baseline: the same items (captured from the same import run in
-//!   process on the embedded store) written with nothing but
+//! - the baseline: the same items (watched as the same import writes them
+//!   in process on the embedded store) written with nothing but
 //!   BatchWriteItem, 25 per request, one request at a time as the import
 //!   does, into a second fresh table: wall time, and the ratio;
 //! - an unchanged full re-run (in process, metered): items written (goal 0),
 //!   DynamoDB requests and capacity, wall time.
 
-use crate::recording::{Op, RecordingStore};
 use crate::runtime_api::RuntimeApi;
 use skolnav::clock::{Clock, SystemClock};
 use skolnav::import::{Options, Outcome};
 use skolnav::store::dynamodb::{DynamoStore, Meter};
-use skolnav::store::{Item, Key, Store};
+use skolnav::store::{Item, Key, Store, StoreError};
 use skolnav_ss12000_fixture::{ServerOptions, Spec, Ss12000Server, generate};
+use skolnav_tests::{Watched, Watcher, Writing};
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, serde::Serialize)]
@@ -176,34 +176,55 @@ pub async fn run(
     Ok(all)
 }
 
+/// The last batch write of each key, as the import makes them.
+#[derive(Default)]
+struct LastWrites(Mutex<BTreeMap<Key, Item>>);
+
+impl Watcher for LastWrites {
+    fn writing(&self, write: Writing<'_>) -> Result<(), StoreError> {
+        let mut items = self
+            .0
+            .lock()
+            .map_err(|_| StoreError::Invalid("poisoned".into()))?;
+        match write {
+            Writing::BatchPut(batch) => {
+                for item in batch {
+                    items.insert(item.key.clone(), item.clone());
+                }
+            }
+            Writing::BatchDelete(keys) => {
+                for key in keys {
+                    items.remove(key);
+                }
+            }
+            // The lease, the run record and the cursor: bookkeeping, not
+            // the municipality.
+            Writing::Put(_) | Writing::Delete(_) | Writing::Transact(_) => {}
+        }
+        Ok(())
+    }
+}
+
 /// Every item a first run of the import leaves in the table (the last
 /// write of each key), in key order: the import run in process on the
-/// embedded store, its batch writes recorded.
+/// embedded store, its batch writes watched.
 async fn items_the_import_writes(
     registry: &Ss12000Server,
     today: chrono::NaiveDate,
 ) -> Result<Vec<Item>, String> {
-    let recording = RecordingStore::new(Arc::new(skolnav_tests::sqlite_store()));
+    let watched = Watched::new(
+        Arc::new(skolnav_tests::sqlite_store()),
+        LastWrites::default(),
+    );
     let client = skolnav_tests::registry_client(registry, 500);
-    skolnav::import::run(&recording, &client, Options::new(SystemClock.now(), today))
+    skolnav::import::run(&watched, &client, Options::new(SystemClock.now(), today))
         .await
         .map_err(|e| format!("the capturing run: {e}"))?;
-    let mut items: BTreeMap<Key, Item> = BTreeMap::new();
-    for op in recording.take() {
-        match op {
-            Op::BatchPut(batch) => {
-                for item in batch {
-                    items.insert(item.key.clone(), item);
-                }
-            }
-            Op::BatchDelete(keys) => {
-                for key in keys {
-                    items.remove(&key);
-                }
-            }
-            _ => {}
-        }
-    }
+    let items = watched
+        .watcher
+        .0
+        .into_inner()
+        .map_err(|_| "the capturing run: poisoned".to_string())?;
     Ok(items.into_values().collect())
 }
 
