@@ -258,13 +258,22 @@ impl Relation {
 }
 
 fn member_target(group: GroupId) -> String {
-    format!("MEMBER#{group}")
+    format!("{MEMBER_TARGET}{group}")
 }
 
 /// The key of a pupil's `MemberOf` relation to a group.
 pub fn membership_key(pupil: PersonId, group: GroupId) -> crate::store::Key {
     keys::relation(pupil, &member_target(group))
 }
+
+/// Access pattern: the groups a pupil is a member of, their `MemberOf`
+/// relations in their own partition (one query).
+pub fn memberships_of(pupil: PersonId) -> crate::store::Query {
+    let prefix = keys::relation(pupil, MEMBER_TARGET).sk;
+    crate::store::Query::partition(keys::person_partition(pupil)).begins_with(prefix)
+}
+
+const MEMBER_TARGET: &str = "MEMBER#";
 
 /// The relations other people hold that point at `person` (guardians,
 /// other responsibles, stay-schedule owners): GSI1 `PEOPLE#PERSON#<id>`.

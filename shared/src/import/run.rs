@@ -15,7 +15,7 @@ use super::id_set::IdSet;
 use super::plan::{self, Object, Organisations, Plan};
 use super::record::{Counts, HeldBack, Mode, RunRecord, Status};
 use super::source::{Pages, Source};
-use crate::directory::SchoolSettings;
+use crate::directory::{self, SchoolSettings};
 use crate::ids::{ImportRunId, PersonId, SchoolId};
 use crate::keys;
 use crate::ss12000::records::{Deleted, ObjectType, PersonRow, Reason, Rejection, Responsible};
@@ -161,6 +161,7 @@ pub async fn run(
             protected: HashSet::new(),
             rejected: HashSet::new(),
             groups: HashMap::new(),
+            not_enrolled: HashSet::new(),
             held: HashSet::new(),
             deleted: Deleted::default(),
             to_remove: Vec::new(),
@@ -265,6 +266,12 @@ struct Run<'a> {
     rejected: HashSet<u128>,
     /// Groups read in this run and their school.
     groups: HashMap<u128, SchoolId>,
+    /// Pupils enrolled nowhere: planned so in this run, or, for one not
+    /// read in it, so stored by an earlier one. They are members of no
+    /// group, so a leaver and their guardians lose the class's blog and
+    /// notices (the registry often keeps the membership after the
+    /// enrolment ends).
+    not_enrolled: HashSet<u128>,
     /// Schools the guard holds back.
     held: HashSet<SchoolId>,
     deleted: Deleted,
@@ -535,8 +542,19 @@ impl<'a> Run<'a> {
             .collect())
     }
 
-    /// Which of these persons the import manages (has state for).
-    async fn imported(&self, ids: &[Uuid]) -> Result<HashSet<u128>, ImportError> {
+    /// The keys of a pupil's `MemberOf` relations.
+    async fn memberships(&self, pupil: Uuid) -> Result<Vec<Key>, ImportError> {
+        let query = directory::memberships_of(PersonId::from_registry(pupil));
+        Ok(crate::store::query_all(self.store, query)
+            .await?
+            .into_iter()
+            .map(|i| i.key)
+            .collect())
+    }
+
+    /// Which of these persons the import manages (has state for). Those
+    /// it last planned as pupils enrolled nowhere join `not_enrolled`.
+    async fn imported(&mut self, ids: &[Uuid]) -> Result<HashSet<u128>, ImportError> {
         let mut found = HashSet::new();
         for chunk in ids.chunks(CHUNK) {
             let keys: Vec<Key> = chunk
@@ -551,7 +569,11 @@ impl<'a> Run<'a> {
                     .next()
                     .and_then(|s| ulid::Ulid::from_string(s).ok())
                 {
-                    found.insert(u128::from(id));
+                    let id = u128::from(id);
+                    found.insert(id);
+                    if item.parse::<State>()?.pupil_active == Some(false) {
+                        self.not_enrolled.insert(id);
+                    }
                 }
             }
         }
@@ -932,7 +954,10 @@ impl<'a> Run<'a> {
                     );
                     continue;
                 }
-                if group_active && plan::is_active(m.start_date, m.end_date, today) {
+                if group_active
+                    && plan::is_active(m.start_date, m.end_date, today)
+                    && !self.not_enrolled.contains(&n)
+                {
                     current.push(m.person);
                 }
             }
@@ -1162,6 +1187,9 @@ impl<'a> Run<'a> {
                     if p.hash != plan::ENDED_HASH {
                         self.record.counts(kind).unchanged += 1;
                     }
+                    if p.pupil_active == Some(false) {
+                        self.not_enrolled.insert(p.id.as_u128());
+                    }
                     continue;
                 }
                 let schools = p
@@ -1171,6 +1199,9 @@ impl<'a> Run<'a> {
                 if schools.into_iter().any(|s| self.held.contains(s)) {
                     self.record.counts(kind).held_back += 1;
                     continue;
+                }
+                if p.pupil_active == Some(false) {
+                    self.not_enrolled.insert(p.id.as_u128());
                 }
                 let counts: &mut Counts = self.record.counts(kind);
                 match old {
@@ -1204,6 +1235,11 @@ impl<'a> Run<'a> {
                 let targets: HashSet<Key> = p.targets().into_iter().collect();
                 if let Some(old) = old {
                     deletes.extend(old.targets().filter(|k| !targets.contains(k)));
+                }
+                if p.pupil_active == Some(false) {
+                    // The groups that list a leaver are not read again in a
+                    // delta run: their memberships go with the enrolment.
+                    deletes.extend(self.memberships(p.id).await?);
                 }
                 for item in &p.items {
                     puts.insert(item.key.clone(), merged(item, current.get(&item.key)));

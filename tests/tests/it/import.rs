@@ -372,6 +372,80 @@ async fn a_pupil_who_leaves_is_ended_not_erased(backend: Backend) {
     assert_eq!(emigrated.person.left.unwrap().reason, LeftReason::Emigrated);
 }
 
+fn is_member(record: &directory::PersonRecord) -> bool {
+    record
+        .relations
+        .iter()
+        .any(|r| matches!(r, Relation::MemberOf { .. }))
+}
+
+async fn a_pupil_who_leaves_loses_their_groups_while_the_registry_still_lists_them(
+    backend: Backend,
+) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let (pupil, _, class) = f.read(plain_pupil);
+    let class_id = GroupId::from_registry(uuid(class));
+    let members = || async {
+        directory::group_members(f.store.as_ref(), class_id)
+            .await
+            .unwrap()
+    };
+    assert!(is_member(&f.record_of(pupil).await.unwrap()));
+    assert!(members().await.contains(&person_id(pupil)));
+
+    // The registry ends the enrolment and keeps the class membership; the
+    // class itself does not change, so a delta run does not read it.
+    f.registry.with(|m| {
+        m.end_enrolment(pupil, today(), night(0) + Duration::hours(12))
+            .unwrap()
+    });
+    let record = f.import(1).await;
+    assert!(
+        record.counts.get("Group").is_none_or(|c| c.updated == 0),
+        "{:?}",
+        record.counts
+    );
+    assert!(f.read(|m| m.classes_of(pupil).contains(&class)));
+    assert!(!is_member(&f.record_of(pupil).await.unwrap()));
+    assert!(!members().await.contains(&person_id(pupil)));
+    let classmate = f.read(|m| {
+        plain_pupils(m)
+            .find(|p| p.2 == class && p.0 != pupil)
+            .unwrap()
+            .0
+    });
+    assert!(
+        members().await.contains(&person_id(classmate)),
+        "only the leaver goes"
+    );
+
+    // The class changes (a delta run reads it, the leaver not) and a full
+    // run reads everything: neither brings the leaver back.
+    f.registry
+        .with(|m| m.touch(EntityType::Group, class, night(1) + Duration::hours(12)))
+        .unwrap();
+    f.import(2).await;
+    assert!(!members().await.contains(&person_id(pupil)));
+    let full = f
+        .run_with(Options {
+            force_full: true,
+            ..Options::new(night(3), today() + Duration::days(3))
+        })
+        .await;
+    assert_eq!(full.mode, Mode::Full);
+    assert!(!members().await.contains(&person_id(pupil)));
+    assert!(members().await.contains(&person_id(classmate)));
+
+    // A pupil the registry listed as gone on the first night never joined.
+    let (emigrated, classes) = f.read(|m| {
+        let id = m.manifest.leavers_of(LeaverKind::Utvandrad).next().unwrap();
+        (id, m.classes_of(id))
+    });
+    assert!(!classes.is_empty(), "the registry lists them in a class");
+    assert!(!is_member(&f.record_of(emigrated).await.unwrap()));
+}
+
 async fn a_pupil_deleted_upstream_is_ended_as_removed(backend: Backend) {
     let f = Fixture::new(backend).await;
     f.import(0).await;
@@ -867,6 +941,7 @@ on_both_stores!(
     an_unchanged_second_run_writes_nothing,
     a_changed_guardian_moves_the_guardian_rights,
     a_pupil_who_leaves_is_ended_not_erased,
+    a_pupil_who_leaves_loses_their_groups_while_the_registry_still_lists_them,
     a_protected_person_appears_nowhere,
     a_person_who_becomes_protected_is_scrubbed_from_everything,
     a_pupil_deleted_upstream_is_ended_as_removed,
