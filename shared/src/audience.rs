@@ -445,6 +445,7 @@ mod tests {
                 email: None,
                 mobile: None,
                 language: Language::Sv,
+                mail: Default::default(),
                 left: None,
             },
             relations,

@@ -117,6 +117,7 @@ fn person(id: PersonId, given: &str, family: &str, email: bool, language: Langua
         email: email.then(|| mail(given, family)),
         mobile: None,
         language,
+        mail: Default::default(),
         left: None,
     }
 }

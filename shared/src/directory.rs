@@ -62,6 +62,47 @@ pub enum Language {
     En,
 }
 
+/// Which notices a person also gets by e-mail (C7), by kind. Each is on
+/// until its owner turns it off; the in-app notice comes either way.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MailPreferences {
+    pub important_notices: bool,
+    pub school_messages: bool,
+    pub user_messages: bool,
+}
+
+impl Default for MailPreferences {
+    fn default() -> Self {
+        MailPreferences {
+            important_notices: true,
+            school_messages: true,
+            user_messages: true,
+        }
+    }
+}
+
+/// The kind of a notice, for [`MailPreferences`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailKind {
+    /// From the school that everyone concerned must get (a closed school).
+    ImportantNotice,
+    /// Blog posts, news and events of a school or a class.
+    SchoolMessage,
+    /// A message from one user to another.
+    UserMessage,
+}
+
+impl MailPreferences {
+    pub fn wants(&self, kind: MailKind) -> bool {
+        match kind {
+            MailKind::ImportantNotice => self.important_notices,
+            MailKind::SchoolMessage => self.school_messages,
+            MailKind::UserMessage => self.user_messages,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Person {
@@ -74,6 +115,9 @@ pub struct Person {
     pub mobile: Option<String>,
     #[serde(default)]
     pub language: Language,
+    /// Set by the person (GET/PUT /me/preferences), never by the import.
+    #[serde(default)]
+    pub mail: MailPreferences,
     /// Set when a pupil left (enrolment ended, emigrated, deceased, or
     /// removed from the registry): the person and their history stay.
     #[serde(skip_serializing_if = "Option::is_none", default)]

@@ -296,6 +296,7 @@ pub fn person(row: &PersonDetails, orgs: &Organisations, today: NaiveDate) -> Re
         email: row.email.clone(),
         mobile: row.mobile.clone(),
         language: Default::default(),
+        mail: Default::default(),
         left,
     };
     let relations: Vec<Relation> = schools

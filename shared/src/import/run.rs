@@ -1306,7 +1306,10 @@ fn merged(planned: &Item, current: Option<&Item>) -> Item {
     for name in owned {
         attrs.remove(*name);
     }
+    // Only what the import owns: the planned item also carries the
+    // defaults of what it does not (a new person's language).
     let mut own = planned.attrs.clone();
+    own.retain(|name, _| owned.contains(&name.as_str()));
     if planned.entity == keys::PERSON {
         plan::keep_left(&mut own, current);
     }

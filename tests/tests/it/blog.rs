@@ -239,6 +239,7 @@ async fn add_group_4c(app: &TestApp) -> (GroupId, PersonId) {
                 email: None,
                 mobile: None,
                 language: Language::Sv,
+                mail: Default::default(),
                 left: None,
             },
             &[

@@ -288,6 +288,40 @@ async fn an_unchanged_second_run_writes_nothing(backend: Backend) {
     assert!(forced.counts["Person"].unchanged > 0);
 }
 
+async fn what_a_person_chose_themselves_survives_the_registrys_changes(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let guardian = f.read(|m| m.guardians_of(plain_pupil(m).0)[0]);
+    let key = skolnav::keys::person(person_id(guardian));
+    let mut item = f.store.get(&key).await.unwrap().unwrap();
+    let mut person: directory::Person = item.parse().unwrap();
+    person.language = directory::Language::En;
+    person.mail.school_messages = false;
+    item.attrs = serde_json::to_value(&person)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .clone();
+    f.store
+        .put(&item, skolnav::store::Condition::None)
+        .await
+        .unwrap();
+
+    f.registry
+        .with(|m| m.rename_person(guardian, "Ny", "Namnsson", night(0) + Duration::hours(12)))
+        .unwrap();
+    let record = f.import(1).await;
+    assert_eq!(record.counts["Person"].updated, 1, "{:?}", record.counts);
+    let after = f.record_of(guardian).await.unwrap().person;
+    assert_eq!(
+        (after.given_name.as_str(), after.family_name.as_str()),
+        ("Ny", "Namnsson")
+    );
+    assert_eq!(after.language, directory::Language::En);
+    assert!(!after.mail.school_messages);
+    assert!(after.mail.important_notices);
+}
+
 async fn a_changed_guardian_moves_the_guardian_rights(backend: Backend) {
     let f = Fixture::new(backend).await;
     f.import(0).await;
@@ -940,6 +974,7 @@ on_both_stores!(
     the_first_run_imports_pupils_guardians_groups_and_staff,
     an_unchanged_second_run_writes_nothing,
     a_changed_guardian_moves_the_guardian_rights,
+    what_a_person_chose_themselves_survives_the_registrys_changes,
     a_pupil_who_leaves_is_ended_not_erased,
     a_pupil_who_leaves_loses_their_groups_while_the_registry_still_lists_them,
     a_protected_person_appears_nowhere,

@@ -507,6 +507,7 @@ async fn add_families(app: &TestApp, n: usize) -> Vec<(PersonId, PersonId)> {
             email: Some(format!("family{i}@example.se")),
             mobile: None,
             language: Language::Sv,
+            mail: Default::default(),
             left: None,
         };
         items.extend(
