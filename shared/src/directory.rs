@@ -4,7 +4,7 @@
 
 use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
 use crate::keys;
-use crate::store::{Item, Query, SortKey, Store, StoreError, query_all};
+use crate::store::{Condition, Item, Query, SortKey, Store, StoreError, query_all};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -101,6 +101,53 @@ impl MailPreferences {
             MailKind::UserMessage => self.user_messages,
         }
     }
+}
+
+/// What a person chooses for themselves (GET/PUT /me/preferences).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Preferences {
+    pub language: Language,
+    pub mail: MailPreferences,
+}
+
+impl Preferences {
+    pub fn of(person: &Person) -> Self {
+        Preferences {
+            language: person.language,
+            mail: person.mail,
+        }
+    }
+}
+
+/// Replaces a person's preferences on their stored item, keeping the
+/// rest of it (a concurrent import rewrite is retried on its version).
+/// `Ok(None)`: no such person.
+pub async fn set_preferences(
+    store: &dyn Store,
+    person: PersonId,
+    preferences: Preferences,
+) -> Result<Option<Person>, StoreError> {
+    for _ in 0..4 {
+        let Some(mut item) = store.get(&keys::person(person)).await? else {
+            return Ok(None);
+        };
+        let version = item.version;
+        for (name, value) in [
+            ("language", serde_json::to_value(preferences.language)),
+            ("mail", serde_json::to_value(preferences.mail)),
+        ] {
+            let value = value.map_err(|e| StoreError::Mapping(e.to_string()))?;
+            item.attrs.insert(name.to_string(), value);
+        }
+        item.version = version + 1;
+        match store.put(&item, Condition::VersionEquals(version)).await {
+            Ok(()) => return item.parse().map(Some),
+            Err(e) if e.is_condition_failure() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -23,6 +23,18 @@ pub static ROUTES: &[Route] = &[
         handler: |ctx, call| Box::pin(me::me(ctx, call)),
     },
     Route {
+        function: "preferences-get",
+        method: Method::GET,
+        path: "/me/preferences",
+        handler: |ctx, call| Box::pin(me::preferences(ctx, call)),
+    },
+    Route {
+        function: "preferences-put",
+        method: Method::PUT,
+        path: "/me/preferences",
+        handler: |ctx, call| Box::pin(me::set_preferences(ctx, call)),
+    },
+    Route {
         function: "absence-report",
         method: Method::POST,
         path: "/pupils/{pupilId}/absence-reports",

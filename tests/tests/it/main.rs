@@ -30,6 +30,7 @@ mod dynamodb_faults;
 mod import;
 mod openapi;
 mod policy_matrix;
+mod preferences;
 mod routes_template;
 mod sample_events;
 mod ses;

@@ -77,6 +77,18 @@ async fn every_http_sample_event_is_served_by_its_function() {
     let approve = event_text("absence-approve").replace("01JD0000000000000000000R01", &report_id);
     let cases = [
         ("directory-me", guardian, event_text("directory-me"), 200),
+        (
+            "preferences-get",
+            guardian,
+            event_text("preferences-get"),
+            200,
+        ),
+        (
+            "preferences-put",
+            guardian,
+            event_text("preferences-put"),
+            200,
+        ),
         ("absence-list", guardian, event_text("absence-list"), 200),
         (
             "absence-pending",
