@@ -114,6 +114,9 @@ fn spawn_function(
         .env("SKOLNAV_JWKS_URL", format!("http://{}/jwks.json", api.addr))
         .env("SKOLNAV_JWT_ALGORITHMS", "EdDSA")
         .env("SKOLNAV_MAIL_FROM", format!("no-reply@{MAIL_DOMAIN}"))
+        // Notice batches mail in bulk with it; the bench's outbox items
+        // are single mails (moto has no SendBulkEmail).
+        .env("SKOLNAV_SES_TEMPLATE", "skolnav-notice")
         .env("RUST_LOG", "info")
         // As infra/template.yaml sets it: one PEM bundle, not the bundle and
         // every file of the certificate directory (about 3.5 ms of init).

@@ -124,7 +124,8 @@ pub async fn run_outbox_stream() -> Result<(), Error> {
     let aws = AwsEnv::from_env(Http::new())?;
     init.mark("environment read");
     let store = store_from_env(&aws)?;
-    let mailer = crate::mail::SesMailer::new(aws.sesv2(), env("SKOLNAV_MAIL_FROM")?);
+    let mailer = crate::mail::SesMailer::new(aws.sesv2(), env("SKOLNAV_MAIL_FROM")?)
+        .with_template(env("SKOLNAV_SES_TEMPLATE")?);
     init.mark("clients built");
     warm(&store).await;
     init.mark("DynamoDB warmed");

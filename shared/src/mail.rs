@@ -25,9 +25,59 @@ pub struct Attachment {
 #[error("{0}")]
 pub struct MailError(pub String);
 
+/// At most this many mails go in one [`Mailer::send_bulk`] call (SES
+/// SendBulkEmail takes at most 50 destinations).
+pub const BULK_LIMIT: usize = 50;
+
+/// What became of each mail of a bulk send, in the order given.
+pub type BulkOutcome = Vec<Result<(), MailError>>;
+
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: &Mail) -> Result<(), MailError>;
+
+    /// Sends up to [`BULK_LIMIT`] mails without attachments, in one call
+    /// where the adapter has one (SES SendBulkEmail). `Err`: the call
+    /// failed as a whole and none was sent; `Ok`: each mail's outcome (a
+    /// mail can fail alone, e.g. a malformed address). Adapters without a
+    /// bulk call send one by one.
+    async fn send_bulk(&self, mails: &[Mail]) -> Result<BulkOutcome, MailError> {
+        check_bulk(mails)?;
+        let mut outcome = Vec::with_capacity(mails.len());
+        for mail in mails {
+            outcome.push(self.send(mail).await);
+        }
+        Ok(outcome)
+    }
+}
+
+/// An error text with every e-mail address blanked: SES names refused
+/// recipients in its messages, and addresses must not reach the logs.
+pub fn without_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "<address>"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A bulk send is at most [`BULK_LIMIT`] mails, none with attachments.
+pub fn check_bulk(mails: &[Mail]) -> Result<(), MailError> {
+    if mails.len() > BULK_LIMIT {
+        return Err(MailError(format!(
+            "{} mails in one bulk send, at most {BULK_LIMIT}",
+            mails.len()
+        )));
+    }
+    if mails.iter().any(|m| !m.attachments.is_empty()) {
+        return Err(MailError("a bulk mail cannot carry attachments".into()));
+    }
+    Ok(())
 }
 
 /// Local adapter: one RFC 5322 file per mail in a folder, named so that
@@ -119,19 +169,24 @@ pub use ses::SesMailer;
 
 #[cfg(feature = "ses")]
 mod ses {
-    use super::{Mail, MailError, Mailer};
+    use super::{BulkOutcome, Mail, MailError, Mailer, check_bulk, without_addresses};
     use async_trait::async_trait;
     use aws_sdk_sesv2::Client;
     use aws_sdk_sesv2::error::DisplayErrorContext;
     use aws_sdk_sesv2::types::{
-        Attachment, AttachmentContentDisposition, AttachmentContentTransferEncoding, Body, Content,
-        Destination, EmailContent, Message,
+        Attachment, AttachmentContentDisposition, AttachmentContentTransferEncoding, Body,
+        BulkEmailContent, BulkEmailEntry, BulkEmailStatus, Content, Destination, EmailContent,
+        Message, ReplacementEmailContent, ReplacementTemplate, Template,
     };
 
-    /// Cloud adapter: SES v2 SendEmail, plain text, UTF-8.
+    /// Cloud adapter: SES v2 SendEmail, plain text, UTF-8; and
+    /// SendBulkEmail with the notice template (its subject and text parts
+    /// are `{{{subject}}}` and `{{{text}}}`, so each mail is rendered here,
+    /// in the recipient's language, as a single mail would be).
     pub struct SesMailer {
         client: Client,
         from: String,
+        template: Option<String>,
     }
 
     impl SesMailer {
@@ -139,8 +194,20 @@ mod ses {
             SesMailer {
                 client,
                 from: from.into(),
+                template: None,
             }
         }
+
+        /// The SES template bulk sends use (SKOLNAV_SES_TEMPLATE).
+        pub fn with_template(mut self, name: impl Into<String>) -> Self {
+            self.template = Some(name.into());
+            self
+        }
+    }
+
+    /// The template data of one mail: `{"subject": ..., "text": ...}`.
+    fn template_data(mail: &Mail) -> String {
+        serde_json::json!({ "subject": mail.subject, "text": mail.text }).to_string()
     }
 
     fn content(text: &str) -> Result<Content, MailError> {
@@ -178,7 +245,81 @@ mod ses {
                 .send()
                 .await
                 .map(|_| ())
-                .map_err(|e| MailError(format!("ses: {}", DisplayErrorContext(&e))))
+                .map_err(|e| {
+                    MailError(without_addresses(&format!(
+                        "ses: {}",
+                        DisplayErrorContext(&e)
+                    )))
+                })
+        }
+
+        async fn send_bulk(&self, mails: &[Mail]) -> Result<BulkOutcome, MailError> {
+            check_bulk(mails)?;
+            if mails.is_empty() {
+                return Ok(Vec::new());
+            }
+            let Some(template) = &self.template else {
+                return Err(MailError("no SES template configured for bulk mail".into()));
+            };
+            let entries = mails
+                .iter()
+                .map(|mail| {
+                    BulkEmailEntry::builder()
+                        .destination(Destination::builder().to_addresses(&mail.to).build())
+                        .replacement_email_content(
+                            ReplacementEmailContent::builder()
+                                .replacement_template(
+                                    ReplacementTemplate::builder()
+                                        .replacement_template_data(template_data(mail))
+                                        .build(),
+                                )
+                                .build(),
+                        )
+                        .build()
+                })
+                .collect();
+            let answer = self
+                .client
+                .send_bulk_email()
+                .from_email_address(&self.from)
+                .default_content(
+                    BulkEmailContent::builder()
+                        .template(
+                            Template::builder()
+                                .template_name(template)
+                                .template_data(template_data(&mails[0]))
+                                .build(),
+                        )
+                        .build(),
+                )
+                .set_bulk_email_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| {
+                    MailError(without_addresses(&format!(
+                        "ses: {}",
+                        DisplayErrorContext(&e)
+                    )))
+                })?;
+            let results = answer.bulk_email_entry_results();
+            if results.len() != mails.len() {
+                return Err(MailError(format!(
+                    "ses: {} results for {} mails",
+                    results.len(),
+                    mails.len()
+                )));
+            }
+            Ok(results
+                .iter()
+                .map(|r| match r.status() {
+                    Some(BulkEmailStatus::Success) => Ok(()),
+                    status => Err(MailError(without_addresses(&format!(
+                        "ses: {} {}",
+                        status.map(|s| s.as_str()).unwrap_or("no status"),
+                        r.error().unwrap_or_default()
+                    )))),
+                })
+                .collect())
         }
     }
 }
@@ -194,6 +335,16 @@ mod tests {
             text: "Hej!\nTiden är bokad.".into(),
             attachments,
         }
+    }
+
+    #[test]
+    fn an_error_text_loses_its_addresses() {
+        assert_eq!(
+            without_addresses(
+                "MessageRejected: Email address is not verified: anna.berg@example.se, x@y.se"
+            ),
+            "MessageRejected: Email address is not verified: <address> <address>"
+        );
     }
 
     #[test]

@@ -1,14 +1,18 @@
-//! In-app notices (C7): every publish notifies its audience with an
-//! unread notice per person. The publish writes its domain items and
-//! [`NoticeBatch`] outbox items in one transaction; delivering a batch
-//! writes its recipients' notices. A large audience is split into batches
-//! of [`BATCH_SIZE`], so a failure retries only its batch, and a notice is
-//! written with "must not exist", so a retried batch neither duplicates a
-//! notice nor marks a read one unread again.
+//! Notices (C7): every publish notifies its audience with an unread
+//! notice per person in the app, and an e-mail to those whose preferences
+//! ask for that kind. The publish writes its domain items and
+//! [`NoticeBatch`] outbox items in one transaction. A large audience is
+//! split into batches of [`BATCH_SIZE`], so a failure retries only its
+//! batch. Delivering a batch claims it, writes its recipients' notices
+//! ("must not exist", so a retried batch neither duplicates a notice nor
+//! marks a read one unread again), then sends its mails in one bulk call
+//! and records who was mailed, so a retry mails only the rest.
 
+use crate::directory::{self, Language, MailKind, Person};
 use crate::ids::{GroupId, NoticeId, OutboxId, PersonId, PostId};
 use crate::keys;
-use crate::outbox::{Delivery, Status};
+use crate::mail::{Mail, Mailer};
+use crate::outbox::{CLAIM_TIMEOUT_SECONDS, DeliverError, Delivery, MAX_ATTEMPTS, Status};
 use crate::store::{Condition, Index, Item, Query, Store, StoreError, query_all};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -30,6 +34,34 @@ pub enum Subject {
         group_id: GroupId,
         title: String,
     },
+}
+
+impl Subject {
+    /// Which of a person's e-mail preferences decides whether it is mailed.
+    pub fn mail_kind(&self) -> MailKind {
+        match self {
+            Subject::BlogPost { .. } => MailKind::SchoolMessage,
+        }
+    }
+
+    /// The mail about it, in a language (Swedish by default). It names the
+    /// title, never the text: the post is read in Skolnav.
+    pub fn mail(&self, language: Language) -> (String, String) {
+        match (self, language) {
+            (Subject::BlogPost { title, .. }, Language::Sv) => (
+                format!("Nytt blogginlägg: {title}"),
+                format!(
+                    "Hej!\n\nDet finns ett nytt inlägg i gruppens blogg: \"{title}\". Läs det i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
+                ),
+            ),
+            (Subject::BlogPost { title, .. }, Language::En) => (
+                format!("New blog post: {title}"),
+                format!(
+                    "Hello,\n\nThere is a new post in the group's blog: \"{title}\". Read it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
+                ),
+            ),
+        }
+    }
 }
 
 /// One person's notice (the person is the partition it lives in).
@@ -76,6 +108,14 @@ pub struct NoticeBatch {
     pub status: Status,
     pub attempts: u32,
     pub created_at: DateTime<Utc>,
+    /// Set while a worker delivers it (see [`deliver_batch`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub claimed_at: Option<DateTime<Utc>>,
+    /// Recipients whose mail the mailer accepted: a retry skips them.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub mailed: Vec<PersonId>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub last_error: Option<String>,
 }
 
 impl NoticeBatch {
@@ -122,6 +162,9 @@ pub fn batches(
             status: Status::Pending,
             attempts: 0,
             created_at: now,
+            claimed_at: None,
+            mailed: Vec::new(),
+            last_error: None,
         };
         sent.batches.push(batch.id);
         items.push(batch.to_item(1)?);
@@ -158,21 +201,114 @@ pub fn batches_for(recipients: usize) -> usize {
     recipients.div_ceil(BATCH_SIZE)
 }
 
-/// Delivers one batch: each recipient's notice (skipped when already
-/// there), then the batch marked sent on the version it was read at. A
-/// failure leaves the batch pending, and only it is retried.
-pub async fn deliver_batch(store: &dyn Store, item: Item) -> Result<Delivery, StoreError> {
+/// Delivers one batch, at most once per recipient and channel: claims
+/// it (a conditional write, as a single mail is claimed), writes each
+/// recipient's notice (skipped when already there), sends the mails still
+/// due in one bulk call, and marks it sent. A failed call, or a mail that
+/// failed alone, puts the batch back to pending with the recipients mailed
+/// so far recorded; only it is retried, and only the rest are mailed.
+pub async fn deliver_batch(
+    store: &dyn Store,
+    mailer: &dyn Mailer,
+    now: DateTime<Utc>,
+    item: Item,
+) -> Result<Delivery, DeliverError> {
     let mut batch: NoticeBatch = item.parse()?;
-    if batch.status == Status::Sent {
-        return Ok(Delivery::AlreadySent);
+    match batch.status {
+        Status::Sent | Status::Undeliverable => return Ok(Delivery::AlreadySent),
+        Status::Failed => return Ok(Delivery::GaveUp),
+        Status::Sending
+            if batch
+                .claimed_at
+                .is_some_and(|t| (now - t).num_seconds() < CLAIM_TIMEOUT_SECONDS) =>
+        {
+            return Ok(Delivery::ClaimedElsewhere);
+        }
+        Status::Pending | Status::Sending => {}
     }
+    batch.status = Status::Sending;
+    batch.claimed_at = Some(now);
+    batch.attempts += 1;
+    let claimed = item.version + 1;
+    match store
+        .put(
+            &batch.to_item(claimed)?,
+            Condition::VersionEquals(item.version),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(e) if e.is_condition_failure() => return Ok(Delivery::ClaimedElsewhere),
+        Err(e) => return Err(e.into()),
+    }
+
+    let delivered = match write_notices(store, &batch).await {
+        Ok(()) => send_mails(store, mailer, &batch).await,
+        Err(e) => Err(e),
+    };
+    let (mailed, failure) = match delivered {
+        Ok(done) => done,
+        Err(e) => {
+            // Released for the next attempt at once, not after the claim
+            // times out (best effort: the store just failed).
+            batch.status = Status::Pending;
+            batch.claimed_at = None;
+            batch.last_error = Some(e.to_string());
+            let _ = store
+                .put(
+                    &batch.to_item(claimed + 1)?,
+                    Condition::VersionEquals(claimed),
+                )
+                .await;
+            return Err(e.into());
+        }
+    };
+    let mails = mailed.len();
+    batch.mailed.extend(mailed);
+    batch.claimed_at = None;
+    batch.last_error = failure.clone();
+    batch.status = match &failure {
+        None => Status::Sent,
+        Some(_) if batch.attempts >= MAX_ATTEMPTS => Status::Failed,
+        Some(_) => Status::Pending,
+    };
+    match store
+        .put(
+            &batch.to_item(claimed + 1)?,
+            Condition::VersionEquals(claimed),
+        )
+        .await
+    {
+        Ok(()) => {}
+        // Claimed again after the claim timed out, and finished there.
+        Err(e) if e.is_condition_failure() => return Ok(Delivery::AlreadySent),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(
+        outbox = %batch.id,
+        notices = batch.recipients.len(),
+        mails,
+        "notice batch delivered"
+    );
+    match (batch.status, failure) {
+        (Status::Failed, _) => {
+            tracing::error!(outbox = %batch.id, attempts = batch.attempts, "notice mail given up");
+            Ok(Delivery::GaveUp)
+        }
+        (_, Some(e)) => Err(DeliverError::Mailer(e)),
+        _ => Ok(Delivery::Noticed),
+    }
+}
+
+/// Each recipient's notice, unless already there.
+async fn write_notices(store: &dyn Store, batch: &NoticeBatch) -> Result<(), StoreError> {
+    let notice = InAppNotice {
+        id: batch.notice_id,
+        subject: batch.subject.clone(),
+        created_at: batch.created_at,
+        read_at: None,
+    };
     for recipient in &batch.recipients {
-        let notice = InAppNotice {
-            id: batch.notice_id,
-            subject: batch.subject.clone(),
-            created_at: batch.created_at,
-            read_at: None,
-        };
         match store
             .put(
                 &notice_item(*recipient, &notice, 1)?,
@@ -185,23 +321,85 @@ pub async fn deliver_batch(store: &dyn Store, item: Item) -> Result<Delivery, St
             Err(e) => return Err(e),
         }
     }
-    batch.status = Status::Sent;
-    batch.attempts += 1;
-    match store
-        .put(
-            &batch.to_item(item.version + 1)?,
-            Condition::VersionEquals(item.version),
-        )
-        .await
-    {
-        Ok(()) => {}
-        // Another worker finished the same batch first: the notices are
-        // written either way.
-        Err(e) if e.is_condition_failure() => return Ok(Delivery::AlreadySent),
-        Err(e) => return Err(e),
+    Ok(())
+}
+
+/// One mail per address still due: recipients not mailed yet, with an
+/// address, who want this kind of notice by e-mail. Two people who share
+/// an address (or one person twice) get one mail.
+pub fn mails_due(
+    subject: &Subject,
+    people: &[Person],
+    mailed: &[PersonId],
+) -> Vec<(Mail, Vec<PersonId>)> {
+    let kind = subject.mail_kind();
+    let mut due: Vec<(Mail, Vec<PersonId>)> = Vec::new();
+    for person in people {
+        if mailed.contains(&person.id) || !person.mail.wants(kind) {
+            continue;
+        }
+        let Some(address) = person
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        else {
+            continue;
+        };
+        if let Some((_, ids)) = due
+            .iter_mut()
+            .find(|(m, _)| m.to.eq_ignore_ascii_case(address))
+        {
+            ids.push(person.id);
+            continue;
+        }
+        let (subject, text) = subject.mail(person.language);
+        let mail = Mail {
+            to: address.to_string(),
+            subject,
+            text,
+            attachments: Vec::new(),
+        };
+        due.push((mail, vec![person.id]));
     }
-    tracing::info!(outbox = %batch.id, notices = batch.recipients.len(), "notices written");
-    Ok(Delivery::Noticed)
+    due
+}
+
+/// Sends the batch's mails still due in one bulk call. Returns who was
+/// mailed, and what went wrong if anything did.
+async fn send_mails(
+    store: &dyn Store,
+    mailer: &dyn Mailer,
+    batch: &NoticeBatch,
+) -> Result<(Vec<PersonId>, Option<String>), StoreError> {
+    let pending: Vec<PersonId> = batch
+        .recipients
+        .iter()
+        .filter(|p| !batch.mailed.contains(p))
+        .copied()
+        .collect();
+    if pending.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let people = directory::people(store, &pending).await?;
+    let due = mails_due(&batch.subject, &people, &batch.mailed);
+    if due.is_empty() {
+        return Ok((Vec::new(), None));
+    }
+    let mails: Vec<Mail> = due.iter().map(|(m, _)| m.clone()).collect();
+    let outcome = match mailer.send_bulk(&mails).await {
+        Ok(outcome) => outcome,
+        Err(e) => return Ok((Vec::new(), Some(e.to_string()))),
+    };
+    let mut mailed = Vec::new();
+    let mut failure = None;
+    for ((_, ids), result) in due.into_iter().zip(outcome) {
+        match result {
+            Ok(()) => mailed.extend(ids),
+            Err(e) => failure = Some(e.to_string()),
+        }
+    }
+    Ok((mailed, failure))
 }
 
 /// A page of notices.
@@ -298,6 +496,59 @@ pub async fn mark_read(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn person(email: Option<&str>, school_messages: bool) -> Person {
+        Person {
+            id: PersonId::generate(),
+            given_name: "A".into(),
+            family_name: "B".into(),
+            email: email.map(str::to_string),
+            mobile: None,
+            language: Language::Sv,
+            mail: crate::directory::MailPreferences {
+                school_messages,
+                ..Default::default()
+            },
+            left: None,
+        }
+    }
+
+    #[test]
+    fn one_mail_per_address_to_those_who_want_it_and_are_not_mailed_yet() {
+        let subject = Subject::BlogPost {
+            post_id: PostId::generate(),
+            group_id: GroupId::generate(),
+            title: "Utflykt".into(),
+        };
+        let family = person(Some("familjen@example.se"), true);
+        let partner = person(Some(" Familjen@Example.se "), true);
+        let opted_out = person(Some("nej@example.se"), false);
+        let no_address = person(None, true);
+        let done = person(Some("klar@example.se"), true);
+        let other = person(Some("annan@example.se"), true);
+        let people = [
+            family.clone(),
+            partner.clone(),
+            opted_out,
+            no_address,
+            done.clone(),
+            other.clone(),
+        ];
+        let due = mails_due(&subject, &people, &[done.id]);
+        let to: Vec<(&str, Vec<PersonId>)> = due
+            .iter()
+            .map(|(m, ids)| (m.to.as_str(), ids.clone()))
+            .collect();
+        assert_eq!(
+            to,
+            [
+                ("familjen@example.se", vec![family.id, partner.id]),
+                ("annan@example.se", vec![other.id]),
+            ]
+        );
+        assert_eq!(due[0].0.subject, "Nytt blogginlägg: Utflykt");
+        assert!(due[0].0.attachments.is_empty());
+    }
 
     #[test]
     fn a_large_audience_is_split_into_batches_of_at_most_fifty() {

@@ -161,7 +161,7 @@ pub async fn deliver(
         return Ok(Delivery::Missing);
     };
     if crate::notices::is_batch(&item) {
-        return Ok(crate::notices::deliver_batch(store, item).await?);
+        return crate::notices::deliver_batch(store, mailer, now, item).await;
     }
     let mut message: OutboxMessage = item.parse()?;
     match message.status {

@@ -228,11 +228,48 @@ pub fn moto_endpoint() -> &'static str {
     })
 }
 
-/// A mailer that keeps what it was given, and can be told to fail.
+const SES_LOCAL_FIX: &str = "aws-ses-v2-local (a local endpoint speaking SES v2, with \
+SendBulkEmail and templates, which moto lacks) is needed for the bulk-mail test. Run `npm ci` in \
+the project root, or set SKOLNAV_SES_LOCAL_ENDPOINT to a running one. `scripts/test` does this \
+for you.";
+
+/// The endpoint of aws-ses-v2-local (npm), started on first use.
+pub fn ses_local_endpoint() -> &'static str {
+    static ENDPOINT: OnceLock<String> = OnceLock::new();
+    ENDPOINT.get_or_init(|| {
+        if let Ok(url) = std::env::var("SKOLNAV_SES_LOCAL_ENDPOINT") {
+            return url;
+        }
+        let cli = workspace_root().join("node_modules/aws-ses-v2-local/dist/cli.js");
+        if !cli.is_file() {
+            panic!("{} not found. {SES_LOCAL_FIX}", cli.display());
+        }
+        let port = free_port();
+        let mut cmd = Command::new("node");
+        cmd.arg(cli)
+            .arg("--host")
+            .arg("127.0.0.1")
+            .arg("--port")
+            .arg(port.to_string());
+        spawn_for_process_lifetime(cmd, "aws-ses-v2-local");
+        wait_for_port(port, "aws-ses-v2-local", Duration::from_secs(30));
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+/// An SES v2 client for aws-ses-v2-local.
+pub fn ses_local_client() -> aws_sdk_sesv2::Client {
+    aws_env(&[("AWS_ENDPOINT_URL_SESV2", ses_local_endpoint().to_string())]).sesv2()
+}
+
+/// A mailer that keeps what it was given, and can be told to fail: a
+/// whole call (`fail_next`), or the mails to one address (`refuse`).
 #[derive(Default)]
 pub struct RecordingMailer {
     sent: Mutex<Vec<Mail>>,
     failures_left: AtomicUsize,
+    bulk_calls: AtomicUsize,
+    refused: Mutex<Vec<String>>,
 }
 
 impl RecordingMailer {
@@ -240,25 +277,71 @@ impl RecordingMailer {
         self.sent.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// The next `n` sends fail.
+    /// The next `n` sends (single or bulk calls) fail as a whole.
     pub fn fail_next(&self, n: usize) {
         self.failures_left.store(n, Ordering::SeqCst);
     }
-}
 
-#[async_trait]
-impl Mailer for RecordingMailer {
-    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+    /// Mails to this address fail alone (as SES fails one bulk entry),
+    /// until `accept_all`.
+    pub fn refuse(&self, address: &str) {
+        if let Ok(mut r) = self.refused.lock() {
+            r.push(address.to_string());
+        }
+    }
+
+    pub fn accept_all(&self) {
+        if let Ok(mut r) = self.refused.lock() {
+            r.clear();
+        }
+    }
+
+    /// How many bulk calls were made, failed ones included.
+    pub fn bulk_calls(&self) -> usize {
+        self.bulk_calls.load(Ordering::SeqCst)
+    }
+
+    fn injected_failure(&self) -> bool {
         let left = self.failures_left.load(Ordering::SeqCst);
         if left > 0 {
             self.failures_left.store(left - 1, Ordering::SeqCst);
-            return Err(MailError("injected failure".into()));
+        }
+        left > 0
+    }
+
+    fn deliver(&self, mail: &Mail) -> Result<(), MailError> {
+        if self
+            .refused
+            .lock()
+            .map_err(|_| MailError("poisoned".into()))?
+            .contains(&mail.to)
+        {
+            return Err(MailError("refused address".into()));
         }
         self.sent
             .lock()
             .map_err(|_| MailError("poisoned".into()))?
             .push(mail.clone());
         Ok(())
+    }
+}
+
+#[async_trait]
+impl Mailer for RecordingMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        if self.injected_failure() {
+            return Err(MailError("injected failure".into()));
+        }
+        self.deliver(mail)
+    }
+
+    async fn send_bulk(&self, mails: &[Mail]) -> Result<skolnav::mail::BulkOutcome, MailError> {
+        skolnav::mail::check_bulk(mails)?;
+        self.bulk_calls.fetch_add(1, Ordering::SeqCst);
+        if self.injected_failure() {
+            return Err(MailError("injected failure".into()));
+        }
+        Ok(mails.iter().map(|m| self.deliver(m)).collect())
     }
 }
 

@@ -517,6 +517,176 @@ async fn a_failing_notice_batch_is_retried_alone_and_nobody_gets_a_notice_twice(
     }
 }
 
+/// The addresses that should get a mail about a school message: each
+/// person's own stored address, if they have one and want such mail.
+async fn addresses_wanting_school_mail(app: &TestApp, people: &[PersonId]) -> Vec<String> {
+    let mut addresses = Vec::new();
+    for id in people {
+        let person = directory::person(app.store.as_ref(), *id)
+            .await
+            .expect("store")
+            .expect("person");
+        if let Some(address) = person.email.filter(|_| person.mail.school_messages) {
+            addresses.push(address);
+        }
+    }
+    addresses.sort();
+    addresses.dedup();
+    addresses
+}
+
+fn mailed_to(app: &TestApp) -> Vec<String> {
+    let mut to: Vec<String> = app.mailer.sent().into_iter().map(|m| m.to).collect();
+    to.sort();
+    to
+}
+
+/// Pupils 1-40 and the guardians of 4A and 4B (1-40, 51-70): who a post to
+/// both classes reaches.
+fn both_classes() -> Vec<PersonId> {
+    (1..=40)
+        .map(demo::pupil)
+        .chain((1..=40).chain(51..=70).map(demo::guardian))
+        .collect()
+}
+
+async fn a_post_mails_each_address_once_by_preference_in_one_bulk_call_per_batch(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (c, new_pupil) = add_group_4c(&app).await;
+    // Guardian 3 wants no mail about school messages; guardian 1 reads
+    // English.
+    let no_school_mail = json!({
+        "language": "sv",
+        "mail": { "importantNotices": true, "schoolMessages": false, "userMessages": true }
+    });
+    let english = json!({
+        "language": "en",
+        "mail": { "importantNotices": true, "schoolMessages": true, "userMessages": true }
+    });
+    assert_eq!(
+        app.put(demo::guardian(3), "/me/preferences", no_school_mail)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        app.put(demo::guardian(1), "/me/preferences", english)
+            .await
+            .status,
+        200
+    );
+
+    let groups = [demo::class(1), demo::class(2), c];
+    let res = publish(
+        &app,
+        demo::staff(demo::PRINCIPAL),
+        post_body(&groups, "Till alla tre"),
+    )
+    .await;
+    assert_eq!(res.json["notified"], 101, "{}", res.json);
+    app.deliver_outbox().await;
+    app.deliver_outbox().await;
+
+    let mut reached = both_classes();
+    reached.push(new_pupil);
+    let wanted = addresses_wanting_school_mail(&app, &reached).await;
+    // One call per batch of 50 people that has anyone to mail (a batch of
+    // pupils without addresses makes none), none on the replay.
+    let calls = app.mailer.bulk_calls();
+    assert!(
+        (wanted.len().div_ceil(50)..=101usize.div_ceil(50)).contains(&calls),
+        "{calls} calls for {} addresses",
+        wanted.len()
+    );
+    assert!(
+        wanted.len() > 20,
+        "the demo families have addresses: {}",
+        wanted.len()
+    );
+    assert_eq!(
+        mailed_to(&app),
+        wanted,
+        "each address once, only those who want it"
+    );
+    let guardian_3 = directory::person(app.store.as_ref(), demo::guardian(3))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        guardian_3.email.is_some(),
+        "the demo gives guardian 3 an address"
+    );
+    assert_eq!(
+        notice_titles(&app, demo::guardian(3)).await,
+        ["Till alla tre"],
+        "the notice still comes"
+    );
+
+    let guardian_1 = directory::person(app.store.as_ref(), demo::guardian(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let to_1: Vec<_> = app
+        .mailer
+        .sent()
+        .into_iter()
+        .filter(|m| Some(&m.to) == guardian_1.email.as_ref())
+        .collect();
+    assert_eq!(to_1.len(), 1, "reached through two children, mailed once");
+    assert_eq!(to_1[0].subject, "New blog post: Till alla tre");
+    let swedish = app
+        .mailer
+        .sent()
+        .into_iter()
+        .find(|m| Some(&m.to) != guardian_1.email.as_ref());
+    assert_eq!(swedish.unwrap().subject, "Nytt blogginlägg: Till alla tre");
+}
+
+async fn a_failing_bulk_call_retries_only_its_batch_and_nobody_is_mailed_twice(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let res = publish(
+        &app,
+        demo::staff(demo::PRINCIPAL),
+        post_body(&[demo::class(1), demo::class(2)], "Två klasser"),
+    )
+    .await;
+    assert_eq!(res.json["notified"], 100, "{}", res.json);
+    let wanted = addresses_wanting_school_mail(&app, &both_classes()).await;
+    let refused = wanted[0].clone();
+
+    // The first call fails as a whole; another batch's call refuses one
+    // address alone.
+    app.mailer.fail_next(1);
+    app.mailer.refuse(&refused);
+    app.deliver_outbox().await;
+    assert_eq!(app.mailer.bulk_calls(), 2);
+    let pending = skolnav::outbox::pending(app.store.as_ref(), 100)
+        .await
+        .unwrap();
+    assert!(!pending.is_empty(), "what failed waits for a retry");
+    assert!(!mailed_to(&app).contains(&refused));
+
+    app.mailer.accept_all();
+    app.deliver_outbox().await;
+    app.deliver_outbox().await;
+    assert!(
+        skolnav::outbox::pending(app.store.as_ref(), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(mailed_to(&app), wanted, "every address exactly once");
+    assert!(
+        app.mailer.bulk_calls() <= 4,
+        "retries only what failed: {}",
+        app.mailer.bulk_calls()
+    );
+    // Everyone has their one notice.
+    for who in [demo::guardian(1), demo::guardian(70), demo::pupil(40)] {
+        assert_eq!(notice_titles(&app, who).await, ["Två klasser"], "{who}");
+    }
+}
+
 async fn a_deleted_post_takes_back_its_notices_delivered_or_not(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let a = demo::class(1);
@@ -571,4 +741,6 @@ on_both_stores!(
     markdown_is_sanitised_and_only_youtube_or_vimeo_links_are_embedded,
     bad_input_gets_a_problem_naming_the_field_and_writes_nothing,
     a_deleted_post_takes_back_its_notices_delivered_or_not,
+    a_post_mails_each_address_once_by_preference_in_one_bulk_call_per_batch,
+    a_failing_bulk_call_retries_only_its_batch_and_nobody_is_mailed_twice,
 );
