@@ -77,6 +77,10 @@ id_type!(
     PostId
 );
 id_type!(
+    /// A calendar event (C1), the same id in every addressed calendar.
+    EventId
+);
+id_type!(
     /// An in-app notice (C7): one id per publication, the same for every
     /// recipient; a recipient holds it once.
     NoticeId

@@ -7,8 +7,8 @@
 //! one query for the range `PERSON` ..= `REL$`.
 
 use crate::ids::{
-    GroupId, ImportRunId, NoticeId, OrganisationId, OutboxId, PersonId, PostId, ReportId, SchoolId,
-    SlotId, TalkRoundId,
+    EventId, GroupId, ImportRunId, NoticeId, OrganisationId, OutboxId, PersonId, PostId, ReportId,
+    SchoolId, SlotId, TalkRoundId,
 };
 use crate::store::Key;
 use chrono::NaiveDate;
@@ -255,6 +255,30 @@ pub const BLOG_POST_PREFIX: &str = "POST#";
 
 pub fn blog_post(group: GroupId, post: PostId) -> Key {
     Key::new(blog_partition(group), format!("{BLOG_POST_PREFIX}{post}"))
+}
+
+/// A calendar (C1): the events addressed to one group, or to a school
+/// (its pupils and guardians, or its staff), each written once per
+/// addressed calendar, sorted by first day, so a calendar up to a day is
+/// one query (`EVENT#<first day>#<ulid>`).
+pub fn group_calendar_partition(group: GroupId) -> String {
+    format!("GROUP#{group}#CAL")
+}
+
+pub fn school_calendar_partition(school: SchoolId) -> String {
+    format!("SCHOOL#{school}#CAL")
+}
+
+pub const CALENDAR_EVENT: &str = "CalendarEvent";
+pub const EVENT_PREFIX: &str = "EVENT#";
+
+pub fn calendar_event(partition: String, first_day: NaiveDate, event: EventId) -> Key {
+    Key::new(partition, format!("{EVENT_PREFIX}{first_day}#{event}"))
+}
+
+/// The last sort key of a calendar's events that start on or before `day`.
+pub fn events_until(day: NaiveDate) -> String {
+    format!("{EVENT_PREFIX}{day}#~")
 }
 
 /// A person's in-app notices (C7), newest last by ULID: every notice is

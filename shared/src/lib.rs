@@ -9,6 +9,7 @@ pub mod auth;
 #[cfg(any(feature = "dynamodb", feature = "ses"))]
 pub mod aws;
 pub mod blog;
+pub mod calendar;
 pub mod clock;
 pub mod demo;
 pub mod devkeys;

@@ -9,12 +9,12 @@
 //! and records who was mailed, so a retry mails only the rest.
 
 use crate::directory::{self, Language, MailKind, Person};
-use crate::ids::{GroupId, NoticeId, OutboxId, PersonId, PostId};
+use crate::ids::{EventId, GroupId, NoticeId, OutboxId, PersonId, PostId};
 use crate::keys;
 use crate::mail::{Mail, Mailer};
 use crate::outbox::{CLAIM_TIMEOUT_SECONDS, DeliverError, Delivery, MAX_ATTEMPTS, Status};
 use crate::store::{Condition, Index, Item, Query, Store, StoreError, query_all};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Recipients per outbox batch (50 is also SES SendBulkEmail's limit of
@@ -34,13 +34,20 @@ pub enum Subject {
         group_id: GroupId,
         title: String,
     },
+    /// C1: an event in a group's calendar.
+    #[serde(rename_all = "camelCase")]
+    CalendarEvent {
+        event_id: EventId,
+        title: String,
+        first_day: NaiveDate,
+    },
 }
 
 impl Subject {
     /// Which of a person's e-mail preferences decides whether it is mailed.
     pub fn mail_kind(&self) -> MailKind {
         match self {
-            Subject::BlogPost { .. } => MailKind::SchoolMessage,
+            Subject::BlogPost { .. } | Subject::CalendarEvent { .. } => MailKind::SchoolMessage,
         }
     }
 
@@ -58,6 +65,28 @@ impl Subject {
                 format!("New blog post: {title}"),
                 format!(
                     "Hello,\n\nThere is a new post in the group's blog: \"{title}\". Read it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
+                ),
+            ),
+            (
+                Subject::CalendarEvent {
+                    title, first_day, ..
+                },
+                Language::Sv,
+            ) => (
+                format!("Ny händelse i kalendern: {title}"),
+                format!(
+                    "Hej!\n\nDet finns en ny händelse i gruppens kalender: \"{title}\", {first_day}. Se den i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
+                ),
+            ),
+            (
+                Subject::CalendarEvent {
+                    title, first_day, ..
+                },
+                Language::En,
+            ) => (
+                format!("New calendar event: {title}"),
+                format!(
+                    "Hello,\n\nThere is a new event in the group's calendar: \"{title}\", {first_day}. See it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
                 ),
             ),
         }

@@ -5,6 +5,7 @@
 
 mod absence;
 mod blog;
+mod calendar;
 mod idempotency;
 mod imports;
 mod me;

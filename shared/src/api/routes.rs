@@ -2,7 +2,7 @@
 //! local server serves all of it; each Lambda serves its own rows;
 //! tests/tests/it/routes.rs holds infra/template.yaml to it.
 
-use super::{Handler, absence, blog, imports, me, notices, talks};
+use super::{Handler, absence, blog, calendar, imports, me, notices, talks};
 use http::Method;
 use std::collections::HashMap;
 
@@ -129,6 +129,24 @@ pub static ROUTES: &[Route] = &[
         method: Method::DELETE,
         path: "/groups/{groupId}/posts/{postId}",
         handler: |ctx, call| Box::pin(blog::delete(ctx, call)),
+    },
+    Route {
+        function: "calendar-create",
+        method: Method::POST,
+        path: "/calendar/events",
+        handler: |ctx, call| Box::pin(calendar::create(ctx, call)),
+    },
+    Route {
+        function: "calendar-group",
+        method: Method::GET,
+        path: "/groups/{groupId}/calendar",
+        handler: |ctx, call| Box::pin(calendar::group(ctx, call)),
+    },
+    Route {
+        function: "calendar-school",
+        method: Method::GET,
+        path: "/schools/{schoolId}/calendar",
+        handler: |ctx, call| Box::pin(calendar::school(ctx, call)),
     },
     Route {
         function: "notices-unread",

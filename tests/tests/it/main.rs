@@ -26,6 +26,7 @@ macro_rules! on_both_stores {
 
 mod absence_flow;
 mod blog;
+mod calendar;
 mod dynamodb_faults;
 mod import;
 mod openapi;

@@ -463,3 +463,95 @@ async fn every_blog_and_notice_use_case_answers_every_role_as_the_policy_says_on
 async fn every_blog_and_notice_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
     every_blog_and_notice_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
 }
+
+/// C1, on group 4A and school Solrosskolan, in the order of ROLES.
+/// Creating addresses 4A, or the school's staff (the principal alone);
+/// reading the school's calendar is for its staff, pupils and families.
+const CALENDAR_CREATE_GROUP: [u16; 10] = [403, 403, 403, 403, 201, 403, 201, 201, 201, 403];
+const CALENDAR_CREATE_STAFF: [u16; 10] = [403, 403, 403, 403, 403, 403, 403, 403, 201, 403];
+const CALENDAR_GROUP: [u16; 10] = [200, 404, 200, 404, 200, 403, 200, 200, 200, 404];
+const CALENDAR_SCHOOL: [u16; 10] = [200, 200, 200, 200, 200, 200, 200, 200, 200, 404];
+
+async fn every_calendar_use_case_answers_every_role_as_the_policy_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let group = demo::class(1);
+    let school = demo::school();
+    let event = |audience: serde_json::Value, title: String| {
+        json!({
+            "audience": audience,
+            "title": title,
+            "allDay": { "firstDay": "2026-11-27" }
+        })
+    };
+    let to_group = json!({ "groups": [{ "groupId": group.to_string() }] });
+    let to_staff = json!({ "schoolStaff": { "schoolId": school.to_string() } });
+    let mut failures = Vec::new();
+    let mut check = |what: &str, role: Role, got: u16, want: u16| {
+        if got != want {
+            failures.push(format!("{what} as {role:?}: {got} (want {want})"));
+        }
+    };
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app
+            .post(
+                person(*role),
+                "/calendar/events",
+                event(to_group.clone(), format!("{role:?}")),
+            )
+            .await;
+        check("create for 4A", *role, res.status, CALENDAR_CREATE_GROUP[i]);
+        let res = app
+            .post(
+                person(*role),
+                "/calendar/events",
+                event(to_staff.clone(), format!("{role:?} personal")),
+            )
+            .await;
+        check(
+            "create for staff",
+            *role,
+            res.status,
+            CALENDAR_CREATE_STAFF[i],
+        );
+    }
+    let range = "from=2026-11-23&to=2026-11-30";
+    for (i, role) in ROLES.iter().enumerate() {
+        let res = app
+            .get(person(*role), &format!("/groups/{group}/calendar?{range}"))
+            .await;
+        check("group calendar", *role, res.status, CALENDAR_GROUP[i]);
+        let res = app
+            .get(
+                person(*role),
+                &format!("/schools/{school}/calendar?{range}"),
+            )
+            .await;
+        check("school calendar", *role, res.status, CALENDAR_SCHOOL[i]);
+        // Only staff see the staff-only event.
+        let sees = u16::from(res.json.to_string().contains("personal"));
+        let staff = u16::from(!matches!(
+            role,
+            GuardianOfChild
+                | GuardianOfOtherChild
+                | PupilThemself
+                | OtherPupil
+                | AdminOfOtherSchool
+        ));
+        check("sees the staff event (1 = yes)", *role, sees, staff);
+    }
+    assert!(
+        failures.is_empty(),
+        "calendar policy matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_calendar_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
+    every_calendar_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_calendar_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
+    every_calendar_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
+}

@@ -98,6 +98,24 @@ async fn every_http_sample_event_is_served_by_its_function() {
         ),
         ("absence-today", mentor, event_text("absence-today"), 200),
         ("absence-approve", mentor, approve, 200),
+        (
+            "calendar-create",
+            mentor,
+            event_text("calendar-create"),
+            201,
+        ),
+        (
+            "calendar-group",
+            guardian,
+            event_text("calendar-group"),
+            200,
+        ),
+        (
+            "calendar-school",
+            guardian,
+            event_text("calendar-school"),
+            200,
+        ),
     ];
     for (function, who, text, want) in cases {
         let (status, body) = invoke(&h, function, who, &text).await;

@@ -1,0 +1,659 @@
+//! The calendar (C1): staff put events in the calendars of groups, of a
+//! whole school (its pupils and/or guardians) or of a school's staff;
+//! each person sees exactly the events addressed to them.
+//!
+//! An event is written once per addressed calendar (a group's, or a
+//! school's), sorted by its first day, so a calendar up to a day is one
+//! query. Times are wall-clock times in Europe/Stockholm, as a school
+//! plans them; an event repeats daily or weekly until a day. Creating an
+//! event addressed to groups notifies their pupils and guardians (C7) in
+//! the same transaction, as a blog post does.
+
+use crate::audience::{self, Audience, Reach};
+use crate::clock::Clock;
+use crate::directory::{self, Group, PersonRecord, School};
+use crate::ids::{EventId, GroupId, NoticeId, PersonId, SchoolId};
+use crate::keys;
+use crate::notices::{self, Subject};
+use crate::policy::{self, Decision};
+use crate::store::{Condition, Item, MAX_TRANSACTION, Query, SortKey, Store, StoreError, Write};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
+pub const MAX_SUBJECT_CHARS: usize = 60;
+/// The longest a series may run (a school year and a bit).
+pub const MAX_SERIES_DAYS: i64 = 400;
+/// The widest range one calendar read covers.
+pub const MAX_RANGE_DAYS: i64 = 400;
+
+/// When an event happens, in Europe/Stockholm.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum When {
+    #[serde(rename_all = "camelCase")]
+    AllDay {
+        first_day: NaiveDate,
+        last_day: NaiveDate,
+    },
+    #[serde(rename_all = "camelCase")]
+    Timed {
+        start: NaiveDateTime,
+        end: NaiveDateTime,
+    },
+}
+
+impl When {
+    pub fn first_day(&self) -> NaiveDate {
+        match self {
+            When::AllDay { first_day, .. } => *first_day,
+            When::Timed { start, .. } => start.date(),
+        }
+    }
+
+    fn last_day(&self) -> NaiveDate {
+        match self {
+            When::AllDay { last_day, .. } => *last_day,
+            When::Timed { end, .. } => end.date(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum Every {
+    Day,
+    Week,
+}
+
+/// A series: the event again every day or week, the last time on or
+/// before `until`.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Repeat {
+    pub every: Every,
+    pub until: NaiveDate,
+}
+
+/// Which calendar a copy of an event is in, and who of it is addressed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "calendar", rename_all = "camelCase")]
+pub enum Placement {
+    /// A group's calendar: its pupils and/or their guardians (and the
+    /// group's staff, who see everything of their groups).
+    #[serde(rename_all = "camelCase")]
+    Group { group_id: GroupId, reach: Reach },
+    /// A school's calendar: its pupils and/or guardians, and/or its staff.
+    #[serde(rename_all = "camelCase")]
+    School { reach: Reach, staff: bool },
+}
+
+/// What the creator says about an event, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Details {
+    pub title: String,
+    pub description: String,
+    pub subject: Option<String>,
+    pub when: When,
+    pub repeat: Option<Repeat>,
+    /// A reminder the day before, to pupils and guardians.
+    pub reminder: bool,
+}
+
+/// One copy of an event, in one calendar.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    pub id: EventId,
+    pub school_id: SchoolId,
+    pub placement: Placement,
+    pub author_id: PersonId,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub subject: Option<String>,
+    pub when: When,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub repeat: Option<Repeat>,
+    pub reminder: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Event {
+    fn partition(&self) -> String {
+        match self.placement {
+            Placement::Group { group_id, .. } => keys::group_calendar_partition(group_id),
+            Placement::School { .. } => keys::school_calendar_partition(self.school_id),
+        }
+    }
+
+    fn to_item(&self) -> Result<Item, StoreError> {
+        Item::new(
+            keys::calendar_event(self.partition(), self.when.first_day(), self.id),
+            keys::CALENDAR_EVENT,
+            self,
+        )
+    }
+
+    /// The last day it happens on (of the last time, for a series).
+    pub fn last_day(&self) -> NaiveDate {
+        let length = self.when.last_day() - self.when.first_day();
+        match self.repeat {
+            Some(r) => r.until + length,
+            None => self.when.last_day(),
+        }
+    }
+
+    /// The days it starts on within `from..=to`, in order.
+    pub fn starts_within(&self, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+        let first = self.when.first_day();
+        let step = match self.repeat.map(|r| r.every) {
+            None => {
+                return vec![first]
+                    .into_iter()
+                    .filter(|d| *d <= to && self.last_day() >= from)
+                    .collect();
+            }
+            Some(Every::Day) => 1,
+            Some(Every::Week) => 7,
+        };
+        let until = self.repeat.map(|r| r.until).unwrap_or(first).min(to);
+        let length = self.when.last_day() - first;
+        let mut days = Vec::new();
+        let mut day = first;
+        while day <= until {
+            if day + length >= from {
+                days.push(day);
+            }
+            day += chrono::Duration::days(step);
+        }
+        days
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CalendarError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("may not address {field}")]
+    NotAddressable { field: String },
+    #[error("{0}")]
+    Invalid(audience::FieldError),
+    #[error("the audience is too large for one event ({recipients} people)")]
+    AudienceTooLarge { recipients: usize },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &str, message: &str) -> CalendarError {
+    CalendarError::Invalid(audience::FieldError {
+        field: field.into(),
+        message: message.into(),
+    })
+}
+
+/// Checks what cannot be told from the types: an end after the start, a
+/// series that ends after it starts and within [`MAX_SERIES_DAYS`].
+pub fn check(details: &Details) -> Result<(), CalendarError> {
+    match details.when {
+        When::AllDay {
+            first_day,
+            last_day,
+        } if last_day < first_day => {
+            return Err(invalid("allDay.lastDay", "on or after firstDay"));
+        }
+        When::Timed { start, end } if end <= start => {
+            return Err(invalid("end", "after start"));
+        }
+        _ => {}
+    }
+    if let Some(r) = details.repeat {
+        let first = details.when.first_day();
+        if r.until < first {
+            return Err(invalid("repeat.until", "on or after the first day"));
+        }
+        if (r.until - first).num_days() > MAX_SERIES_DAYS {
+            return Err(invalid(
+                "repeat.until",
+                &format!("at most {MAX_SERIES_DAYS} days after the first day"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What creating an event did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Created {
+    pub event: Event,
+    /// The calendars it was put in (one per group, or the school's).
+    pub calendars: usize,
+    /// How many people got a notice. Who they are is never shown.
+    pub notified: usize,
+}
+
+/// C1: puts an event in the addressed calendars: groups (the caller
+/// teaches or mentors them, or leads their school), a whole school or its
+/// staff (principal and school admin). Group events notify the groups'
+/// addressed pupils and guardians.
+pub async fn create(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    audience: &Audience,
+    details: Details,
+) -> Result<Created, CalendarError> {
+    if !audience::may_address_anyone(caller) {
+        return Err(CalendarError::Forbidden);
+    }
+    check(&details)?;
+    // Groups store no grade year yet, and a calendar belongs to one
+    // school: other audiences are refused before anything is read.
+    let calendars = match audience {
+        Audience::Groups(targets) => Calendars::Groups(targets),
+        Audience::School {
+            school_id,
+            reach,
+            staff,
+        } => Calendars::School(*school_id, *reach, *staff),
+        Audience::SchoolStaff { school_id } => Calendars::School(
+            *school_id,
+            Reach {
+                pupils: false,
+                guardians: false,
+            },
+            true,
+        ),
+        Audience::GradeYears { .. } | Audience::Schools { .. } => {
+            return Err(invalid(
+                "audience",
+                "an event is for groups, a school or a school's staff",
+            ));
+        }
+    };
+    let (groups, schools) = addressed(store, audience).await?;
+    audience::authorize(caller, audience, "audience", &groups, &schools)
+        .map_err(|e| CalendarError::NotAddressable { field: e.field })?;
+
+    let now = clock.now();
+    let id = EventId::generate();
+    let event = |school_id: SchoolId, placement: Placement| Event {
+        id,
+        school_id,
+        placement,
+        author_id: caller.id(),
+        title: details.title.clone(),
+        description: details.description.clone(),
+        subject: details.subject.clone(),
+        when: details.when,
+        repeat: details.repeat,
+        reminder: details.reminder,
+        created_at: now,
+    };
+    let (copies, recipients): (Vec<Event>, Vec<PersonId>) = match calendars {
+        Calendars::Groups(targets) => {
+            let copies = targets
+                .iter()
+                .map(|t| {
+                    let school = groups[&t.group_id].school_id;
+                    event(
+                        school,
+                        Placement::Group {
+                            group_id: t.group_id,
+                            reach: t.reach,
+                        },
+                    )
+                })
+                .collect();
+            let recipients = audience::group_recipients(store, targets)
+                .await?
+                .into_iter()
+                .filter(|p| *p != caller.id())
+                .collect();
+            (copies, recipients)
+        }
+        // School events notify no one yet: a school's families are
+        // hundreds of reverse-index reads, for the outbox to expand.
+        Calendars::School(school_id, reach, staff) => (
+            vec![event(school_id, Placement::School { reach, staff })],
+            Vec::new(),
+        ),
+    };
+    let batches = notices::batches_for(recipients.len());
+    if copies.len() + batches > MAX_TRANSACTION {
+        return Err(CalendarError::AudienceTooLarge {
+            recipients: recipients.len(),
+        });
+    }
+    let subject = Subject::CalendarEvent {
+        event_id: id,
+        title: details.title.clone(),
+        first_day: details.when.first_day(),
+    };
+    let (_, batch_items) = notices::batches(NoticeId::generate(), &subject, &recipients, now)?;
+    let mut writes = Vec::with_capacity(copies.len() + batch_items.len());
+    for copy in &copies {
+        writes.push(Write::Put(copy.to_item()?, Condition::MustNotExist));
+    }
+    for item in batch_items {
+        writes.push(Write::Put(item, Condition::MustNotExist));
+    }
+    store.transact(&writes).await?;
+    tracing::info!(event = %id, calendars = copies.len(), notified = recipients.len(), "calendar event created");
+    Ok(Created {
+        calendars: copies.len(),
+        notified: recipients.len(),
+        event: copies.into_iter().next().ok_or(CalendarError::NotFound)?,
+    })
+}
+
+/// The calendars an audience puts an event in.
+enum Calendars<'a> {
+    Groups(&'a [crate::audience::GroupTarget]),
+    School(SchoolId, Reach, bool),
+}
+
+/// The groups and schools an audience names (an id missing from them is
+/// refused by `authorize` like one the caller may not address).
+async fn addressed(
+    store: &dyn Store,
+    audience: &Audience,
+) -> Result<(HashMap<GroupId, Group>, HashMap<SchoolId, School>), StoreError> {
+    let mut groups = HashMap::new();
+    if let Some(targets) = audience.groups() {
+        let keys: Vec<_> = targets.iter().map(|t| keys::group(t.group_id)).collect();
+        for item in store.get_many(&keys).await? {
+            let g: Group = item.parse()?;
+            groups.insert(g.id, g);
+        }
+    }
+    let mut school_ids: Vec<SchoolId> = groups.values().map(|g| g.school_id).collect();
+    school_ids.extend(audience.schools());
+    school_ids.sort();
+    school_ids.dedup();
+    let keys: Vec<_> = school_ids.iter().map(|s| keys::school(*s)).collect();
+    let mut schools = HashMap::new();
+    for item in store.get_many(&keys).await? {
+        let s: School = item.parse()?;
+        schools.insert(s.id, s);
+    }
+    Ok((groups, schools))
+}
+
+/// A checked date range of a calendar read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Range {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Range {
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Result<Range, CalendarError> {
+        if to < from {
+            return Err(invalid("to", "on or after from"));
+        }
+        if (to - from).num_days() > MAX_RANGE_DAYS {
+            return Err(invalid(
+                "to",
+                &format!("at most {MAX_RANGE_DAYS} days after from"),
+            ));
+        }
+        Ok(Range { from, to })
+    }
+}
+
+/// A calendar's events that happen within the range, one query: those
+/// starting on or before its last day, less those over before its first.
+async fn events_in(
+    store: &dyn Store,
+    partition: String,
+    range: Range,
+) -> Result<Vec<Event>, StoreError> {
+    let items = crate::store::query_all(
+        store,
+        Query::partition(partition).sort(SortKey::Between(
+            keys::EVENT_PREFIX.into(),
+            keys::events_until(range.to),
+        )),
+    )
+    .await?;
+    let mut events = Vec::with_capacity(items.len());
+    for item in &items {
+        let event: Event = item.parse()?;
+        if !event.starts_within(range.from, range.to).is_empty() {
+            events.push(event);
+        }
+    }
+    Ok(events)
+}
+
+/// C1: a group's calendar within a range: staff of the group see every
+/// event, its pupils those addressed to pupils, guardians of its pupils
+/// those addressed to guardians (the blog's rule).
+pub async fn group_calendar(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+    range: Range,
+) -> Result<Vec<Event>, CalendarError> {
+    let group = directory::group(store, group_id)
+        .await?
+        .ok_or(CalendarError::NotFound)?;
+    let children = if policy::is_group_staff(caller, &group) {
+        Vec::new()
+    } else {
+        let children: Vec<PersonId> = caller.children().collect();
+        directory::members_among(store, group.id, &children).await?
+    };
+    let view = policy::read_blog(caller, &group, &children).map_err(|d| match d {
+        Decision::Forbidden => CalendarError::Forbidden,
+        _ => CalendarError::NotFound,
+    })?;
+    let events = events_in(store, keys::group_calendar_partition(group_id), range).await?;
+    Ok(events
+        .into_iter()
+        .filter(|e| match e.placement {
+            Placement::Group { reach, .. } => view.sees(&reach),
+            Placement::School { .. } => false,
+        })
+        .collect())
+}
+
+/// Who of a school a caller is, for its calendar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SchoolView {
+    staff: bool,
+    pupil: bool,
+    guardian: bool,
+}
+
+/// C1: a school's calendar within a range: its staff see every event (the
+/// staff-only ones too), its pupils the events addressed to pupils, the
+/// guardians of its pupils those addressed to guardians. Staff-only
+/// events never reach a pupil or a guardian.
+pub async fn school_calendar(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+    range: Range,
+) -> Result<Vec<Event>, CalendarError> {
+    let staff = caller.has_duty_at(school_id);
+    let pupil = caller.enrolled_school() == Some(school_id);
+    let guardian = !staff && !pupil && has_child_at(store, caller, school_id).await?;
+    let view = SchoolView {
+        staff,
+        pupil,
+        guardian,
+    };
+    if !(staff || pupil || guardian) {
+        return Err(CalendarError::NotFound);
+    }
+    let events = events_in(store, keys::school_calendar_partition(school_id), range).await?;
+    Ok(events
+        .into_iter()
+        .filter(|e| match e.placement {
+            Placement::School { reach, .. } => {
+                // Staff see every event of their school; a staff-only one
+                // (nobody reached) no one else.
+                view.staff || (view.pupil && reach.pupils) || (view.guardian && reach.guardians)
+            }
+            Placement::Group { .. } => false,
+        })
+        .collect())
+}
+
+/// Whether one of the caller's children is enrolled at the school: one
+/// BatchGetItem of their enrolment relations.
+async fn has_child_at(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+) -> Result<bool, StoreError> {
+    let keys = caller
+        .children()
+        .map(|child| {
+            directory::Relation::EnrolledAt { school_id }
+                .to_item(child)
+                .map(|i| i.key)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Ok(false);
+    }
+    Ok(!store.get_many(&keys).await?.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn event(when: When, repeat: Option<Repeat>) -> Event {
+        Event {
+            id: EventId::generate(),
+            school_id: SchoolId::generate(),
+            placement: Placement::School {
+                reach: Reach {
+                    pupils: true,
+                    guardians: true,
+                },
+                staff: false,
+            },
+            author_id: PersonId::generate(),
+            title: "t".into(),
+            description: String::new(),
+            subject: None,
+            when,
+            repeat,
+            reminder: false,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn timed(start: &str, end: &str) -> When {
+        When::Timed {
+            start: start.parse().unwrap(),
+            end: end.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_weekly_series_starts_on_the_same_weekday_until_its_last_day() {
+        let e = event(
+            timed("2026-12-01T08:00:00", "2026-12-01T09:00:00"),
+            Some(Repeat {
+                every: Every::Week,
+                until: day("2026-12-22"),
+            }),
+        );
+        assert_eq!(
+            e.starts_within(day("2026-11-01"), day("2027-01-31")),
+            [
+                day("2026-12-01"),
+                day("2026-12-08"),
+                day("2026-12-15"),
+                day("2026-12-22")
+            ]
+        );
+        assert_eq!(
+            e.starts_within(day("2026-12-09"), day("2026-12-15")),
+            [day("2026-12-15")]
+        );
+        assert!(
+            e.starts_within(day("2026-12-23"), day("2027-01-31"))
+                .is_empty()
+        );
+        assert_eq!(e.last_day(), day("2026-12-22"));
+    }
+
+    #[test]
+    fn a_multi_day_event_is_within_a_range_it_overlaps() {
+        let e = event(
+            When::AllDay {
+                first_day: day("2026-12-21"),
+                last_day: day("2027-01-06"),
+            },
+            None,
+        );
+        assert_eq!(
+            e.starts_within(day("2027-01-02"), day("2027-01-02")),
+            [day("2026-12-21")]
+        );
+        assert!(
+            e.starts_within(day("2027-01-07"), day("2027-01-31"))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn an_end_before_the_start_or_a_series_without_end_is_refused_naming_the_field() {
+        let details = |when, repeat| Details {
+            title: "t".into(),
+            description: String::new(),
+            subject: None,
+            when,
+            repeat,
+            reminder: false,
+        };
+        let field = |r: Result<(), CalendarError>| match r {
+            Err(CalendarError::Invalid(f)) => f.field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            field(check(&details(
+                timed("2026-12-01T09:00:00", "2026-12-01T08:00:00"),
+                None
+            ))),
+            "end"
+        );
+        assert_eq!(
+            field(check(&details(
+                When::AllDay {
+                    first_day: day("2026-12-02"),
+                    last_day: day("2026-12-01")
+                },
+                None
+            ))),
+            "allDay.lastDay"
+        );
+        assert_eq!(
+            field(check(&details(
+                timed("2026-12-01T08:00:00", "2026-12-01T09:00:00"),
+                Some(Repeat {
+                    every: Every::Day,
+                    until: day("2028-12-01")
+                })
+            ))),
+            "repeat.until"
+        );
+    }
+}

@@ -1,0 +1,288 @@
+//! C1 through the local server's HTTP surface, on the embedded store and
+//! on DynamoDB Local: staff put events in the calendars of groups, of a
+//! school or of its staff; pupils and guardians see exactly what is
+//! addressed to them, and never a staff-only event.
+
+use serde_json::{Value, json};
+use skolnav::demo;
+use skolnav::ids::{GroupId, PersonId, SchoolId};
+use skolnav_tests::{Backend, TestApp, TestResponse};
+
+const EVENTS: &str = "/calendar/events";
+const RANGE: &str = "from=2026-11-23&to=2026-12-31";
+
+fn to_group(group: GroupId) -> Value {
+    json!({ "groups": [{ "groupId": group.to_string() }] })
+}
+
+fn to_school(school: SchoolId, pupils: bool, guardians: bool) -> Value {
+    json!({ "school": { "schoolId": school.to_string(), "pupils": pupils, "guardians": guardians } })
+}
+
+fn to_staff(school: SchoolId) -> Value {
+    json!({ "schoolStaff": { "schoolId": school.to_string() } })
+}
+
+fn event(audience: Value, title: &str) -> Value {
+    json!({
+        "audience": audience,
+        "title": title,
+        "description": "Ta med matsäck.",
+        "subject": "Idrott",
+        "start": "2026-11-25T09:00:00",
+        "end": "2026-11-25T11:30:00",
+    })
+}
+
+async fn create(app: &TestApp, who: PersonId, body: Value) -> TestResponse {
+    let res = app.post(who, EVENTS, body).await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    res
+}
+
+fn titles(res: &TestResponse) -> Vec<String> {
+    let mut t: Vec<String> = res.json["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["title"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    t.sort();
+    t
+}
+
+async fn school_titles(app: &TestApp, who: PersonId) -> TestResponse {
+    app.get(
+        who,
+        &format!("/schools/{}/calendar?{RANGE}", demo::school()),
+    )
+    .await
+}
+
+async fn a_pupil_or_a_guardian_never_sees_a_staff_only_event(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let principal = demo::staff(demo::PRINCIPAL);
+    let school = demo::school();
+    create(&app, principal, event(to_staff(school), "Personalmöte")).await;
+    create(
+        &app,
+        principal,
+        event(to_school(school, true, true), "Skolavslutning"),
+    )
+    .await;
+    create(
+        &app,
+        principal,
+        event(to_school(school, false, true), "Föräldramöte"),
+    )
+    .await;
+    create(
+        &app,
+        principal,
+        event(to_school(school, true, false), "Friluftsdag"),
+    )
+    .await;
+
+    let staff = school_titles(&app, demo::staff(demo::SUBJECT_TEACHER)).await;
+    assert_eq!(staff.status, 200, "{}", staff.json);
+    assert_eq!(
+        titles(&staff),
+        [
+            "Friluftsdag",
+            "Föräldramöte",
+            "Personalmöte",
+            "Skolavslutning"
+        ]
+    );
+    let pupil = school_titles(&app, demo::pupil(1)).await;
+    assert_eq!(pupil.status, 200, "{}", pupil.json);
+    assert_eq!(titles(&pupil), ["Friluftsdag", "Skolavslutning"]);
+    let guardian = school_titles(&app, demo::guardian(1)).await;
+    assert_eq!(guardian.status, 200, "{}", guardian.json);
+    assert_eq!(titles(&guardian), ["Föräldramöte", "Skolavslutning"]);
+    for res in [&pupil, &guardian] {
+        assert!(!res.json.to_string().contains("Personalmöte"));
+    }
+    // A family of another school does not learn the calendar exists.
+    let other = school_titles(&app, demo::guardian(41)).await;
+    assert_eq!(other.status, 404, "{}", other.json);
+    // A pupil cannot address anyone; a teacher cannot address the staff.
+    let res = app
+        .post(demo::pupil(1), EVENTS, event(to_staff(school), "x"))
+        .await;
+    assert_eq!(res.status, 403, "{}", res.json);
+    let res = app
+        .post(
+            demo::staff(demo::SUBJECT_TEACHER),
+            EVENTS,
+            event(to_staff(school), "x"),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.json);
+    assert_eq!(
+        res.json["invalidParams"][0]["name"],
+        "audience.schoolStaff.schoolId"
+    );
+}
+
+async fn a_guardian_of_group_a_never_sees_group_b_events_and_hears_of_their_own(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (a, b) = (demo::class(1), demo::class(2));
+    let to_a = create(
+        &app,
+        demo::staff(demo::MENTOR_4A),
+        event(to_group(a), "Utflykt 4A"),
+    )
+    .await;
+    assert!(
+        to_a.json["notified"].as_u64().unwrap_or(0) > 0,
+        "{}",
+        to_a.json
+    );
+    create(
+        &app,
+        demo::staff(demo::MENTOR_4B),
+        event(to_group(b), "Utflykt 4B"),
+    )
+    .await;
+    app.deliver_outbox().await;
+
+    let own = app
+        .get(demo::guardian(1), &format!("/groups/{a}/calendar?{RANGE}"))
+        .await;
+    assert_eq!(own.status, 200, "{}", own.json);
+    assert_eq!(titles(&own), ["Utflykt 4A"]);
+    let other = app
+        .get(demo::guardian(1), &format!("/groups/{b}/calendar?{RANGE}"))
+        .await;
+    assert_eq!(other.status, 404, "{}", other.json);
+    assert!(!other.json.to_string().contains("Utflykt 4B"));
+
+    let notices = app.get(demo::guardian(1), "/me/notices").await;
+    let subjects: Vec<&str> = notices.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["subject"]["title"].as_str())
+        .collect();
+    assert_eq!(subjects, ["Utflykt 4A"]);
+    assert!(
+        app.mailer
+            .sent()
+            .iter()
+            .any(|m| m.subject == "Ny händelse i kalendern: Utflykt 4A"),
+        "guardians who want school mail are mailed"
+    );
+    // A mentor may not put events in another class's calendar.
+    let res = app
+        .post(
+            demo::staff(demo::MENTOR_4A),
+            EVENTS,
+            event(to_group(b), "x"),
+        )
+        .await;
+    assert_eq!(res.status, 403, "{}", res.json);
+}
+
+async fn a_weekly_series_shows_in_every_range_it_reaches_and_no_later(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let a = demo::class(1);
+    let mut body = event(to_group(a), "Simning");
+    body["repeat"] = json!({ "every": "week", "until": "2026-12-16" });
+    create(&app, demo::staff(demo::MENTOR_4A), body).await;
+    let mut all_day = event(to_group(a), "Jullov");
+    all_day.as_object_mut().unwrap().remove("start");
+    all_day.as_object_mut().unwrap().remove("end");
+    all_day["allDay"] = json!({ "firstDay": "2026-12-21", "lastDay": "2027-01-06" });
+    create(&app, demo::staff(demo::MENTOR_4A), all_day).await;
+
+    let read = |range: &'static str| {
+        let app = &app;
+        async move {
+            let res = app
+                .get(demo::pupil(1), &format!("/groups/{a}/calendar?{range}"))
+                .await;
+            assert_eq!(res.status, 200, "{}", res.json);
+            titles(&res)
+        }
+    };
+    assert_eq!(read("from=2026-12-09&to=2026-12-09").await, ["Simning"]);
+    assert_eq!(
+        read("from=2026-12-17&to=2026-12-20").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(read("from=2027-01-02&to=2027-01-31").await, ["Jullov"]);
+    assert_eq!(
+        read("from=2026-12-14&to=2026-12-22").await,
+        ["Jullov", "Simning"]
+    );
+}
+
+async fn bad_event_input_gets_a_problem_naming_the_field_and_writes_nothing(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let a = demo::class(1);
+    let mut no_start = event(to_group(a), "x");
+    no_start.as_object_mut().unwrap().remove("start");
+    let mut backwards = event(to_group(a), "x");
+    backwards["end"] = json!("2026-11-25T08:00:00");
+    let mut endless = event(to_group(a), "x");
+    endless["repeat"] = json!({ "every": "week", "until": "2028-06-01" });
+    let mut monthly = event(to_group(a), "x");
+    monthly["repeat"] = json!({ "every": "month", "until": "2026-12-01" });
+    let mut bad_time = event(to_group(a), "x");
+    bad_time["start"] = json!("25/11 09:00");
+    let grade_years = event(
+        json!({ "gradeYears": { "schoolId": demo::school().to_string(), "years": [4] } }),
+        "x",
+    );
+    let cases = [
+        (no_start, "start"),
+        (backwards, "end"),
+        (endless, "repeat.until"),
+        (monthly, "repeat.every"),
+        (bad_time, "start"),
+        (event(to_group(a), "  "), "title"),
+        (grade_years, "audience"),
+    ];
+    for (body, field) in cases {
+        let res = app.post(mentor, EVENTS, body.clone()).await;
+        assert!(
+            matches!(res.status, 400 | 403 | 422),
+            "{body}: {}",
+            res.json
+        );
+        assert_eq!(res.content_type, "application/problem+json");
+        assert_eq!(
+            res.json["invalidParams"][0]["name"], field,
+            "{body}: {}",
+            res.json
+        );
+    }
+    let res = app
+        .get(
+            mentor,
+            &format!("/groups/{a}/calendar?from=2026-12-01&to=2026-11-01"),
+        )
+        .await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.json["invalidParams"][0]["name"], "to");
+    let res = app
+        .get(mentor, &format!("/groups/{a}/calendar?from=tomorrow"))
+        .await;
+    assert_eq!(res.json["invalidParams"][0]["name"], "from");
+    let res = app
+        .get(mentor, &format!("/groups/{a}/calendar?{RANGE}"))
+        .await;
+    assert!(titles(&res).is_empty(), "nothing was written: {}", res.json);
+}
+
+on_both_stores!(
+    a_pupil_or_a_guardian_never_sees_a_staff_only_event,
+    a_guardian_of_group_a_never_sees_group_b_events_and_hears_of_their_own,
+    a_weekly_series_shows_in_every_range_it_reaches_and_no_later,
+    bad_event_input_gets_a_problem_naming_the_field_and_writes_nothing,
+);
