@@ -424,6 +424,27 @@ pub async fn group_recipients(
     Ok(people)
 }
 
+/// The people a school audience reaches: its enrolled pupils and/or
+/// their guardians, each once. One query for the pupils and one per
+/// pupil for guardians, so this runs in the outbox worker, not in a
+/// request (a school of 600 pupils is 601 queries).
+pub async fn school_recipients(
+    store: &dyn Store,
+    school: SchoolId,
+    reach: Reach,
+) -> Result<BTreeSet<PersonId>, StoreError> {
+    let mut people = BTreeSet::new();
+    for pupil in directory::school_pupils(store, school).await? {
+        if reach.pupils {
+            people.insert(pupil);
+        }
+        if reach.guardians {
+            people.extend(guardians_of(store, pupil).await?);
+        }
+    }
+    Ok(people)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

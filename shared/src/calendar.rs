@@ -234,8 +234,9 @@ pub struct Created {
     pub event: Event,
     /// The calendars it was put in (one per group, or the school's).
     pub calendars: usize,
-    /// How many people got a notice. Who they are is never shown.
-    pub notified: usize,
+    /// How many people got a notice (who they are is never shown); `None`
+    /// for a school event, whose families the outbox finds afterwards.
+    pub notified: Option<usize>,
 }
 
 /// C1: puts an event in the addressed calendars: groups (the caller
@@ -318,12 +319,19 @@ pub async fn create(
                 .collect();
             (copies, recipients)
         }
-        // School events notify no one yet: a school's families are
-        // hundreds of reverse-index reads, for the outbox to expand.
+        // A school's families are hundreds of reverse-index reads: the
+        // outbox expands them (staff have no such index yet, and are not
+        // notified).
         Calendars::School(school_id, reach, staff) => (
             vec![event(school_id, Placement::School { reach, staff })],
             Vec::new(),
         ),
+    };
+    let school_notice = match calendars {
+        Calendars::School(school_id, reach, _) if reach.pupils || reach.guardians => {
+            Some((school_id, reach))
+        }
+        _ => None,
     };
     let batches = notices::batches_for(recipients.len());
     if copies.len() + batches > MAX_TRANSACTION {
@@ -336,7 +344,16 @@ pub async fn create(
         title: details.title.clone(),
         first_day: details.when.first_day(),
     };
-    let (_, batch_items) = notices::batches(NoticeId::generate(), &subject, &recipients, now)?;
+    let (_, mut batch_items) = notices::batches(NoticeId::generate(), &subject, &recipients, now)?;
+    if let Some((school_id, reach)) = school_notice {
+        batch_items.push(notices::expansion(
+            &subject,
+            school_id,
+            reach,
+            caller.id(),
+            now,
+        )?);
+    }
     let mut writes = Vec::with_capacity(copies.len() + batch_items.len());
     for copy in &copies {
         writes.push(Write::Put(copy.to_item()?, Condition::MustNotExist));
@@ -348,7 +365,7 @@ pub async fn create(
     tracing::info!(event = %id, calendars = copies.len(), notified = recipients.len(), "calendar event created");
     Ok(Created {
         calendars: copies.len(),
-        notified: recipients.len(),
+        notified: school_notice.is_none().then_some(recipients.len()),
         event: copies.into_iter().next().ok_or(CalendarError::NotFound)?,
     })
 }

@@ -539,6 +539,27 @@ pub async fn members_among(
     Ok(members)
 }
 
+/// Access pattern: the pupils enrolled at a school, one query on GSI1
+/// (`PEOPLE#SCHOOL#<school>`, `PUPIL#<pupil>`), every page.
+pub async fn school_pupils(
+    store: &dyn Store,
+    school: SchoolId,
+) -> Result<Vec<PersonId>, StoreError> {
+    let items = query_all(
+        store,
+        Query::partition(keys::pupils_of_school_partition(school))
+            .on(crate::store::Index::Gsi1)
+            .begins_with("PUPIL#"),
+    )
+    .await?;
+    Ok(items
+        .iter()
+        .filter_map(|i| i.gsi1.as_ref())
+        .filter_map(|k| k.sk.strip_prefix("PUPIL#"))
+        .filter_map(PersonId::parse)
+        .collect())
+}
+
 /// Access pattern: the pupils of a group, one query on GSI1
 /// (`PEOPLE#GROUP#<group>`, `MEMBER#<pupil>`).
 pub async fn group_members(store: &dyn Store, group: GroupId) -> Result<Vec<PersonId>, StoreError> {

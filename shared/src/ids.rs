@@ -86,6 +86,14 @@ id_type!(
     NoticeId
 );
 
+impl OutboxId {
+    /// The `n`th id after this one (the same time, the next random bits):
+    /// ids derived from one outbox item come out alike on every retry.
+    pub fn derived(self, n: u128) -> Self {
+        OutboxId(ulid::Ulid::from(u128::from(self.0).wrapping_add(n)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,9 @@
 //! marks a read one unread again), then sends its mails in one bulk call
 //! and records who was mailed, so a retry mails only the rest.
 
+use crate::audience::Reach;
 use crate::directory::{self, Language, MailKind, Person};
-use crate::ids::{EventId, GroupId, NoticeId, OutboxId, PersonId, PostId};
+use crate::ids::{EventId, GroupId, NoticeId, OutboxId, PersonId, PostId, SchoolId};
 use crate::keys;
 use crate::mail::{Mail, Mailer};
 use crate::outbox::{CLAIM_TIMEOUT_SECONDS, DeliverError, Delivery, MAX_ATTEMPTS, Status};
@@ -75,7 +76,7 @@ impl Subject {
             ) => (
                 format!("Ny händelse i kalendern: {title}"),
                 format!(
-                    "Hej!\n\nDet finns en ny händelse i gruppens kalender: \"{title}\", {first_day}. Se den i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
+                    "Hej!\n\nDet finns en ny händelse i kalendern: \"{title}\", {first_day}. Se den i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
                 ),
             ),
             (
@@ -86,7 +87,7 @@ impl Subject {
             ) => (
                 format!("New calendar event: {title}"),
                 format!(
-                    "Hello,\n\nThere is a new event in the group's calendar: \"{title}\", {first_day}. See it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
+                    "Hello,\n\nThere is a new event in the calendar: \"{title}\", {first_day}. See it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
                 ),
             ),
         }
@@ -223,6 +224,114 @@ pub async fn withdraw(store: &dyn Store, sent: &Sent) -> Result<usize, StoreErro
     store.batch_delete(&batch_keys).await?;
     store.batch_delete(&notices).await?;
     Ok(notices.len())
+}
+
+/// The value of an outbox item's `kind` that marks an audience to expand.
+pub const EXPANSION_KIND: &str = "audienceExpansion";
+
+/// One outbox item: the notice of a publish to a whole school, whose
+/// people are too many to look up in the request (one query per pupil for
+/// their guardians). The worker expands it into [`NoticeBatch`]es.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Expansion {
+    pub id: OutboxId,
+    /// Always [`EXPANSION_KIND`].
+    pub kind: String,
+    pub notice_id: NoticeId,
+    pub subject: Subject,
+    pub school_id: SchoolId,
+    pub reach: Reach,
+    /// Who published, and hears nothing of it.
+    pub author_id: PersonId,
+    pub status: Status,
+    pub created_at: DateTime<Utc>,
+    /// How many people it reached, once expanded.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub recipients: Option<usize>,
+}
+
+/// Whether an outbox item is an audience to expand.
+pub fn is_expansion(item: &Item) -> bool {
+    item.attrs.get("kind").and_then(|v| v.as_str()) == Some(EXPANSION_KIND)
+}
+
+/// The outbox item that notifies a school's pupils and/or guardians of
+/// `subject`, to be written in the publishing transaction.
+pub fn expansion(
+    subject: &Subject,
+    school_id: SchoolId,
+    reach: Reach,
+    author_id: PersonId,
+    now: DateTime<Utc>,
+) -> Result<Item, StoreError> {
+    let expansion = Expansion {
+        id: OutboxId::generate(),
+        kind: EXPANSION_KIND.to_string(),
+        notice_id: NoticeId::generate(),
+        subject: subject.clone(),
+        school_id,
+        reach,
+        author_id,
+        status: Status::Pending,
+        created_at: now,
+        recipients: None,
+    };
+    crate::outbox::item(expansion.id, expansion.status, &expansion, 1)
+}
+
+/// Expands a school audience into notice batches. The batch ids follow
+/// from the expansion's id (its ULID plus the batch's number), and each
+/// is put only if it does not exist, so a retried or replayed expansion
+/// adds no batch twice and never resets one already delivered.
+pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreError> {
+    let mut expansion: Expansion = item.parse()?;
+    if expansion.status == Status::Sent {
+        return Ok(Delivery::AlreadySent);
+    }
+    let mut reach =
+        crate::audience::school_recipients(store, expansion.school_id, expansion.reach).await?;
+    reach.remove(&expansion.author_id);
+    let recipients: Vec<PersonId> = reach.into_iter().collect();
+    for (n, chunk) in recipients.chunks(BATCH_SIZE).enumerate() {
+        let id = expansion.id.derived(n as u128 + 1);
+        let batch = NoticeBatch {
+            id,
+            kind: BATCH_KIND.to_string(),
+            notice_id: expansion.notice_id,
+            subject: expansion.subject.clone(),
+            recipients: chunk.to_vec(),
+            status: Status::Pending,
+            attempts: 0,
+            created_at: expansion.created_at,
+            claimed_at: None,
+            mailed: Vec::new(),
+            last_error: None,
+        };
+        match store.put(&batch.to_item(1)?, Condition::MustNotExist).await {
+            Ok(()) => {}
+            Err(e) if e.is_condition_failure() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    expansion.status = Status::Sent;
+    expansion.recipients = Some(recipients.len());
+    let done = crate::outbox::item(expansion.id, expansion.status, &expansion, item.version + 1)?;
+    match store
+        .put(&done, Condition::VersionEquals(item.version))
+        .await
+    {
+        Ok(()) => {}
+        Err(e) if e.is_condition_failure() => return Ok(Delivery::AlreadySent),
+        Err(e) => return Err(e),
+    }
+    tracing::info!(
+        outbox = %expansion.id,
+        recipients = recipients.len(),
+        batches = batches_for(recipients.len()),
+        "school audience expanded"
+    );
+    Ok(Delivery::Expanded)
 }
 
 /// How many outbox batches notify this many people.

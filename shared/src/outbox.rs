@@ -140,6 +140,8 @@ pub enum Delivery {
     Missing,
     /// A notice batch: its in-app notices are written.
     Noticed,
+    /// A school audience: its notice batches are written.
+    Expanded,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +162,9 @@ pub async fn deliver(
     let Some(item) = store.get(&keys::outbox(id)).await? else {
         return Ok(Delivery::Missing);
     };
+    if crate::notices::is_expansion(&item) {
+        return Ok(crate::notices::expand(store, item).await?);
+    }
     if crate::notices::is_batch(&item) {
         return crate::notices::deliver_batch(store, mailer, now, item).await;
     }

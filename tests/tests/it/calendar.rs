@@ -280,7 +280,87 @@ async fn bad_event_input_gets_a_problem_naming_the_field_and_writes_nothing(back
     assert!(titles(&res).is_empty(), "nothing was written: {}", res.json);
 }
 
+async fn a_school_event_reaches_each_family_of_the_school_once_through_the_outbox(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let principal = demo::staff(demo::PRINCIPAL);
+    let res = create(
+        &app,
+        principal,
+        event(to_school(demo::school(), true, true), "Skolavslutning"),
+    )
+    .await;
+    assert!(
+        res.json["notified"].is_null(),
+        "counted by the outbox: {}",
+        res.json
+    );
+
+    // The expansion, delivered twice (a replayed stream record), writes
+    // each batch once.
+    let pending = skolnav::outbox::pending(app.store.as_ref(), 100)
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1, "one item to expand");
+    let item = app
+        .store
+        .get(&skolnav::keys::outbox(pending[0]))
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..2 {
+        skolnav::notices::expand(app.store.as_ref(), item.clone())
+            .await
+            .unwrap();
+    }
+    let batches = skolnav::outbox::pending(app.store.as_ref(), 100)
+        .await
+        .unwrap();
+    // 40 pupils and 60 guardians of Solrosskolan: two batches of 50.
+    assert_eq!(batches.len(), 2);
+    app.deliver_outbox().await;
+    app.deliver_outbox().await;
+    assert!(
+        skolnav::outbox::pending(app.store.as_ref(), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    for who in [
+        demo::guardian(1),
+        demo::guardian(21),
+        demo::guardian(70),
+        demo::pupil(1),
+        demo::pupil(40),
+    ] {
+        let notices = app.get(who, "/me/notices").await;
+        assert_eq!(
+            notices.json["items"].as_array().map(Vec::len),
+            Some(1),
+            "{who}: {}",
+            notices.json
+        );
+    }
+    for who in [demo::guardian(41), principal] {
+        let notices = app.get(who, "/me/notices").await;
+        assert_eq!(
+            notices.json["items"].as_array().map(Vec::len),
+            Some(0),
+            "{who}"
+        );
+    }
+    let mut to: Vec<String> = app.mailer.sent().into_iter().map(|m| m.to).collect();
+    let all = to.len();
+    to.sort();
+    to.dedup();
+    assert_eq!(all, to.len(), "each address once");
+    assert!(all > 20, "the families were mailed: {all}");
+}
+
 on_both_stores!(
+    a_school_event_reaches_each_family_of_the_school_once_through_the_outbox,
     a_pupil_or_a_guardian_never_sees_a_staff_only_event,
     a_guardian_of_group_a_never_sees_group_b_events_and_hears_of_their_own,
     a_weekly_series_shows_in_every_range_it_reaches_and_no_later,
