@@ -154,6 +154,21 @@ pub async fn reminders_worker(store: Arc<dyn Store>, clock: Arc<dyn Clock>, ever
     }
 }
 
+/// The local stand-in for the `news-release` schedule: the notices of
+/// news whose publish time has come (released once, however often it runs).
+pub async fn news_worker(store: Arc<dyn Store>, clock: Arc<dyn Clock>, every: Duration) {
+    loop {
+        match skolnav::news::release_due(store.as_ref(), clock.as_ref()).await {
+            Ok(done) if done.released > 0 => {
+                tracing::info!(released = done.released, "news released")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "news release failed; will retry"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
 /// The local stand-in for the stream-fed import function: runs the import
 /// requests the API wrote, against `registry`.
 pub async fn import_worker(

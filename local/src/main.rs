@@ -68,6 +68,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         clock.clone(),
         Duration::from_secs(60),
     ));
+    tokio::spawn(skolnav_local::news_worker(
+        store.clone(),
+        clock.clone(),
+        Duration::from_secs(10),
+    ));
     tokio::spawn(skolnav_local::import_worker(
         store,
         registry,

@@ -318,6 +318,17 @@ pub fn may_address_group(caller: &PersonRecord, group: &Group, school: Option<&S
         || school.is_some_and(|s| caller.is_organisation_admin(s.organisation_id))
 }
 
+/// News to groups (C3) is for the leaders of their school and admins of
+/// its organisation, not for every teacher of the group.
+pub fn may_send_news_to_group(
+    caller: &PersonRecord,
+    group: &Group,
+    school: Option<&School>,
+) -> bool {
+    caller.has_role_at(group.school_id, &LEADERS)
+        || school.is_some_and(|s| caller.is_organisation_admin(s.organisation_id))
+}
+
 /// The role table for a school-level audience: staff of the school only
 /// for the principal (Haldor: skolledare), the school's pupils and
 /// guardians for principal and admin, and the organisation admin for the

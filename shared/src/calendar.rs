@@ -348,8 +348,7 @@ pub async fn create(
     if let Some((school_id, reach)) = school_notice {
         batch_items.push(notices::expansion(
             &subject,
-            school_id,
-            reach,
+            notices::Target::School { school_id, reach },
             caller.id(),
             now,
         )?);

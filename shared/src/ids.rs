@@ -81,6 +81,10 @@ id_type!(
     EventId
 );
 id_type!(
+    /// A news item (C3), the same id in every addressed feed.
+    NewsId
+);
+id_type!(
     /// An in-app notice (C7): one id per publication, the same for every
     /// recipient; a recipient holds it once.
     NoticeId

@@ -7,8 +7,8 @@
 //! one query for the range `PERSON` ..= `REL$`.
 
 use crate::ids::{
-    EventId, GroupId, ImportRunId, NoticeId, OrganisationId, OutboxId, PersonId, PostId, ReportId,
-    SchoolId, SlotId, TalkRoundId,
+    EventId, GroupId, ImportRunId, NewsId, NoticeId, OrganisationId, OutboxId, PersonId, PostId,
+    ReportId, SchoolId, SlotId, TalkRoundId,
 };
 use crate::store::Key;
 use chrono::NaiveDate;
@@ -279,6 +279,66 @@ pub fn calendar_event(partition: String, first_day: NaiveDate, event: EventId) -
 /// The last sort key of a calendar's events that start on or before `day`.
 pub fn events_until(day: NaiveDate) -> String {
     format!("{EVENT_PREFIX}{day}#~")
+}
+
+/// News (C3): the items addressed to one group, or to a school, each
+/// written once per addressed feed and sorted by publish time, so the
+/// items published by a moment are one query, newest first
+/// (`NEWS#<publish time, RFC 3339 UTC millis>#<ulid>`).
+pub fn group_news_partition(group: GroupId) -> String {
+    format!("GROUP#{group}#NEWS")
+}
+
+pub fn school_news_partition(school: SchoolId) -> String {
+    format!("SCHOOL#{school}#NEWS")
+}
+
+pub const NEWS_ITEM: &str = "NewsItem";
+pub const NEWS_PREFIX: &str = "NEWS#";
+
+fn news_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+pub fn news_item(
+    partition: String,
+    publish_at: chrono::DateTime<chrono::Utc>,
+    news: NewsId,
+) -> Key {
+    Key::new(
+        partition,
+        format!("{NEWS_PREFIX}{}#{news}", news_time(publish_at)),
+    )
+}
+
+/// The last sort key of the news published by `now`.
+pub fn news_until(now: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{NEWS_PREFIX}{}#~", news_time(now))
+}
+
+/// Scheduled news waiting to notify its audience: one item per news item,
+/// on GSI2 `NEWS#SCHEDULED` by publish time, so the due ones are one query.
+pub const NEWS_RELEASE: &str = "NewsRelease";
+pub const NEWS_SCHEDULED_PARTITION: &str = "NEWS#SCHEDULED";
+
+pub fn news_release(news: NewsId) -> Key {
+    Key::new(format!("NEWS#{news}"), "RELEASE".to_string())
+}
+
+pub fn news_release_index(publish_at: chrono::DateTime<chrono::Utc>, news: NewsId) -> Key {
+    Key::new(
+        NEWS_SCHEDULED_PARTITION,
+        format!("{}#{news}", news_time(publish_at)),
+    )
+}
+
+/// Below every GSI2 sort key of a release (DynamoDB takes no empty key
+/// in a condition).
+pub const NEWS_DUE_FROM: &str = "0";
+
+/// The last GSI2 sort key of the releases due by `now`.
+pub fn news_due_until(now: chrono::DateTime<chrono::Utc>) -> String {
+    format!("{}#~", news_time(now))
 }
 
 /// A person's in-app notices (C7), newest last by ULID: every notice is

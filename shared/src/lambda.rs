@@ -262,6 +262,31 @@ pub async fn run_reminders() -> Result<(), Error> {
     .await
 }
 
+/// Serves `news-release`: every few minutes, the notices of news whose
+/// publish time has come.
+pub async fn run_news_release() -> Result<(), Error> {
+    init_tracing();
+    let init = InitClock::start();
+    let aws = AwsEnv::from_env(Http::new())?;
+    let store = store_from_env(&aws)?;
+    init.mark("clients built");
+    warm(&store).await;
+    init.mark("DynamoDB warmed");
+    let store = &store;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+            let done = crate::news::release_due(store, &SystemClock).await?;
+            tracing::info!(
+                released = done.released,
+                already_released = done.already_released,
+                "news released"
+            );
+            Ok::<_, Error>(serde_json::to_value(done)?)
+        },
+    ))
+    .await
+}
+
 /// One invocation of `reminders-daily` (the event's content is not
 /// needed: the day is tomorrow by the clock). A failure is an error, so
 /// the scheduler retries; what was sent is not sent again.

@@ -21,6 +21,7 @@ pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod mail;
+pub mod news;
 pub mod notices;
 pub mod outbox;
 pub mod policy;

@@ -8,9 +8,9 @@
 //! marks a read one unread again), then sends its mails in one bulk call
 //! and records who was mailed, so a retry mails only the rest.
 
-use crate::audience::Reach;
+use crate::audience::{GroupTarget, Reach};
 use crate::directory::{self, Language, MailKind, Person};
-use crate::ids::{EventId, GroupId, NoticeId, OutboxId, PersonId, PostId, SchoolId};
+use crate::ids::{EventId, GroupId, NewsId, NoticeId, OutboxId, PersonId, PostId, SchoolId};
 use crate::keys;
 use crate::mail::{Mail, Mailer};
 use crate::outbox::{CLAIM_TIMEOUT_SECONDS, DeliverError, Delivery, MAX_ATTEMPTS, Status};
@@ -35,6 +35,9 @@ pub enum Subject {
         group_id: GroupId,
         title: String,
     },
+    /// C3: a news item.
+    #[serde(rename_all = "camelCase")]
+    News { news_id: NewsId, title: String },
     /// C1: an event in a group's calendar.
     #[serde(rename_all = "camelCase")]
     CalendarEvent {
@@ -48,7 +51,9 @@ impl Subject {
     /// Which of a person's e-mail preferences decides whether it is mailed.
     pub fn mail_kind(&self) -> MailKind {
         match self {
-            Subject::BlogPost { .. } | Subject::CalendarEvent { .. } => MailKind::SchoolMessage,
+            Subject::BlogPost { .. } | Subject::CalendarEvent { .. } | Subject::News { .. } => {
+                MailKind::SchoolMessage
+            }
         }
     }
 
@@ -66,6 +71,18 @@ impl Subject {
                 format!("New blog post: {title}"),
                 format!(
                     "Hello,\n\nThere is a new post in the group's blog: \"{title}\". Read it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
+                ),
+            ),
+            (Subject::News { title, .. }, Language::Sv) => (
+                format!("Nyhet från skolan: {title}"),
+                format!(
+                    "Hej!\n\nSkolan har publicerat en nyhet: \"{title}\". Läs den i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
+                ),
+            ),
+            (Subject::News { title, .. }, Language::En) => (
+                format!("News from the school: {title}"),
+                format!(
+                    "Hello,\n\nThe school has published news: \"{title}\". Read it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
                 ),
             ),
             (
@@ -229,9 +246,21 @@ pub async fn withdraw(store: &dyn Store, sent: &Sent) -> Result<usize, StoreErro
 /// The value of an outbox item's `kind` that marks an audience to expand.
 pub const EXPANSION_KIND: &str = "audienceExpansion";
 
-/// One outbox item: the notice of a publish to a whole school, whose
-/// people are too many to look up in the request (one query per pupil for
-/// their guardians). The worker expands it into [`NoticeBatch`]es.
+/// Who an [`Expansion`] reaches.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Target {
+    /// A school's enrolled pupils and/or their guardians.
+    #[serde(rename_all = "camelCase")]
+    School { school_id: SchoolId, reach: Reach },
+    /// Groups' pupils and/or their guardians.
+    Groups { groups: Vec<GroupTarget> },
+}
+
+/// One outbox item: the notice of a publish whose people are too many, or
+/// not yet due, to look up in the request (a school is one query per pupil
+/// for their guardians; scheduled news reaches whoever is there when it is
+/// released). The worker expands it into [`NoticeBatch`]es.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Expansion {
@@ -240,8 +269,7 @@ pub struct Expansion {
     pub kind: String,
     pub notice_id: NoticeId,
     pub subject: Subject,
-    pub school_id: SchoolId,
-    pub reach: Reach,
+    pub target: Target,
     /// Who published, and hears nothing of it.
     pub author_id: PersonId,
     pub status: Status,
@@ -256,12 +284,11 @@ pub fn is_expansion(item: &Item) -> bool {
     item.attrs.get("kind").and_then(|v| v.as_str()) == Some(EXPANSION_KIND)
 }
 
-/// The outbox item that notifies a school's pupils and/or guardians of
-/// `subject`, to be written in the publishing transaction.
+/// The outbox item that notifies `target` of `subject`, to be written in
+/// the publishing transaction.
 pub fn expansion(
     subject: &Subject,
-    school_id: SchoolId,
-    reach: Reach,
+    target: Target,
     author_id: PersonId,
     now: DateTime<Utc>,
 ) -> Result<Item, StoreError> {
@@ -270,8 +297,7 @@ pub fn expansion(
         kind: EXPANSION_KIND.to_string(),
         notice_id: NoticeId::generate(),
         subject: subject.clone(),
-        school_id,
-        reach,
+        target,
         author_id,
         status: Status::Pending,
         created_at: now,
@@ -280,7 +306,7 @@ pub fn expansion(
     crate::outbox::item(expansion.id, expansion.status, &expansion, 1)
 }
 
-/// Expands a school audience into notice batches. The batch ids follow
+/// Expands an audience into notice batches. The batch ids follow
 /// from the expansion's id (its ULID plus the batch's number), and each
 /// is put only if it does not exist, so a retried or replayed expansion
 /// adds no batch twice and never resets one already delivered.
@@ -289,8 +315,12 @@ pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreErro
     if expansion.status == Status::Sent {
         return Ok(Delivery::AlreadySent);
     }
-    let mut reach =
-        crate::audience::school_recipients(store, expansion.school_id, expansion.reach).await?;
+    let mut reach = match &expansion.target {
+        Target::School { school_id, reach } => {
+            crate::audience::school_recipients(store, *school_id, *reach).await?
+        }
+        Target::Groups { groups } => crate::audience::group_recipients(store, groups).await?,
+    };
     reach.remove(&expansion.author_id);
     let recipients: Vec<PersonId> = reach.into_iter().collect();
     for (n, chunk) in recipients.chunks(BATCH_SIZE).enumerate() {
@@ -329,7 +359,7 @@ pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreErro
         outbox = %expansion.id,
         recipients = recipients.len(),
         batches = batches_for(recipients.len()),
-        "school audience expanded"
+        "audience expanded"
     );
     Ok(Delivery::Expanded)
 }

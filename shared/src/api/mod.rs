@@ -9,6 +9,7 @@ mod calendar;
 mod idempotency;
 mod imports;
 mod me;
+mod news;
 mod notices;
 pub mod problem;
 pub mod routes;

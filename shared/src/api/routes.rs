@@ -2,7 +2,7 @@
 //! local server serves all of it; each Lambda serves its own rows;
 //! tests/tests/it/routes.rs holds infra/template.yaml to it.
 
-use super::{Handler, absence, blog, calendar, imports, me, notices, talks};
+use super::{Handler, absence, blog, calendar, imports, me, news, notices, talks};
 use http::Method;
 use std::collections::HashMap;
 
@@ -149,6 +149,24 @@ pub static ROUTES: &[Route] = &[
         handler: |ctx, call| Box::pin(calendar::school(ctx, call)),
     },
     Route {
+        function: "news-publish",
+        method: Method::POST,
+        path: "/news",
+        handler: |ctx, call| Box::pin(news::publish(ctx, call)),
+    },
+    Route {
+        function: "news-school",
+        method: Method::GET,
+        path: "/schools/{schoolId}/news",
+        handler: |ctx, call| Box::pin(news::school(ctx, call)),
+    },
+    Route {
+        function: "news-group",
+        method: Method::GET,
+        path: "/groups/{groupId}/news",
+        handler: |ctx, call| Box::pin(news::group(ctx, call)),
+    },
+    Route {
         function: "notices-unread",
         method: Method::GET,
         path: "/me/notices",
@@ -187,8 +205,12 @@ pub static ROUTES: &[Route] = &[
 ];
 
 /// Functions that are not behind the HTTP API.
-pub const EVENT_FUNCTIONS: &[&str] =
-    &["notifications-deliver", "import-nightly", "reminders-daily"];
+pub const EVENT_FUNCTIONS: &[&str] = &[
+    "notifications-deliver",
+    "import-nightly",
+    "reminders-daily",
+    "news-release",
+];
 
 pub enum Found {
     Route(&'static Route, HashMap<String, String>),

@@ -29,6 +29,7 @@ mod blog;
 mod calendar;
 mod dynamodb_faults;
 mod import;
+mod news;
 mod openapi;
 mod policy_matrix;
 mod preferences;

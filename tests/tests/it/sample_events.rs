@@ -116,6 +116,14 @@ async fn every_http_sample_event_is_served_by_its_function() {
             event_text("calendar-school"),
             200,
         ),
+        (
+            "news-publish",
+            demo::staff(demo::PRINCIPAL),
+            event_text("news-publish"),
+            201,
+        ),
+        ("news-school", guardian, event_text("news-school"), 200),
+        ("news-group", guardian, event_text("news-group"), 200),
     ];
     for (function, who, text, want) in cases {
         let (status, body) = invoke(&h, function, who, &text).await;

@@ -1,0 +1,560 @@
+//! News (C3): principals and school admins publish to their school or to
+//! groups within it, organisation admins to several schools; now, or at a
+//! time set ahead. Pupils and guardians read what is addressed to them once
+//! it is published; the school's staff read everything of their school.
+//!
+//! An item is written once per addressed feed (a school's or a group's),
+//! sorted by publish time, so what a feed holds by now is one query,
+//! newest first, and a scheduled item shows by itself when its time comes.
+//! Its notices (C7) go through the outbox as one expansion: written with
+//! the item when it is published now, or by `news-release` (every few
+//! minutes) once its time has come, in one transaction with the removal
+//! of its schedule entry, so they go out once.
+
+use crate::audience::{self, Audience, GroupTarget, Reach};
+use crate::blog::markdown;
+use crate::clock::Clock;
+use crate::directory::{self, Group, PersonRecord, School};
+use crate::ids::{GroupId, NewsId, PersonId, SchoolId};
+use crate::keys;
+use crate::notices::{self, Subject, Target};
+use crate::policy::{self, Decision};
+use crate::store::{
+    Condition, Index, Item, MAX_TRANSACTION, Query, SortKey, Store, StoreError, Write, query_all,
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_BODY_CHARS: usize = 20_000;
+/// How far ahead news may be scheduled.
+pub const MAX_DAYS_AHEAD: i64 = 366;
+
+/// Which feed a copy of a news item is in, and who of it is addressed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "feed", rename_all = "camelCase")]
+pub enum Placement {
+    #[serde(rename_all = "camelCase")]
+    Group { group_id: GroupId, reach: Reach },
+    #[serde(rename_all = "camelCase")]
+    School { school_id: SchoolId, reach: Reach },
+}
+
+/// One copy of a news item, in one feed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NewsItem {
+    pub id: NewsId,
+    pub school_id: SchoolId,
+    pub placement: Placement,
+    pub author_id: PersonId,
+    pub title: String,
+    /// The Markdown source; rendered and sanitised on output.
+    pub body: String,
+    pub publish_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl NewsItem {
+    fn partition(&self) -> String {
+        match self.placement {
+            Placement::Group { group_id, .. } => keys::group_news_partition(group_id),
+            Placement::School { school_id, .. } => keys::school_news_partition(school_id),
+        }
+    }
+
+    fn to_item(&self) -> Result<Item, StoreError> {
+        Item::new(
+            keys::news_item(self.partition(), self.publish_at, self.id),
+            keys::NEWS_ITEM,
+            self,
+        )
+    }
+
+    fn reach(&self) -> Reach {
+        match self.placement {
+            Placement::Group { reach, .. } | Placement::School { reach, .. } => reach,
+        }
+    }
+
+    /// As clients see it: the body rendered and sanitised.
+    pub fn view(&self, now: DateTime<Utc>) -> NewsView {
+        let rendered = markdown::render(&self.body);
+        NewsView {
+            id: self.id,
+            school_id: self.school_id,
+            placement: self.placement,
+            author_id: self.author_id,
+            title: self.title.clone(),
+            body: self.body.clone(),
+            body_html: rendered.html,
+            embeds: rendered.embeds,
+            publish_at: self.publish_at,
+            published: self.publish_at <= now,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct NewsView {
+    pub id: NewsId,
+    pub school_id: SchoolId,
+    #[serde(flatten)]
+    pub placement: Placement,
+    pub author_id: PersonId,
+    pub title: String,
+    pub body: String,
+    pub body_html: String,
+    pub embeds: Vec<markdown::Embed>,
+    pub publish_at: DateTime<Utc>,
+    /// False while it waits for its publish time (staff see it then).
+    pub published: bool,
+}
+
+/// Title and body, checked, and when to publish (`None`: now).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub title: String,
+    pub body: String,
+    pub publish_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NewsError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("may not address {field}")]
+    NotAddressable { field: String },
+    #[error("{0}")]
+    Invalid(audience::FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> NewsError {
+    NewsError::Invalid(audience::FieldError {
+        field: field.into(),
+        message: message.into(),
+    })
+}
+
+/// The schedule entry of news published ahead: what `news-release` needs
+/// to notify its audience when the time comes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Release {
+    pub news_id: NewsId,
+    pub title: String,
+    pub publish_at: DateTime<Utc>,
+    pub author_id: PersonId,
+    pub targets: Vec<Target>,
+}
+
+impl Release {
+    fn to_item(&self) -> Result<Item, StoreError> {
+        Ok(
+            Item::new(keys::news_release(self.news_id), keys::NEWS_RELEASE, self)?
+                .with_gsi2(keys::news_release_index(self.publish_at, self.news_id)),
+        )
+    }
+
+    /// The outbox items that notify its audience.
+    fn expansions(&self, now: DateTime<Utc>) -> Result<Vec<Item>, StoreError> {
+        let subject = Subject::News {
+            news_id: self.news_id,
+            title: self.title.clone(),
+        };
+        self.targets
+            .iter()
+            .map(|t| notices::expansion(&subject, t.clone(), self.author_id, now))
+            .collect()
+    }
+}
+
+/// What publishing did.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Published {
+    pub news: NewsView,
+    /// How many feeds hold it (one per group, or per school).
+    pub feeds: usize,
+}
+
+/// C3: publishes news to a school (its pupils and/or guardians), to groups
+/// within a school, or, for an organisation admin, to several schools.
+/// Principals and school admins of the schools concerned, and admins of
+/// their organisation, may; teachers publish to groups through the blog.
+pub async fn publish(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    audience: &Audience,
+    draft: Draft,
+) -> Result<Published, NewsError> {
+    if !audience::may_address_anyone(caller) {
+        return Err(NewsError::Forbidden);
+    }
+    let now = clock.now();
+    if let Some(at) = draft.publish_at
+        && (at - now).num_days() > MAX_DAYS_AHEAD
+    {
+        return Err(invalid(
+            "publishAt",
+            format!("at most {MAX_DAYS_AHEAD} days ahead"),
+        ));
+    }
+    let feeds = feeds_of(audience)?;
+    let (groups, schools) = addressed(store, audience).await?;
+    audience::authorize(caller, audience, "audience", &groups, &schools)
+        .map_err(|e| NewsError::NotAddressable { field: e.field })?;
+    if let Audience::Groups(targets) = audience {
+        for (i, t) in targets.iter().enumerate() {
+            let group = &groups[&t.group_id];
+            if !audience::may_send_news_to_group(caller, group, schools.get(&group.school_id)) {
+                return Err(NewsError::NotAddressable {
+                    field: format!("audience.groups[{i}].groupId"),
+                });
+            }
+        }
+    }
+
+    let id = NewsId::generate();
+    let publish_at = draft.publish_at.unwrap_or(now).max(now);
+    let copies: Vec<NewsItem> = feeds
+        .iter()
+        .map(|feed| {
+            let school_id = match feed {
+                Placement::Group { group_id, .. } => groups[group_id].school_id,
+                Placement::School { school_id, .. } => *school_id,
+            };
+            NewsItem {
+                id,
+                school_id,
+                placement: *feed,
+                author_id: caller.id(),
+                title: draft.title.clone(),
+                body: draft.body.clone(),
+                publish_at,
+                created_at: now,
+            }
+        })
+        .collect();
+    let release = Release {
+        news_id: id,
+        title: draft.title.clone(),
+        publish_at,
+        author_id: caller.id(),
+        targets: targets_of(&feeds),
+    };
+    let mut writes = Vec::with_capacity(copies.len() + release.targets.len());
+    for copy in &copies {
+        writes.push(Write::Put(copy.to_item()?, Condition::MustNotExist));
+    }
+    if publish_at > now {
+        writes.push(Write::Put(release.to_item()?, Condition::MustNotExist));
+    } else {
+        for item in release.expansions(now)? {
+            writes.push(Write::Put(item, Condition::MustNotExist));
+        }
+    }
+    if writes.len() > MAX_TRANSACTION {
+        return Err(invalid("audience", "too many feeds for one news item"));
+    }
+    store.transact(&writes).await?;
+    tracing::info!(news = %id, feeds = copies.len(), scheduled = publish_at > now, "news published");
+    Ok(Published {
+        feeds: copies.len(),
+        news: copies
+            .first()
+            .map(|c| c.view(now))
+            .ok_or(NewsError::NotFound)?,
+    })
+}
+
+/// The feeds an audience puts news in. Grade years are not known (groups
+/// store none yet) and a school's staff read all of their school's news.
+fn feeds_of(audience: &Audience) -> Result<Vec<Placement>, NewsError> {
+    let everyone = |reach: Reach| reach.pupils || reach.guardians;
+    match audience {
+        Audience::Groups(targets) => Ok(targets
+            .iter()
+            .map(|t| Placement::Group {
+                group_id: t.group_id,
+                reach: t.reach,
+            })
+            .collect()),
+        Audience::School {
+            school_id, reach, ..
+        } if everyone(*reach) => Ok(vec![Placement::School {
+            school_id: *school_id,
+            reach: *reach,
+        }]),
+        Audience::Schools {
+            school_ids, reach, ..
+        } if everyone(*reach) => Ok(school_ids
+            .iter()
+            .map(|s| Placement::School {
+                school_id: *s,
+                reach: *reach,
+            })
+            .collect()),
+        Audience::School { .. } | Audience::Schools { .. } => {
+            Err(invalid("audience", "news reaches pupils and/or guardians"))
+        }
+        Audience::GradeYears { .. } | Audience::SchoolStaff { .. } => Err(invalid(
+            "audience",
+            "news is for a school, groups within it, or several schools",
+        )),
+    }
+}
+
+/// Whom the notices of news in these feeds reach.
+fn targets_of(feeds: &[Placement]) -> Vec<Target> {
+    let mut targets = Vec::new();
+    let groups: Vec<GroupTarget> = feeds
+        .iter()
+        .filter_map(|f| match f {
+            Placement::Group { group_id, reach } => Some(GroupTarget {
+                group_id: *group_id,
+                reach: *reach,
+            }),
+            Placement::School { .. } => None,
+        })
+        .collect();
+    if !groups.is_empty() {
+        targets.push(Target::Groups { groups });
+    }
+    for f in feeds {
+        if let Placement::School { school_id, reach } = f {
+            targets.push(Target::School {
+                school_id: *school_id,
+                reach: *reach,
+            });
+        }
+    }
+    targets
+}
+
+/// The groups and schools an audience names.
+async fn addressed(
+    store: &dyn Store,
+    audience: &Audience,
+) -> Result<(HashMap<GroupId, Group>, HashMap<SchoolId, School>), StoreError> {
+    let mut groups = HashMap::new();
+    if let Some(targets) = audience.groups() {
+        let keys: Vec<_> = targets.iter().map(|t| keys::group(t.group_id)).collect();
+        for item in store.get_many(&keys).await? {
+            let g: Group = item.parse()?;
+            groups.insert(g.id, g);
+        }
+    }
+    let mut school_ids: Vec<SchoolId> = groups.values().map(|g| g.school_id).collect();
+    school_ids.extend(audience.schools());
+    school_ids.sort();
+    school_ids.dedup();
+    let keys: Vec<_> = school_ids.iter().map(|s| keys::school(*s)).collect();
+    let mut schools = HashMap::new();
+    for item in store.get_many(&keys).await? {
+        let s: School = item.parse()?;
+        schools.insert(s.id, s);
+    }
+    Ok((groups, schools))
+}
+
+/// A page of a feed.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Feed {
+    pub items: Vec<NewsView>,
+    /// Pass as `cursor` for the next page; `None` when there is none.
+    pub next_cursor: Option<String>,
+}
+
+/// Who reads a feed: staff of it see everything, scheduled items too;
+/// pupils and guardians what is addressed to them and published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Reader {
+    staff: bool,
+    pupil: bool,
+    guardian: bool,
+}
+
+impl Reader {
+    fn sees(&self, reach: Reach) -> bool {
+        self.staff || (self.pupil && reach.pupils) || (self.guardian && reach.guardians)
+    }
+}
+
+/// One query of a feed, newest first: up to now for pupils and guardians,
+/// everything (scheduled items first) for its staff.
+async fn read(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    partition: String,
+    reader: Reader,
+    limit: u32,
+    cursor: Option<String>,
+) -> Result<Feed, NewsError> {
+    let now = clock.now();
+    let sort = if reader.staff {
+        SortKey::BeginsWith(keys::NEWS_PREFIX.into())
+    } else {
+        SortKey::Between(keys::NEWS_PREFIX.into(), keys::news_until(now))
+    };
+    let page = store
+        .query(
+            &Query::partition(partition)
+                .sort(sort)
+                .backward()
+                .limit(limit)
+                .after(cursor),
+        )
+        .await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for item in &page.items {
+        let news: NewsItem = item.parse()?;
+        if reader.sees(news.reach()) {
+            items.push(news.view(now));
+        }
+    }
+    Ok(Feed {
+        items,
+        next_cursor: page.next,
+    })
+}
+
+/// C3: a school's news: its staff, its pupils, the guardians of its pupils.
+pub async fn school_feed(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+    limit: u32,
+    cursor: Option<String>,
+) -> Result<Feed, NewsError> {
+    let staff = caller.has_duty_at(school_id);
+    let pupil = caller.enrolled_school() == Some(school_id);
+    let guardian = !staff && !pupil && has_child_at(store, caller, school_id).await?;
+    if !(staff || pupil || guardian) {
+        return Err(NewsError::NotFound);
+    }
+    let reader = Reader {
+        staff,
+        pupil,
+        guardian,
+    };
+    let partition = keys::school_news_partition(school_id);
+    read(store, clock, partition, reader, limit, cursor).await
+}
+
+/// C3: a group's news: staff of its school, its pupils, guardians of its
+/// pupils (others who may know the group: 403; anyone else 404).
+pub async fn group_feed(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    group_id: GroupId,
+    limit: u32,
+    cursor: Option<String>,
+) -> Result<Feed, NewsError> {
+    let group = directory::group(store, group_id)
+        .await?
+        .ok_or(NewsError::NotFound)?;
+    let reader = if caller.has_duty_at(group.school_id) {
+        Reader {
+            staff: true,
+            pupil: false,
+            guardian: false,
+        }
+    } else {
+        let children: Vec<PersonId> = caller.children().collect();
+        let children = directory::members_among(store, group.id, &children).await?;
+        match policy::read_blog(caller, &group, &children) {
+            Ok(policy::BlogView::Reader { pupil, guardian }) => Reader {
+                staff: false,
+                pupil,
+                guardian,
+            },
+            Ok(policy::BlogView::Staff) => Reader {
+                staff: true,
+                pupil: false,
+                guardian: false,
+            },
+            Err(Decision::Forbidden) => return Err(NewsError::Forbidden),
+            Err(_) => return Err(NewsError::NotFound),
+        }
+    };
+    let partition = keys::group_news_partition(group_id);
+    read(store, clock, partition, reader, limit, cursor).await
+}
+
+/// Whether one of the caller's children is enrolled at the school.
+async fn has_child_at(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+) -> Result<bool, StoreError> {
+    let keys = caller
+        .children()
+        .map(|child| {
+            directory::Relation::EnrolledAt { school_id }
+                .to_item(child)
+                .map(|i| i.key)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Ok(false);
+    }
+    Ok(!store.get_many(&keys).await?.is_empty())
+}
+
+/// What a release run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Released {
+    /// News items whose notices went to the outbox now.
+    pub released: usize,
+    /// Due items another run released first.
+    pub already_released: usize,
+}
+
+/// `news-release`: the notices of news whose time has come, each in one
+/// transaction with the removal of its schedule entry (which must still
+/// exist), so an overlapping or repeated run sends nothing twice.
+pub async fn release_due(store: &dyn Store, clock: &dyn Clock) -> Result<Released, StoreError> {
+    let now = clock.now();
+    let due = query_all(
+        store,
+        Query::partition(keys::NEWS_SCHEDULED_PARTITION)
+            .on(Index::Gsi2)
+            .sort(SortKey::Between(
+                keys::NEWS_DUE_FROM.into(),
+                keys::news_due_until(now),
+            )),
+    )
+    .await?;
+    let mut done = Released {
+        released: 0,
+        already_released: 0,
+    };
+    for item in due {
+        let release: Release = item.parse()?;
+        let mut writes = vec![Write::Delete(
+            keys::news_release(release.news_id),
+            Condition::MustExist,
+        )];
+        for expansion in release.expansions(now)? {
+            writes.push(Write::Put(expansion, Condition::MustNotExist));
+        }
+        match store.transact(&writes).await {
+            Ok(()) => done.released += 1,
+            Err(e) if e.is_condition_failure() => done.already_released += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
