@@ -15,6 +15,7 @@
 
 mod cases;
 mod import;
+mod notices;
 mod recording;
 mod report;
 mod runtime_api;
@@ -425,6 +426,32 @@ fn main() {
         if let Err(e) = runtime.block_on(run_import(sizes)) {
             eprintln!("bench: {e}");
             std::process::exit(1);
+        }
+        return;
+    }
+    if args.first().map(String::as_str) == Some("notices") {
+        let pupils = match args.get(1).map(|a| a.parse::<usize>()) {
+            None => 600,
+            Some(Ok(n)) => n,
+            Some(Err(_)) => {
+                eprintln!("bench: usage: skolnav-bench notices [PUPILS]");
+                std::process::exit(2);
+            }
+        };
+        match runtime.block_on(notices::run(pupils)) {
+            Ok(figures) => {
+                let out = root().join("bench/results/notices.json");
+                let _ = std::fs::write(
+                    &out,
+                    serde_json::to_string_pretty(&figures).unwrap_or_default(),
+                );
+                println!("{}", figures.to_markdown());
+                eprintln!("bench: figures written to {}", out.display());
+            }
+            Err(e) => {
+                eprintln!("bench: {e}");
+                std::process::exit(1);
+            }
         }
         return;
     }

@@ -333,18 +333,18 @@ pub async fn create(
         }
         _ => None,
     };
-    let batches = notices::batches_for(recipients.len());
-    if copies.len() + batches > MAX_TRANSACTION {
-        return Err(CalendarError::AudienceTooLarge {
-            recipients: recipients.len(),
-        });
-    }
     let subject = Subject::CalendarEvent {
         event_id: id,
         title: details.title.clone(),
         first_day: details.when.first_day(),
     };
-    let (_, mut batch_items) = notices::batches(NoticeId::generate(), &subject, &recipients, now)?;
+    let packed = notices::pack(store, &subject, &recipients).await?;
+    if copies.len() + packed.len() > MAX_TRANSACTION {
+        return Err(CalendarError::AudienceTooLarge {
+            recipients: recipients.len(),
+        });
+    }
+    let (_, mut batch_items) = notices::batches(NoticeId::generate(), &subject, &packed, now)?;
     if let Some((school_id, reach)) = school_notice {
         batch_items.push(notices::expansion(
             &subject,

@@ -590,6 +590,22 @@ pub async fn people(store: &dyn Store, ids: &[PersonId]) -> Result<Vec<Person>, 
     Ok(people)
 }
 
+/// [`people`] read eventually consistent (half the read units): for what
+/// may lag a second, such as addresses and preferences for a mail.
+pub async fn people_eventually(
+    store: &dyn Store,
+    ids: &[PersonId],
+) -> Result<Vec<Person>, StoreError> {
+    let mut people = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(100) {
+        let keys: Vec<_> = chunk.iter().map(|p| keys::person(*p)).collect();
+        for item in store.get_many_eventually(&keys).await? {
+            people.push(item.parse()?);
+        }
+    }
+    Ok(people)
+}
+
 /// The items that register a person and their relations (for seeding and
 /// hand registration).
 pub fn person_items(person: &Person, relations: &[Relation]) -> Result<Vec<Item>, StoreError> {

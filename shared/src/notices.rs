@@ -185,13 +185,61 @@ pub struct Sent {
     pub batches: Vec<OutboxId>,
 }
 
-/// The outbox items that notify `recipients` of `subject`, one per
-/// [`BATCH_SIZE`] people, to be written in the publishing transaction, and
-/// what to keep to withdraw them.
+/// Packs recipients into batches of at most [`BATCH_SIZE`] so that their
+/// mails take as few bulk calls as they can: the people to mail first,
+/// one address never split over two batches (so it gets one mail), then
+/// those who only get the in-app notice. Reads their person items (one
+/// BatchGetItem per 100).
+pub async fn pack(
+    store: &dyn Store,
+    subject: &Subject,
+    recipients: &[PersonId],
+) -> Result<Vec<Vec<PersonId>>, StoreError> {
+    let people = directory::people_eventually(store, recipients).await?;
+    Ok(pack_people(subject, &people, recipients))
+}
+
+/// [`pack`] on people already read.
+pub fn pack_people(
+    subject: &Subject,
+    people: &[Person],
+    recipients: &[PersonId],
+) -> Vec<Vec<PersonId>> {
+    let mut by_address = mails_due(subject, people, &[]);
+    by_address.sort_by_key(|(mail, _)| mail.to.to_lowercase());
+    let to_mail: std::collections::HashSet<PersonId> = by_address
+        .iter()
+        .flat_map(|(_, ids)| ids.iter().copied())
+        .collect();
+    let mut batches: Vec<Vec<PersonId>> = Vec::new();
+    let mut current: Vec<PersonId> = Vec::new();
+    for (_, ids) in by_address {
+        for share in ids.chunks(BATCH_SIZE) {
+            if current.len() + share.len() > BATCH_SIZE {
+                batches.push(std::mem::take(&mut current));
+            }
+            current.extend_from_slice(share);
+        }
+    }
+    for id in recipients.iter().filter(|p| !to_mail.contains(p)) {
+        if current.len() == BATCH_SIZE {
+            batches.push(std::mem::take(&mut current));
+        }
+        current.push(*id);
+    }
+    if !current.is_empty() {
+        batches.push(current);
+    }
+    batches
+}
+
+/// The outbox items that notify each batch of recipients ([`pack`]) of
+/// `subject`, to be written in the publishing transaction, and what to
+/// keep to withdraw them.
 pub fn batches(
     notice_id: NoticeId,
     subject: &Subject,
-    recipients: &[PersonId],
+    packed: &[Vec<PersonId>],
     now: DateTime<Utc>,
 ) -> Result<(Sent, Vec<Item>), StoreError> {
     let mut sent = Sent {
@@ -199,7 +247,7 @@ pub fn batches(
         batches: Vec::new(),
     };
     let mut items = Vec::new();
-    for chunk in recipients.chunks(BATCH_SIZE) {
+    for chunk in packed {
         let batch = NoticeBatch {
             id: OutboxId::generate(),
             kind: BATCH_KIND.to_string(),
@@ -323,7 +371,8 @@ pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreErro
     };
     reach.remove(&expansion.author_id);
     let recipients: Vec<PersonId> = reach.into_iter().collect();
-    for (n, chunk) in recipients.chunks(BATCH_SIZE).enumerate() {
+    let packed = pack(store, &expansion.subject, &recipients).await?;
+    for (n, chunk) in packed.iter().enumerate() {
         let id = expansion.id.derived(n as u128 + 1);
         let batch = NoticeBatch {
             id,
@@ -358,15 +407,10 @@ pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreErro
     tracing::info!(
         outbox = %expansion.id,
         recipients = recipients.len(),
-        batches = batches_for(recipients.len()),
+        batches = packed.len(),
         "audience expanded"
     );
     Ok(Delivery::Expanded)
-}
-
-/// How many outbox batches notify this many people.
-pub fn batches_for(recipients: usize) -> usize {
-    recipients.div_ceil(BATCH_SIZE)
 }
 
 /// Delivers one batch, at most once per recipient and channel: claims
@@ -549,7 +593,7 @@ async fn send_mails(
     if pending.is_empty() {
         return Ok((Vec::new(), None));
     }
-    let people = directory::people(store, &pending).await?;
+    let people = directory::people_eventually(store, &pending).await?;
     let due = mails_due(&batch.subject, &people, &batch.mailed);
     if due.is_empty() {
         return Ok((Vec::new(), None));
@@ -720,21 +764,70 @@ mod tests {
 
     #[test]
     fn a_large_audience_is_split_into_batches_of_at_most_fifty() {
-        let people: Vec<PersonId> = (0..121).map(|_| PersonId::generate()).collect();
+        let people: Vec<Person> = (0..121).map(|_| person(None, true)).collect();
+        let ids: Vec<PersonId> = people.iter().map(|p| p.id).collect();
         let subject = Subject::BlogPost {
             post_id: PostId::generate(),
             group_id: GroupId::generate(),
             title: "t".into(),
         };
-        let (sent, items) = batches(NoticeId::generate(), &subject, &people, Utc::now()).unwrap();
+        let packed = pack_people(&subject, &people, &ids);
+        let (sent, items) = batches(NoticeId::generate(), &subject, &packed, Utc::now()).unwrap();
         assert_eq!(sent.batches.len(), 3);
-        assert_eq!(items.len(), 3);
-        assert_eq!(batches_for(121), 3);
         let sizes: Vec<usize> = items
             .iter()
             .map(|i| i.parse::<NoticeBatch>().unwrap().recipients.len())
             .collect();
         assert_eq!(sizes, [50, 50, 21]);
         assert!(items.iter().all(is_batch));
+        let mut all: Vec<PersonId> = packed.concat();
+        all.sort();
+        let mut want = ids.clone();
+        want.sort();
+        assert_eq!(all, want, "everyone once");
+    }
+
+    #[test]
+    fn the_people_to_mail_are_packed_first_and_an_address_is_never_split() {
+        let subject = Subject::BlogPost {
+            post_id: PostId::generate(),
+            group_id: GroupId::generate(),
+            title: "t".into(),
+        };
+        // 60 pupils without an address between 49 guardians with their own
+        // and two who share one: 51 people to mail, 50 addresses.
+        let mut people = Vec::new();
+        for i in 0..60 {
+            people.push(person(None, true));
+            if i < 49 {
+                people.push(person(Some(&format!("g{i:02}@example.se")), true));
+            }
+        }
+        people.push(person(Some("zz-familj@example.se"), true));
+        people.push(person(Some("ZZ-Familj@example.se"), true));
+        let ids: Vec<PersonId> = people.iter().map(|p| p.id).collect();
+        let packed = pack_people(&subject, &people, &ids);
+        let mails_per_batch: Vec<usize> = packed
+            .iter()
+            .map(|batch| {
+                let in_batch: Vec<Person> = people
+                    .iter()
+                    .filter(|p| batch.contains(&p.id))
+                    .cloned()
+                    .collect();
+                mails_due(&subject, &in_batch, &[]).len()
+            })
+            .collect();
+        // 49 own addresses fill the first batch; the shared address would
+        // not fit whole and starts the second, which is its only mail.
+        assert_eq!(
+            mails_per_batch.iter().sum::<usize>(),
+            50,
+            "{mails_per_batch:?}"
+        );
+        assert_eq!(mails_per_batch[..2], [49, 1]);
+        assert!(mails_per_batch[2..].iter().all(|m| *m == 0));
+        assert!(packed.iter().all(|b| b.len() <= BATCH_SIZE));
+        assert_eq!(packed.concat().len(), ids.len());
     }
 }

@@ -196,13 +196,6 @@ pub async fn publish(
         .into_iter()
         .filter(|p| *p != caller.id())
         .collect();
-    let batches = notices::batches_for(recipients.len());
-    if targets.len() + batches > MAX_TRANSACTION {
-        return Err(BlogError::AudienceTooLarge {
-            recipients: recipients.len(),
-        });
-    }
-
     let now = clock.now();
     let id = PostId::generate();
     let subject = Subject::BlogPost {
@@ -210,8 +203,14 @@ pub async fn publish(
         group_id: targets[0].group_id,
         title: text.title.clone(),
     };
-    let (sent, batch_items) = notices::batches(NoticeId::generate(), &subject, &recipients, now)?;
-    let mut writes = Vec::with_capacity(targets.len() + batches);
+    let packed = notices::pack(store, &subject, &recipients).await?;
+    if targets.len() + packed.len() > MAX_TRANSACTION {
+        return Err(BlogError::AudienceTooLarge {
+            recipients: recipients.len(),
+        });
+    }
+    let (sent, batch_items) = notices::batches(NoticeId::generate(), &subject, &packed, now)?;
+    let mut writes = Vec::with_capacity(targets.len() + batch_items.len());
     let mut first = None;
     for t in targets {
         let group = &groups[&t.group_id];
