@@ -149,29 +149,95 @@ impl Event {
 
     /// The days it starts on within `from..=to`, in order.
     pub fn starts_within(&self, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
-        let first = self.when.first_day();
-        let step = match self.repeat.map(|r| r.every) {
-            None => {
-                return vec![first]
-                    .into_iter()
-                    .filter(|d| *d <= to && self.last_day() >= from)
-                    .collect();
-            }
-            Some(Every::Day) => 1,
-            Some(Every::Week) => 7,
-        };
-        let until = self.repeat.map(|r| r.until).unwrap_or(first).min(to);
-        let length = self.when.last_day() - first;
-        let mut days = Vec::new();
-        let mut day = first;
-        while day <= until {
-            if day + length >= from {
-                days.push(day);
-            }
-            day += chrono::Duration::days(step);
-        }
-        days
+        starts_within(&self.when, self.repeat, from, to)
     }
+}
+
+/// The days an event (or each time of a series) starts on, of those that
+/// reach into `from..=to`, in order.
+fn starts_within(
+    when: &When,
+    repeat: Option<Repeat>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Vec<NaiveDate> {
+    let first = when.first_day();
+    let length = when.last_day() - first;
+    let step = match repeat.map(|r| r.every) {
+        None | Some(Every::Day) => 1,
+        Some(Every::Week) => 7,
+    };
+    let until = repeat.map(|r| r.until).unwrap_or(first).min(to);
+    let mut days = Vec::new();
+    let mut day = first;
+    while day <= until {
+        if day + length >= from {
+            days.push(day);
+        }
+        day += chrono::Duration::days(step);
+    }
+    days
+}
+
+/// The day-before reminder of an event (C1), kept apart from its copies:
+/// what to say, when it happens, and whom it reaches.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Reminder {
+    pub event_id: EventId,
+    pub title: String,
+    pub when: When,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub repeat: Option<Repeat>,
+    pub author_id: PersonId,
+    pub targets: Vec<notices::Target>,
+}
+
+impl Reminder {
+    fn last_day(&self) -> NaiveDate {
+        let length = self.when.last_day() - self.when.first_day();
+        match self.repeat {
+            Some(r) => r.until + length,
+            None => self.when.last_day(),
+        }
+    }
+
+    fn to_item(&self) -> Result<Item, StoreError> {
+        Ok(Item::new(
+            keys::event_reminder(self.event_id),
+            keys::EVENT_REMINDER,
+            self,
+        )?
+        .with_gsi2(keys::event_reminder_index(self.last_day(), self.event_id)))
+    }
+}
+
+/// For `reminders-daily`: the marker and the notice of an event reminder,
+/// when the event (or a time of its series) starts on `day`.
+pub fn reminder_writes(
+    item: &Item,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Option<(crate::store::Key, Vec<Write>)>, StoreError> {
+    let reminder: Reminder = item.parse()?;
+    if !starts_within(&reminder.when, reminder.repeat, day, day).contains(&day) {
+        return Ok(None);
+    }
+    let subject = Subject::EventReminder {
+        event_id: reminder.event_id,
+        title: reminder.title.clone(),
+        day,
+    };
+    let writes = reminder
+        .targets
+        .iter()
+        .map(|t| {
+            notices::expansion(&subject, t.clone(), reminder.author_id, now)
+                .map(|i| Write::Put(i, Condition::MustNotExist))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let marker = keys::reminder_sent(day, &format!("EVENT#{}", reminder.event_id));
+    Ok(Some((marker, writes)))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -278,6 +344,15 @@ pub async fn create(
             ));
         }
     };
+    if details.reminder
+        && let Calendars::School(_, reach, _) = calendars
+        && !(reach.pupils || reach.guardians)
+    {
+        return Err(invalid(
+            "reminder",
+            "a reminder goes to pupils and guardians, and this event reaches neither",
+        ));
+    }
     let (groups, schools) = addressed(store, audience).await?;
     audience::authorize(caller, audience, "audience", &groups, &schools)
         .map_err(|e| CalendarError::NotAddressable { field: e.field })?;
@@ -360,6 +435,17 @@ pub async fn create(
     for item in batch_items {
         writes.push(Write::Put(item, Condition::MustNotExist));
     }
+    if details.reminder {
+        let reminder = Reminder {
+            event_id: id,
+            title: details.title.clone(),
+            when: details.when,
+            repeat: details.repeat,
+            author_id: caller.id(),
+            targets: reminder_targets(&copies),
+        };
+        writes.push(Write::Put(reminder.to_item()?, Condition::MustNotExist));
+    }
     store.transact(&writes).await?;
     tracing::info!(event = %id, calendars = copies.len(), notified = recipients.len(), "calendar event created");
     Ok(Created {
@@ -367,6 +453,30 @@ pub async fn create(
         notified: school_notice.is_none().then_some(recipients.len()),
         event: copies.into_iter().next().ok_or(CalendarError::NotFound)?,
     })
+}
+
+/// Whom the reminder of these copies reaches: their pupils and guardians.
+fn reminder_targets(copies: &[Event]) -> Vec<notices::Target> {
+    let mut groups = Vec::new();
+    let mut targets = Vec::new();
+    for copy in copies {
+        match copy.placement {
+            Placement::Group { group_id, reach } => {
+                groups.push(crate::audience::GroupTarget { group_id, reach })
+            }
+            Placement::School { reach, .. } if reach.pupils || reach.guardians => {
+                targets.push(notices::Target::School {
+                    school_id: copy.school_id,
+                    reach,
+                })
+            }
+            Placement::School { .. } => {}
+        }
+    }
+    if !groups.is_empty() {
+        targets.insert(0, notices::Target::Groups { groups });
+    }
+    targets
 }
 
 /// The calendars an audience puts an event in.

@@ -276,6 +276,20 @@ pub fn calendar_event(partition: String, first_day: NaiveDate, event: EventId) -
     Key::new(partition, format!("{EVENT_PREFIX}{first_day}#{event}"))
 }
 
+/// An event with a day-before reminder (C1): one item per event, on GSI2
+/// `EVENT-REMINDERS` by its last day, so the events that may start
+/// tomorrow are one query (those whose last day is not yet past).
+pub const EVENT_REMINDER: &str = "EventReminder";
+pub const EVENT_REMINDERS_PARTITION: &str = "EVENT-REMINDERS";
+
+pub fn event_reminder(event: EventId) -> Key {
+    Key::new(format!("EVENT#{event}"), "REMINDER".to_string())
+}
+
+pub fn event_reminder_index(last_day: NaiveDate, event: EventId) -> Key {
+    Key::new(EVENT_REMINDERS_PARTITION, format!("{last_day}#{event}"))
+}
+
 /// The last sort key of a calendar's events that start on or before `day`.
 pub fn events_until(day: NaiveDate) -> String {
     format!("{EVENT_PREFIX}{day}#~")

@@ -38,6 +38,13 @@ pub enum Subject {
     /// C3: a news item.
     #[serde(rename_all = "camelCase")]
     News { news_id: NewsId, title: String },
+    /// C1: an event with a reminder happens tomorrow.
+    #[serde(rename_all = "camelCase")]
+    EventReminder {
+        event_id: EventId,
+        title: String,
+        day: NaiveDate,
+    },
     /// C1: an event in a group's calendar.
     #[serde(rename_all = "camelCase")]
     CalendarEvent {
@@ -51,9 +58,10 @@ impl Subject {
     /// Which of a person's e-mail preferences decides whether it is mailed.
     pub fn mail_kind(&self) -> MailKind {
         match self {
-            Subject::BlogPost { .. } | Subject::CalendarEvent { .. } | Subject::News { .. } => {
-                MailKind::SchoolMessage
-            }
+            Subject::BlogPost { .. }
+            | Subject::CalendarEvent { .. }
+            | Subject::EventReminder { .. }
+            | Subject::News { .. } => MailKind::SchoolMessage,
         }
     }
 
@@ -71,6 +79,18 @@ impl Subject {
                 format!("New blog post: {title}"),
                 format!(
                     "Hello,\n\nThere is a new post in the group's blog: \"{title}\". Read it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
+                ),
+            ),
+            (Subject::EventReminder { title, day, .. }, Language::Sv) => (
+                format!("Påminnelse: {title} i morgon"),
+                format!(
+                    "Hej!\n\nPåminnelse: \"{title}\" är i morgon, {day}. Se kalendern i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
+                ),
+            ),
+            (Subject::EventReminder { title, day, .. }, Language::En) => (
+                format!("Reminder: {title} tomorrow"),
+                format!(
+                    "Hello,\n\nA reminder: \"{title}\" is tomorrow, {day}. See the calendar in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
                 ),
             ),
             (Subject::News { title, .. }, Language::Sv) => (

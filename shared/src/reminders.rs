@@ -1,5 +1,5 @@
-//! Day-before reminders, for every feature that has them (talks now;
-//! calendar events with a reminder later). A daily schedule (Europe/
+//! Day-before reminders, for every feature that has them (talks, and
+//! calendar events with a reminder). A daily schedule (Europe/
 //! Stockholm) reads tomorrow's partition of the reminder index (GSI2
 //! `REMINDERS#<day>`), and for each entry writes the notice to the outbox
 //! together with a marker that it was sent, in one transaction: a re-run
@@ -7,7 +7,7 @@
 
 use crate::clock::Clock;
 use crate::keys;
-use crate::store::{Condition, Index, Item, Query, Store, StoreError, Write, query_all};
+use crate::store::{Condition, Index, Item, Query, SortKey, Store, StoreError, Write, query_all};
 use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
@@ -64,6 +64,37 @@ pub async fn send_day_before(store: &dyn Store, clock: &dyn Clock) -> Result<Sum
             .transact(&[Write::Put(marker, Condition::MustNotExist), notice])
             .await
         {
+            Ok(()) => summary.sent += 1,
+            Err(StoreError::TransactionConditionFailed { index: 0, .. }) => {
+                summary.already_sent += 1
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    // C1: events with a reminder whose last day is not past; those that
+    // start tomorrow notify their audience through the outbox.
+    let events = query_all(
+        store,
+        Query::partition(keys::EVENT_REMINDERS_PARTITION)
+            .on(Index::Gsi2)
+            .sort(SortKey::Between(day.to_string(), "~".to_string())),
+    )
+    .await?;
+    for item in events {
+        let Some((marker_key, notices)) = crate::calendar::reminder_writes(&item, day, now)? else {
+            continue;
+        };
+        let mut marker = Item::new(
+            marker_key,
+            keys::REMINDER_SENT,
+            &serde_json::json!({ "day": day }),
+        )?;
+        if let Some(t) = expires {
+            marker = marker.expiring_at(t);
+        }
+        let mut writes = vec![Write::Put(marker, Condition::MustNotExist)];
+        writes.extend(notices);
+        match store.transact(&writes).await {
             Ok(()) => summary.sent += 1,
             Err(StoreError::TransactionConditionFailed { index: 0, .. }) => {
                 summary.already_sent += 1

@@ -359,7 +359,94 @@ async fn a_school_event_reaches_each_family_of_the_school_once_through_the_outbo
     assert!(all > 20, "the families were mailed: {all}");
 }
 
+async fn send_reminders(app: &TestApp) -> skolnav::reminders::Summary {
+    skolnav::reminders::send_day_before(app.store.as_ref(), app.clock.as_ref())
+        .await
+        .unwrap()
+}
+
+/// The event reminders a person has, as "title day", sorted.
+async fn reminded(app: &TestApp, who: PersonId) -> Vec<String> {
+    let res = app.get(who, "/me/notices").await;
+    let mut titles: Vec<String> = res.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["subject"]["kind"] == "eventReminder")
+        .map(|n| {
+            format!(
+                "{} {}",
+                n["subject"]["title"].as_str().unwrap_or_default(),
+                n["subject"]["day"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    titles.sort();
+    titles
+}
+
+async fn a_reminder_reaches_the_families_the_day_before_each_time_and_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let a = demo::class(1);
+    let mut trip = event(to_group(a), "Utflykt");
+    trip["reminder"] = json!(true);
+    create(&app, mentor, trip).await;
+    let mut swim = event(to_group(a), "Simning");
+    swim["start"] = json!("2026-11-26T13:00:00");
+    swim["end"] = json!("2026-11-26T14:00:00");
+    swim["repeat"] = json!({ "every": "week", "until": "2026-12-10" });
+    swim["reminder"] = json!(true);
+    create(&app, mentor, swim).await;
+    app.deliver_outbox().await;
+    // Monday the 23rd: nothing happens tomorrow.
+    assert_eq!(send_reminders(&app).await.sent, 0);
+    // Tuesday: the trip is tomorrow; twice run, once sent.
+    app.clock
+        .set(skolnav_tests::school_morning() + chrono::Duration::days(1));
+    assert_eq!(send_reminders(&app).await.sent, 1);
+    assert_eq!(send_reminders(&app).await.already_sent, 1);
+    for _ in 0..3 {
+        app.deliver_outbox().await;
+    }
+    assert_eq!(
+        reminded(&app, demo::guardian(1)).await,
+        ["Utflykt 2026-11-25"]
+    );
+    assert_eq!(reminded(&app, demo::pupil(1)).await, ["Utflykt 2026-11-25"]);
+    assert!(
+        reminded(&app, demo::guardian(21)).await.is_empty(),
+        "4B is not reminded"
+    );
+    assert!(
+        app.mailer
+            .sent()
+            .iter()
+            .any(|m| m.subject == "Påminnelse: Utflykt i morgon"),
+        "families who want school mail are mailed"
+    );
+    // Wednesday 2 December: the swim of the 3rd, a later time of the series.
+    app.clock
+        .set(skolnav_tests::school_morning() + chrono::Duration::days(9));
+    assert_eq!(send_reminders(&app).await.sent, 1);
+    for _ in 0..3 {
+        app.deliver_outbox().await;
+    }
+    assert_eq!(
+        reminded(&app, demo::guardian(1)).await,
+        ["Simning 2026-12-03", "Utflykt 2026-11-25"]
+    );
+
+    // A reminder of a staff-only event would reach no family.
+    let mut staff = event(to_staff(demo::school()), "Personalmöte");
+    staff["reminder"] = json!(true);
+    let res = app.post(demo::staff(demo::PRINCIPAL), EVENTS, staff).await;
+    assert_eq!(res.status, 400, "{}", res.json);
+    assert_eq!(res.json["invalidParams"][0]["name"], "reminder");
+}
+
 on_both_stores!(
+    a_reminder_reaches_the_families_the_day_before_each_time_and_once,
     a_school_event_reaches_each_family_of_the_school_once_through_the_outbox,
     a_pupil_or_a_guardian_never_sees_a_staff_only_event,
     a_guardian_of_group_a_never_sees_group_b_events_and_hears_of_their_own,
