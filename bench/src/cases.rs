@@ -455,7 +455,10 @@ pub struct Throughput {
 
 /// Figure 6: each use case on the embedded store, as the local server
 /// runs it (a file-backed SQLite store), four requests in flight.
-pub async fn sqlite_throughput(issuer: &DevIssuer) -> BenchResult<Vec<Throughput>> {
+pub async fn sqlite_throughput(
+    issuer: &DevIssuer,
+    only: &crate::Selection,
+) -> BenchResult<Vec<Throughput>> {
     let dir = crate::root().join("bench/tmp");
     let _ = std::fs::create_dir_all(&dir);
     let path = dir.join(format!("sqlite-{}.db", ulid::Ulid::generate()));
@@ -464,7 +467,7 @@ pub async fn sqlite_throughput(issuer: &DevIssuer) -> BenchResult<Vec<Throughput
     let fixture = Arc::new(Fixture::seed(store.as_ref()).await?);
     let ctx = Arc::new(crate::in_process_ctx(store, issuer));
     let mut out = Vec::new();
-    for case in CASES {
+    for case in CASES.iter().filter(|c| only.includes(c.function)) {
         let count = match case.function {
             "absence-approve" => fixture.pending.len(),
             // One request per pupil and round the fixture holds.

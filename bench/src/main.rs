@@ -256,7 +256,24 @@ async fn copy_table(from: &DynamoStore, to: &DynamoStore) -> BenchResult<()> {
     }
 }
 
-async fn run() -> BenchResult<Figures> {
+/// Which functions a run measures: every one, or those named with
+/// `--only a,b` (to iterate cheaply on a few; hello world always runs).
+#[derive(Clone, Debug, Default)]
+pub struct Selection(Option<Vec<String>>);
+
+impl Selection {
+    pub fn includes(&self, function: &str) -> bool {
+        self.0
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == function))
+    }
+
+    pub fn is_subset(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+async fn run(only: &Selection) -> BenchResult<Figures> {
     let engines = Engines {
         dynamodb: skolnav_tests::dynamodb_endpoint().to_string(),
         moto: skolnav_tests::moto_endpoint().to_string(),
@@ -296,7 +313,7 @@ async fn run() -> BenchResult<Figures> {
     )
     .await?;
 
-    for case in CASES {
+    for case in CASES.iter().filter(|c| only.includes(c.function)) {
         eprintln!("bench: {}", case.function);
         let bin = release_bin(case.function)?;
         let calls: Vec<Call> = (0..COLD + WARM)
@@ -349,26 +366,28 @@ async fn run() -> BenchResult<Figures> {
         figures.functions.push((case.function.to_string(), f));
     }
 
-    eprintln!("bench: notifications-deliver");
-    let outbox_ids = cases::seed_outbox(&table_c, COLD).await?;
-    let deliver = release_bin("notifications-deliver")?;
-    let template = cases::stream_event_template()?;
-    let mut f = run_function(
-        &deliver,
-        table_c.table(),
-        &engines,
-        &jwks,
-        &|i| cases::stream_event(&template, outbox_ids.get(i).copied()),
-        0,
-    )
-    .await?;
-    f.kind = cases::Kind::Event;
-    f.expected_status = 0;
-    figures.functions.push(("notifications-deliver".into(), f));
+    if only.includes("notifications-deliver") {
+        eprintln!("bench: notifications-deliver");
+        let outbox_ids = cases::seed_outbox(&table_c, COLD).await?;
+        let deliver = release_bin("notifications-deliver")?;
+        let template = cases::stream_event_template()?;
+        let mut f = run_function(
+            &deliver,
+            table_c.table(),
+            &engines,
+            &jwks,
+            &|i| cases::stream_event(&template, outbox_ids.get(i).copied()),
+            0,
+        )
+        .await?;
+        f.kind = cases::Kind::Event;
+        f.expected_status = 0;
+        figures.functions.push(("notifications-deliver".into(), f));
+    }
 
     eprintln!("bench: embedded store (SQLite)");
-    figures.sqlite = cases::sqlite_throughput(&issuer).await?;
-    figures.sizes = report::package_sizes(&root());
+    figures.sqlite = cases::sqlite_throughput(&issuer, only).await?;
+    figures.sizes = report::package_sizes(&root(), only);
     Ok(figures)
 }
 
@@ -455,10 +474,28 @@ fn main() {
         }
         return;
     }
-    match runtime.block_on(run()) {
+    let only = match args.as_slice() {
+        [] => Selection::default(),
+        [flag, names] if flag == "--only" => {
+            Selection(Some(names.split(',').map(str::to_string).collect()))
+        }
+        _ => {
+            eprintln!(
+                "bench: usage: skolnav-bench [--only FUNCTION,...] | import [PUPILS ...] | notices [PUPILS]"
+            );
+            std::process::exit(2);
+        }
+    };
+    match runtime.block_on(run(&only)) {
         Ok(figures) => {
             let json = figures.to_json();
-            let out = root().join("bench/results/latest.json");
+            // A run of some functions does not replace the full run's figures.
+            let file = if only.is_subset() {
+                "subset.json"
+            } else {
+                "latest.json"
+            };
+            let out = root().join("bench/results").join(file);
             let _ = std::fs::create_dir_all(root().join("bench/results"));
             if let Err(e) = std::fs::write(
                 &out,

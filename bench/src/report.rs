@@ -59,9 +59,10 @@ pub struct Figures {
 
 /// Sizes of `target/lambda/<fn>/bootstrap.zip` from `cargo lambda build
 /// --release --arm64 --output-format zip`, where built.
-pub fn package_sizes(root: &Path) -> Vec<(String, Option<u64>)> {
+pub fn package_sizes(root: &Path, only: &crate::Selection) -> Vec<(String, Option<u64>)> {
     let mut names: Vec<String> = skolnav::api::routes::functions()
         .into_iter()
+        .filter(|n| only.includes(n))
         .map(String::from)
         .collect();
     names.push("hello-lambda".into());

@@ -67,8 +67,9 @@ async fn warm(store: &dyn Store) {
     }
 }
 
-/// Serves the HTTP routes of one function.
-pub async fn run_http(function: &'static str) -> Result<(), Error> {
+/// Serves the HTTP routes of one function: its own rows of the route
+/// table (`routes::<function>::ROUTES`), so the binary links only them.
+pub async fn run_http(rows: &'static [routes::Route]) -> Result<(), Error> {
     init_tracing();
     let init = InitClock::start();
     let http = Http::new();
@@ -89,13 +90,13 @@ pub async fn run_http(function: &'static str) -> Result<(), Error> {
     };
     let ctx = &ctx;
     lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
-        Ok::<_, std::convert::Infallible>(handle(ctx, function, req).await)
+        Ok::<_, std::convert::Infallible>(handle(ctx, rows, req).await)
     }))
     .await
 }
 
 /// One API Gateway request through the function's own routes.
-pub async fn handle(ctx: &Ctx, function: &str, req: Request) -> Response<Body> {
+pub async fn handle(ctx: &Ctx, rows: &'static [routes::Route], req: Request) -> Response<Body> {
     let (parts, body) = req.into_parts();
     let bytes = match body {
         Body::Empty => Bytes::new(),
@@ -104,7 +105,7 @@ pub async fn handle(ctx: &Ctx, function: &str, req: Request) -> Response<Body> {
         _ => Bytes::new(),
     };
     let req = http::Request::from_parts(parts, bytes);
-    let res = match routes::find_for(function, req.method(), req.uri().path()) {
+    let res = match routes::find_among(rows, req.method(), req.uri().path()) {
         routes::Found::Route(route, params) => api::dispatch(ctx, route, params, req).await,
         _ => Problem::not_found().into_response(),
     };

@@ -1,6 +1,7 @@
-//! Serves the routes of `absence-approve` in skolnav::api::routes.
+//! Serves the routes of `absence-approve`: its own rows of skolnav::api::routes, so
+//! the binary links only its own handlers.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), skolnav::lambda::Error> {
-    skolnav::lambda::run_http("absence-approve").await
+    skolnav::lambda::run_http(skolnav::api::routes::absence_approve::ROUTES).await
 }

@@ -1,6 +1,7 @@
-//! Serves the routes of `absence-pending` in skolnav::api::routes.
+//! Serves the routes of `absence-pending`: its own rows of skolnav::api::routes, so
+//! the binary links only its own handlers.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), skolnav::lambda::Error> {
-    skolnav::lambda::run_http("absence-pending").await
+    skolnav::lambda::run_http(skolnav::api::routes::absence_pending::ROUTES).await
 }

@@ -1,6 +1,7 @@
-//! Serves the routes of `calendar-school` in skolnav::api::routes.
+//! Serves the routes of `calendar-school`: its own rows of skolnav::api::routes, so
+//! the binary links only its own handlers.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), skolnav::lambda::Error> {
-    skolnav::lambda::run_http("calendar-school").await
+    skolnav::lambda::run_http(skolnav::api::routes::calendar_school::ROUTES).await
 }

@@ -1,6 +1,7 @@
-//! Serves the routes of `talk-book` in skolnav::api::routes.
+//! Serves the routes of `talk-book`: its own rows of skolnav::api::routes, so
+//! the binary links only its own handlers.
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), skolnav::lambda::Error> {
-    skolnav::lambda::run_http("talk-book").await
+    skolnav::lambda::run_http(skolnav::api::routes::talk_book::ROUTES).await
 }

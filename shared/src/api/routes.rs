@@ -1,6 +1,10 @@
 //! The one route table: which function serves which method and path. The
-//! local server serves all of it; each Lambda serves its own rows;
-//! tests/tests/it/routes.rs holds infra/template.yaml to it.
+//! local server serves all of it (`ROUTES`); each Lambda serves only its own
+//! rows, from the module named after it (`routes::directory_me::ROUTES`),
+//! so its binary links only its own handlers: a Lambda that took its rows
+//! from `ROUTES` at run time would keep every handler, and with them most
+//! of the domain, alive through the table. tests/tests/it/routes_template.rs
+//! holds infra/template.yaml and each function's `main` to it.
 
 use super::{Handler, absence, blog, calendar, imports, me, news, notices, talks};
 use http::Method;
@@ -15,194 +19,133 @@ pub struct Route {
     pub handler: Handler,
 }
 
-pub static ROUTES: &[Route] = &[
-    Route {
-        function: "directory-me",
-        method: Method::GET,
-        path: "/me",
-        handler: |ctx, call| Box::pin(me::me(ctx, call)),
-    },
-    Route {
-        function: "preferences-get",
-        method: Method::GET,
-        path: "/me/preferences",
-        handler: |ctx, call| Box::pin(me::preferences(ctx, call)),
-    },
-    Route {
-        function: "preferences-put",
-        method: Method::PUT,
-        path: "/me/preferences",
-        handler: |ctx, call| Box::pin(me::set_preferences(ctx, call)),
-    },
-    Route {
-        function: "absence-report",
-        method: Method::POST,
-        path: "/pupils/{pupilId}/absence-reports",
-        handler: |ctx, call| Box::pin(absence::report(ctx, call)),
-    },
-    Route {
-        function: "absence-list",
-        method: Method::GET,
-        path: "/pupils/{pupilId}/absence-reports",
-        handler: |ctx, call| Box::pin(absence::list(ctx, call)),
-    },
-    Route {
-        function: "absence-approve",
-        method: Method::POST,
-        path: "/pupils/{pupilId}/absence-reports/{reportId}/approve",
-        handler: |ctx, call| Box::pin(absence::approve(ctx, call)),
-    },
-    Route {
-        function: "absence-pending",
-        method: Method::GET,
-        path: "/schools/{schoolId}/absence-reports/pending",
-        handler: |ctx, call| Box::pin(absence::pending(ctx, call)),
-    },
-    Route {
-        function: "absence-today",
-        method: Method::GET,
-        path: "/schools/{schoolId}/absence-today",
-        handler: |ctx, call| Box::pin(absence::today(ctx, call)),
-    },
-    Route {
-        function: "talk-create",
-        method: Method::POST,
-        path: "/groups/{groupId}/talks",
-        handler: |ctx, call| Box::pin(talks::create(ctx, call)),
-    },
-    Route {
-        function: "talk-slots",
-        method: Method::GET,
-        path: "/groups/{groupId}/talks/slots",
-        handler: |ctx, call| Box::pin(talks::slots(ctx, call)),
-    },
-    Route {
-        function: "talk-slot-remove",
-        method: Method::DELETE,
-        path: "/groups/{groupId}/talks/slots/{slotId}",
-        handler: |ctx, call| Box::pin(talks::remove_slot(ctx, call)),
-    },
-    Route {
-        function: "talk-bookings",
-        method: Method::GET,
-        path: "/groups/{groupId}/talks/bookings",
-        handler: |ctx, call| Box::pin(talks::bookings(ctx, call)),
-    },
-    Route {
-        function: "talk-book",
-        method: Method::POST,
-        path: "/pupils/{pupilId}/talk-bookings",
-        handler: |ctx, call| Box::pin(talks::book(ctx, call)),
-    },
-    Route {
-        function: "talk-move",
-        method: Method::PUT,
-        path: "/pupils/{pupilId}/talk-bookings/{roundId}",
-        handler: |ctx, call| Box::pin(talks::move_booking(ctx, call)),
-    },
-    Route {
-        function: "talk-cancel",
-        method: Method::DELETE,
-        path: "/pupils/{pupilId}/talk-bookings/{roundId}",
-        handler: |ctx, call| Box::pin(talks::cancel(ctx, call)),
-    },
-    Route {
-        function: "blog-publish",
-        method: Method::POST,
-        path: "/blog/posts",
-        handler: |ctx, call| Box::pin(blog::publish(ctx, call)),
-    },
-    Route {
-        function: "blog-feed",
-        method: Method::GET,
-        path: "/groups/{groupId}/posts",
-        handler: |ctx, call| Box::pin(blog::feed(ctx, call)),
-    },
-    Route {
-        function: "blog-edit",
-        method: Method::PUT,
-        path: "/groups/{groupId}/posts/{postId}",
-        handler: |ctx, call| Box::pin(blog::edit(ctx, call)),
-    },
-    Route {
-        function: "blog-delete",
-        method: Method::DELETE,
-        path: "/groups/{groupId}/posts/{postId}",
-        handler: |ctx, call| Box::pin(blog::delete(ctx, call)),
-    },
-    Route {
-        function: "calendar-create",
-        method: Method::POST,
-        path: "/calendar/events",
-        handler: |ctx, call| Box::pin(calendar::create(ctx, call)),
-    },
-    Route {
-        function: "calendar-group",
-        method: Method::GET,
-        path: "/groups/{groupId}/calendar",
-        handler: |ctx, call| Box::pin(calendar::group(ctx, call)),
-    },
-    Route {
-        function: "calendar-school",
-        method: Method::GET,
-        path: "/schools/{schoolId}/calendar",
-        handler: |ctx, call| Box::pin(calendar::school(ctx, call)),
-    },
-    Route {
-        function: "news-publish",
-        method: Method::POST,
-        path: "/news",
-        handler: |ctx, call| Box::pin(news::publish(ctx, call)),
-    },
-    Route {
-        function: "news-school",
-        method: Method::GET,
-        path: "/schools/{schoolId}/news",
-        handler: |ctx, call| Box::pin(news::school(ctx, call)),
-    },
-    Route {
-        function: "news-group",
-        method: Method::GET,
-        path: "/groups/{groupId}/news",
-        handler: |ctx, call| Box::pin(news::group(ctx, call)),
-    },
-    Route {
-        function: "notices-unread",
-        method: Method::GET,
-        path: "/me/notices",
-        handler: |ctx, call| Box::pin(notices::unread(ctx, call)),
-    },
-    Route {
-        function: "notices-read",
-        method: Method::POST,
-        path: "/me/notices/{noticeId}/read",
-        handler: |ctx, call| Box::pin(notices::mark_read(ctx, call)),
-    },
-    Route {
-        function: "notices-unread-count",
-        method: Method::GET,
-        path: "/me/notices/unread-count",
-        handler: |ctx, call| Box::pin(notices::unread_count(ctx, call)),
-    },
-    Route {
-        function: "import-request",
-        method: Method::POST,
-        path: "/organisations/{organisationId}/imports",
-        handler: |ctx, call| Box::pin(imports::start(ctx, call)),
-    },
-    Route {
-        function: "import-runs",
-        method: Method::GET,
-        path: "/organisations/{organisationId}/imports",
-        handler: |ctx, call| Box::pin(imports::list(ctx, call)),
-    },
-    Route {
-        function: "import-run",
-        method: Method::GET,
-        path: "/organisations/{organisationId}/imports/{runId}",
-        handler: |ctx, call| Box::pin(imports::get(ctx, call)),
-    },
-];
+/// Writes each function's rows twice from one list: into `ROUTES`, and
+/// into a module named after the function that holds only them.
+macro_rules! route_table {
+    ($( $module:ident $function:literal { $( $method:ident $path:literal => $handler:path ),+ $(,)? } )*) => {
+        /// Every route, each function's rows together.
+        pub static ROUTES: &[Route] = &[
+            $( $( Route {
+                function: $function,
+                method: Method::$method,
+                path: $path,
+                handler: |ctx, call| Box::pin($handler(ctx, call)),
+            }, )+ )*
+        ];
+
+        $(
+            #[doc = concat!("The routes of `", $function, "` alone, for its Lambda.")]
+            pub mod $module {
+                use super::*;
+
+                pub static ROUTES: &[Route] = &[
+                    $( Route {
+                        function: $function,
+                        method: Method::$method,
+                        path: $path,
+                        handler: |ctx, call| Box::pin($handler(ctx, call)),
+                    }, )+
+                ];
+            }
+        )*
+    };
+}
+
+route_table! {
+    directory_me "directory-me" {
+        GET "/me" => me::me
+    }
+    preferences_get "preferences-get" {
+        GET "/me/preferences" => me::preferences
+    }
+    preferences_put "preferences-put" {
+        PUT "/me/preferences" => me::set_preferences
+    }
+    absence_report "absence-report" {
+        POST "/pupils/{pupilId}/absence-reports" => absence::report
+    }
+    absence_list "absence-list" {
+        GET "/pupils/{pupilId}/absence-reports" => absence::list
+    }
+    absence_approve "absence-approve" {
+        POST "/pupils/{pupilId}/absence-reports/{reportId}/approve" => absence::approve
+    }
+    absence_pending "absence-pending" {
+        GET "/schools/{schoolId}/absence-reports/pending" => absence::pending
+    }
+    absence_today "absence-today" {
+        GET "/schools/{schoolId}/absence-today" => absence::today
+    }
+    talk_create "talk-create" {
+        POST "/groups/{groupId}/talks" => talks::create
+    }
+    talk_slots "talk-slots" {
+        GET "/groups/{groupId}/talks/slots" => talks::slots
+    }
+    talk_slot_remove "talk-slot-remove" {
+        DELETE "/groups/{groupId}/talks/slots/{slotId}" => talks::remove_slot
+    }
+    talk_bookings "talk-bookings" {
+        GET "/groups/{groupId}/talks/bookings" => talks::bookings
+    }
+    talk_book "talk-book" {
+        POST "/pupils/{pupilId}/talk-bookings" => talks::book
+    }
+    talk_move "talk-move" {
+        PUT "/pupils/{pupilId}/talk-bookings/{roundId}" => talks::move_booking
+    }
+    talk_cancel "talk-cancel" {
+        DELETE "/pupils/{pupilId}/talk-bookings/{roundId}" => talks::cancel
+    }
+    blog_publish "blog-publish" {
+        POST "/blog/posts" => blog::publish
+    }
+    blog_feed "blog-feed" {
+        GET "/groups/{groupId}/posts" => blog::feed
+    }
+    blog_edit "blog-edit" {
+        PUT "/groups/{groupId}/posts/{postId}" => blog::edit
+    }
+    blog_delete "blog-delete" {
+        DELETE "/groups/{groupId}/posts/{postId}" => blog::delete
+    }
+    calendar_create "calendar-create" {
+        POST "/calendar/events" => calendar::create
+    }
+    calendar_group "calendar-group" {
+        GET "/groups/{groupId}/calendar" => calendar::group
+    }
+    calendar_school "calendar-school" {
+        GET "/schools/{schoolId}/calendar" => calendar::school
+    }
+    news_publish "news-publish" {
+        POST "/news" => news::publish
+    }
+    news_school "news-school" {
+        GET "/schools/{schoolId}/news" => news::school
+    }
+    news_group "news-group" {
+        GET "/groups/{groupId}/news" => news::group
+    }
+    notices_unread "notices-unread" {
+        GET "/me/notices" => notices::unread
+    }
+    notices_read "notices-read" {
+        POST "/me/notices/{noticeId}/read" => notices::mark_read
+    }
+    notices_unread_count "notices-unread-count" {
+        GET "/me/notices/unread-count" => notices::unread_count
+    }
+    import_request "import-request" {
+        POST "/organisations/{organisationId}/imports" => imports::start
+    }
+    import_runs "import-runs" {
+        GET "/organisations/{organisationId}/imports" => imports::list
+    }
+    import_run "import-run" {
+        GET "/organisations/{organisationId}/imports/{runId}" => imports::get
+    }
+}
 
 /// Functions that are not behind the HTTP API.
 pub const EVENT_FUNCTIONS: &[&str] = &[
@@ -250,12 +193,20 @@ pub fn find(method: &Method, path: &str) -> Found {
 }
 
 /// Like [`find`], among the routes of one function (a Lambda).
-pub fn find_for(function: &str, method: &Method, path: &str) -> Found {
-    find_in(
-        ROUTES.iter().filter(|r| r.function == function),
-        method,
-        path,
-    )
+pub fn find_among(routes: &'static [Route], method: &Method, path: &str) -> Found {
+    find_in(routes.iter(), method, path)
+}
+
+/// The rows of one function within `ROUTES` (tests and tools; a Lambda
+/// takes its module's `ROUTES`, which links only its own handlers).
+pub fn of(function: &str) -> &'static [Route] {
+    let start = ROUTES.iter().position(|r| r.function == function);
+    let start = start.unwrap_or(ROUTES.len());
+    let len = ROUTES[start..]
+        .iter()
+        .take_while(|r| r.function == function)
+        .count();
+    &ROUTES[start..start + len]
 }
 
 fn find_in(routes: impl Iterator<Item = &'static Route>, method: &Method, path: &str) -> Found {
@@ -312,6 +263,19 @@ mod tests {
         assert!(
             matches!(find(&Method::GET, "/me"), Found::Route(r, _) if r.function == "directory-me")
         );
+    }
+
+    #[test]
+    fn a_functions_module_holds_the_same_rows_as_the_table() {
+        let own = talk_move::ROUTES;
+        let table = of("talk-move");
+        assert_eq!(own.len(), 1);
+        assert_eq!(table.len(), 1);
+        assert_eq!(
+            (own[0].function, &own[0].method, own[0].path),
+            (table[0].function, &table[0].method, table[0].path)
+        );
+        assert!(of("no-such-function").is_empty());
     }
 
     #[test]

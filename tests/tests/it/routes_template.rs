@@ -93,6 +93,28 @@ fn every_function_has_a_package_a_template_resource_and_a_sample_event() {
     }
 }
 
+/// Each HTTP function's `main` serves its own module of the route table
+/// (`routes::directory_me::ROUTES` for directory-me): the module is what
+/// keeps the other handlers out of its binary, so a function that named
+/// another's module would build, and serve the wrong routes.
+#[test]
+fn each_http_function_serves_its_own_rows_of_the_route_table() {
+    let http: BTreeSet<&str> = ROUTES.iter().map(|r| r.function).collect();
+    for f in http {
+        let path = workspace_root().join(format!("functions/{f}/src/main.rs"));
+        let main = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let own = format!("routes::{}::ROUTES", f.replace('-', "_"));
+        assert!(main.contains(&own), "{} should serve {own}", path.display());
+        assert_eq!(
+            main.matches("::ROUTES").count(),
+            1,
+            "{} should serve only its own rows",
+            path.display()
+        );
+    }
+}
+
 #[test]
 fn the_table_in_the_template_has_the_keys_indexes_ttl_and_stream_the_code_uses() {
     let t = template();

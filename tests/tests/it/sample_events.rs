@@ -49,7 +49,7 @@ async fn invoke(
     let text = text.replace("REPLACED-BY-TEST", &token);
     let req = lambda_http::request::from_str(&text)
         .unwrap_or_else(|e| panic!("events/{function}.json is not an API Gateway event: {e}"));
-    let res = skolnav::lambda::handle(&h.ctx, function, req).await;
+    let res = skolnav::lambda::handle(&h.ctx, skolnav::api::routes::of(function), req).await;
     let status = res.status().as_u16();
     let body = match res.body() {
         lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap_or_default(),
