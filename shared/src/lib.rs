@@ -19,6 +19,7 @@ pub mod import;
 pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod lessons;
 pub mod mail;
 pub mod notices;
 pub mod outbox;
