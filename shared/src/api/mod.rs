@@ -7,6 +7,7 @@ mod absence;
 mod blog;
 mod idempotency;
 mod imports;
+mod lessons;
 mod me;
 mod notices;
 pub mod problem;

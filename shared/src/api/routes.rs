@@ -2,7 +2,7 @@
 //! local server serves all of it; each Lambda serves its own rows;
 //! tests/tests/it/routes.rs holds infra/template.yaml to it.
 
-use super::{Handler, absence, blog, imports, me, notices, talks};
+use super::{Handler, absence, blog, imports, lessons, me, notices, talks};
 use http::Method;
 use std::collections::HashMap;
 
@@ -135,6 +135,18 @@ pub static ROUTES: &[Route] = &[
         method: Method::GET,
         path: "/me/notices/unread-count",
         handler: |ctx, call| Box::pin(notices::unread_count(ctx, call)),
+    },
+    Route {
+        function: "lessons-teacher-day",
+        method: Method::GET,
+        path: "/teachers/{personId}/lessons",
+        handler: |ctx, call| Box::pin(lessons::teacher_day(ctx, call)),
+    },
+    Route {
+        function: "lessons-group-day",
+        method: Method::GET,
+        path: "/groups/{groupId}/lessons",
+        handler: |ctx, call| Box::pin(lessons::group_day(ctx, call)),
     },
     Route {
         function: "import-request",

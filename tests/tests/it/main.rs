@@ -28,6 +28,7 @@ mod absence_flow;
 mod blog;
 mod dynamodb_faults;
 mod import;
+mod lessons;
 mod openapi;
 mod policy_matrix;
 mod routes_template;
