@@ -39,6 +39,7 @@ pub const ACTIVITY: &str = "Activity";
 pub const LESSON: &str = "Lesson";
 pub const LESSON_OF_GROUP: &str = "LessonOfGroup";
 pub const LESSON_OF_TEACHER: &str = "LessonOfTeacher";
+pub const LESSON_ATTENDANCE: &str = "LessonAttendance";
 
 pub fn organisation(id: OrganisationId) -> Key {
     Key::new(format!("ORG#{id}"), "ORG")
@@ -318,6 +319,13 @@ pub fn lesson_of_group(id: LessonId, group: GroupId) -> Key {
 
 pub fn lesson_of_teacher(id: LessonId, teacher: PersonId) -> Key {
     Key::new(lesson_partition(id), format!("TEACHER#{teacher}"))
+}
+
+/// B3: the attendance registered for a lesson, in the lesson's partition
+/// (one GetItem beside the lesson; the import never writes or deletes it:
+/// it is not among the keys the import keeps state of).
+pub fn lesson_attendance(id: LessonId) -> Key {
+    Key::new(lesson_partition(id), "ATTENDANCE")
 }
 
 /// The index sort key of a lesson: local start, then id.

@@ -4,6 +4,7 @@
 
 pub mod absence;
 pub mod api;
+pub mod attendance;
 pub mod audience;
 pub mod auth;
 #[cfg(any(feature = "dynamodb", feature = "ses"))]

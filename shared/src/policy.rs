@@ -341,3 +341,22 @@ pub fn read_group_day(
         Decision::NotFound
     }
 }
+
+/// B3: registering attendance for a lesson: a teacher of the lesson (the
+/// schedule's, a substitute's exception) or a teacher of one of its groups
+/// (TeacherOf). A teacher registers only lessons of groups they teach;
+/// other staff of the school (mentors of other groups, leaders) get 403,
+/// anyone else 404.
+pub fn register_attendance(caller: &PersonRecord, lesson: &crate::lessons::Lesson) -> Decision {
+    let teaches_lesson = lesson.teachers_of_day().contains(&caller.id());
+    let teaches_group = caller
+        .taught_groups()
+        .any(|g| lesson.group_ids.contains(&g));
+    if teaches_lesson || teaches_group {
+        Decision::Allow
+    } else if caller.has_duty_at(lesson.school_id) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}

@@ -4,6 +4,7 @@
 //! call the domain (which authorizes), render.
 
 mod absence;
+mod attendance;
 mod blog;
 mod idempotency;
 mod imports;

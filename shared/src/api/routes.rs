@@ -2,7 +2,7 @@
 //! local server serves all of it; each Lambda serves its own rows;
 //! tests/tests/it/routes.rs holds infra/template.yaml to it.
 
-use super::{Handler, absence, blog, imports, lessons, me, notices, talks};
+use super::{Handler, absence, attendance, blog, imports, lessons, me, notices, talks};
 use http::Method;
 use std::collections::HashMap;
 
@@ -147,6 +147,12 @@ pub static ROUTES: &[Route] = &[
         method: Method::GET,
         path: "/groups/{groupId}/lessons",
         handler: |ctx, call| Box::pin(lessons::group_day(ctx, call)),
+    },
+    Route {
+        function: "attendance-register",
+        method: Method::PUT,
+        path: "/lessons/{lessonId}/attendance",
+        handler: |ctx, call| Box::pin(attendance::register(ctx, call)),
     },
     Route {
         function: "import-request",

@@ -25,6 +25,7 @@ macro_rules! on_both_stores {
 }
 
 mod absence_flow;
+mod attendance;
 mod blog;
 mod dynamodb_faults;
 mod import;

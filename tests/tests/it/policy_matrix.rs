@@ -469,6 +469,9 @@ async fn every_blog_and_notice_use_case_answers_every_role_as_the_policy_says_on
 /// whether a 200 shows other pupils' exceptions (staff only).
 const TEACHER_DAY: [u16; 10] = [404, 404, 404, 404, 403, 403, 200, 200, 200, 404];
 const GROUP_DAY: [u16; 10] = [200, 404, 200, 404, 200, 200, 200, 200, 200, 404];
+/// B3: registering 4A's Svenska lesson (taught by 4A's mentor; the subject
+/// teacher teaches 4A).
+const REGISTER: [u16; 10] = [404, 404, 404, 404, 200, 403, 200, 403, 403, 404];
 
 async fn every_lesson_use_case_answers_every_role_as_the_policy_says(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -512,6 +515,20 @@ async fn every_lesson_use_case_answers_every_role_as_the_policy_says(backend: Ba
             }
         } else if res.json.to_string().contains("Svenska") {
             failures.push(format!("group's day as {role:?}: a refusal leaks lessons"));
+        }
+        let lesson = demo::lessons(day.parse().unwrap())[0].id;
+        let res = app
+            .put(
+                who,
+                &format!("/lessons/{lesson}/attendance"),
+                json!({ "absences": [] }),
+            )
+            .await;
+        if res.status != REGISTER[i] {
+            failures.push(format!(
+                "register attendance as {role:?}: {} (want {})",
+                res.status, REGISTER[i]
+            ));
         }
     }
     assert!(
