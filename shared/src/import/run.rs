@@ -173,6 +173,7 @@ pub async fn run(
             activities: HashMap::new(),
             changed_activities: Vec::new(),
             planned_lessons: HashSet::new(),
+            rescan_schedule: false,
             lease_version,
             lease_renewed: std::time::Instant::now(),
             started: std::time::Instant::now(),
@@ -289,6 +290,9 @@ struct Run<'a> {
     changed_activities: Vec<Uuid>,
     /// Delta runs: the events planned from the feed in this run.
     planned_lessons: HashSet<u128>,
+    /// Someone the import wrote became protected in this run: the schedule
+    /// is read whole, so no lesson keeps naming them.
+    rescan_schedule: bool,
     /// The version of the lease item this run holds, and when it was last
     /// extended (wall time, so a test clock does not stop it).
     lease_version: u64,
@@ -363,7 +367,8 @@ impl<'a> Run<'a> {
     }
 
     async fn open(&self, object: ObjectType) -> Result<Box<dyn Pages + 'a>, ImportError> {
-        let after = if object == ObjectType::Organisation {
+        let schedule = matches!(object, ObjectType::Activity | ObjectType::CalendarEvent);
+        let after = if object == ObjectType::Organisation || (schedule && self.rescan_schedule) {
             None
         } else {
             self.after
@@ -700,8 +705,11 @@ impl<'a> Run<'a> {
     /// state of them are deleted. What users wrote about them elsewhere
     /// (absence history) stays, without a name. The states of groups,
     /// duties and placements that listed their keys lose them when those
-    /// objects are next read (a full run reads them all). The guard does not
-    /// hold this back: a protected identity must not wait for a good feed.
+    /// objects are next read (a full run reads them all). Lessons can name
+    /// them too (a pupil's exception, a teacher) and have no index by
+    /// person, so the run then reads the whole schedule and re-plans every
+    /// lesson without them. The guard does not hold this back: a protected
+    /// identity must not wait for a good feed.
     async fn protect(&mut self, ids: &[Uuid]) -> Result<(), ImportError> {
         for chunk in ids.chunks(CHUNK / 2) {
             let markers: Vec<Key> = chunk.iter().map(|id| protected_marker(*id)).collect();
@@ -733,6 +741,9 @@ impl<'a> Run<'a> {
                     continue;
                 }
                 self.record.counts("Person").scrubbed += 1;
+                // Lessons name them (an exception, a teacher) with no index
+                // to find them by: this run reads the whole schedule.
+                self.rescan_schedule = true;
                 for state in mine {
                     let parsed: State = state.parse()?;
                     items.extend(parsed.targets());
@@ -1204,6 +1215,9 @@ impl<'a> Run<'a> {
                         .first()
                         .and_then(|(pk, _)| pk.strip_prefix("PERSON#").and_then(PersonId::parse))
                 });
+                // A holder who became protected is left out, like the duty.
+                let holder =
+                    holder.filter(|p| !self.protected.contains(&p.registry_uuid().as_u128()));
                 found.insert(*id, holder);
             }
         }

@@ -886,6 +886,7 @@ on_both_stores!(
     a_cancelled_or_deleted_event_shows_as_cancelled_and_is_kept,
     a_changed_activity_updates_its_lessons_in_a_delta_run,
     a_rejected_schedule_row_is_recorded_with_its_reason,
+    a_pupil_or_teacher_who_becomes_protected_leaves_no_trace_in_the_lessons,
 );
 
 /// Several schools of about 600 pupils, pages of 500: what the benchmark
@@ -1217,6 +1218,51 @@ mod schedule {
             .find(|l| l.id == lesson_id(first.id))
             .unwrap();
         assert!(lesson.cancelled && lesson.removed);
+    }
+
+    pub(super) async fn a_pupil_or_teacher_who_becomes_protected_leaves_no_trace_in_the_lessons(
+        backend: Backend,
+    ) {
+        let f = Fixture::new(backend).await;
+        f.import(0).await;
+        let (first, class, mentor) = f.read(first_lesson);
+        let late = first.student_exceptions[0].student.id;
+        let marked = night(0) + Duration::hours(12);
+        f.registry.with(|m| {
+            m.set_security_marking(late, SecurityMarking::SkyddadFolkbokforing, marked)
+                .unwrap();
+            m.set_security_marking(mentor, SecurityMarking::Sekretessmarkering, marked)
+                .unwrap();
+        });
+        let record = f.import(1).await;
+        assert_eq!(record.mode, Mode::Delta);
+        assert_eq!(record.counts["Person"].scrubbed, 2, "{:?}", record.counts);
+        let everything = f.table.dump().await;
+        let domain: String = everything
+            .lines()
+            .filter(|item| !item.contains("\"SS12000#"))
+            .collect();
+        for id in [late, mentor] {
+            assert!(
+                !domain.contains(&person_id(id).to_string()),
+                "a lesson still names a protected person"
+            );
+        }
+        let lesson = group_day(&f, class, first.start_time.date_naive())
+            .await
+            .into_iter()
+            .find(|l| l.id == lesson_id(first.id))
+            .expect("the lesson stays");
+        assert!(lesson.teacher_ids.is_empty());
+        assert!(
+            lesson
+                .pupil_exceptions
+                .iter()
+                .all(|x| x.pupil_id != person_id(late))
+        );
+        // The next night is an ordinary delta again: nothing to write.
+        let next = f.import(2).await;
+        assert_eq!(next.written(), 0, "{:?}", next.counts);
     }
 
     pub(super) async fn a_rejected_schedule_row_is_recorded_with_its_reason(backend: Backend) {
