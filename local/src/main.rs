@@ -39,6 +39,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let store = Arc::new(SqliteStore::open(&data.join("skolnav.sqlite"))?);
     let seeded = demo::seed(store.as_ref()).await?;
+    if seeded {
+        // This week's demo lessons (A4), so the day views have something
+        // to show before any import ran.
+        use chrono::Datelike;
+        let today = skolnav::clock::Clock::today(&SystemClock);
+        let monday = today - chrono::Days::new(u64::from(today.weekday().num_days_from_monday()));
+        for d in 0..5 {
+            demo::seed_lessons(store.as_ref(), monday + chrono::Days::new(d)).await?;
+        }
+    }
     let (registry, registry_line) = skolnav_local::registry().await?;
 
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -333,6 +333,109 @@ pub async fn seed(store: &dyn Store) -> Result<bool, StoreError> {
     Ok(true)
 }
 
+/// A school day of lessons (A4) on `day` for the tests and the demo (ids
+/// `...V<weekday><n>`, so each day of a week has its own):
+/// 4A Svenska 08:15 (its mentor; pupil 1 arrives 08:35, pupil 2 is not
+/// expected), 4A Matematik 09:10 (the subject teacher), 4B Svenska 08:15
+/// (its mentor) and Idrott for 4A and 4B together at 13:00 (the subject
+/// teacher). The schedule is imported in production; these are written
+/// straight to the store.
+pub fn lessons(day: chrono::NaiveDate) -> Vec<crate::lessons::Lesson> {
+    use crate::ids::{ActivityId, LessonId};
+    use crate::lessons::{Lesson, PupilException, minutes_between};
+    use chrono::{Datelike, TimeZone};
+    // Distinct ids for each weekday's lessons (`V01`..`V04` on Mondays).
+    let base = 10 * day.weekday().num_days_from_monday();
+    let at = |h: u32, m: u32| {
+        let naive = day.and_hms_opt(h, m, 0).unwrap_or_default();
+        chrono_tz::Europe::Stockholm
+            .from_local_datetime(&naive)
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_default()
+    };
+    let lesson = |n: u32,
+                  title: &str,
+                  subject: &str,
+                  groups: Vec<GroupId>,
+                  teacher: u32,
+                  start: (u32, u32),
+                  end: (u32, u32)| {
+        let (start, end) = (at(start.0, start.1), at(end.0, end.1));
+        let (start, end) = (crate::lessons::local(start), crate::lessons::local(end));
+        Lesson {
+            id: LessonId::from_ulid(ulid('V', base + n)),
+            activity_id: ActivityId::from_ulid(ulid('A', n)),
+            school_id: school(),
+            title: title.into(),
+            subject: Some(subject.into()),
+            group_ids: groups,
+            teacher_ids: vec![staff(teacher)],
+            rooms: vec![format!("Sal {}", 10 + n)],
+            start,
+            end,
+            minutes: minutes_between(start, end),
+            cancelled: false,
+            removed: false,
+            pupil_exceptions: vec![],
+            teacher_exceptions: vec![],
+        }
+    };
+    let mut svenska_4a = lesson(
+        1,
+        "Svenska 4A",
+        "Svenska",
+        vec![class(1)],
+        MENTOR_4A,
+        (8, 15),
+        (9, 0),
+    );
+    let span = (svenska_4a.start, svenska_4a.end);
+    svenska_4a.pupil_exceptions = vec![
+        PupilException::new(pupil(1), true, Some(at(8, 35)), None, span),
+        PupilException::new(pupil(2), false, None, None, span),
+    ];
+    vec![
+        svenska_4a,
+        lesson(
+            2,
+            "Matematik 4A",
+            "Matematik",
+            vec![class(1)],
+            SUBJECT_TEACHER,
+            (9, 10),
+            (9, 55),
+        ),
+        lesson(
+            3,
+            "Svenska 4B",
+            "Svenska",
+            vec![class(2)],
+            MENTOR_4B,
+            (8, 15),
+            (9, 0),
+        ),
+        lesson(
+            4,
+            "Idrott 4AB",
+            "Idrott och hälsa",
+            vec![class(1), class(2)],
+            SUBJECT_TEACHER,
+            (13, 0),
+            (14, 0),
+        ),
+    ]
+}
+
+/// Writes [`lessons`] of `day` (every item of each lesson).
+pub async fn seed_lessons(store: &dyn Store, day: chrono::NaiveDate) -> Result<(), StoreError> {
+    let mut items = Vec::new();
+    for lesson in lessons(day) {
+        items.extend(lesson.items()?);
+    }
+    store.batch_put(&items).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

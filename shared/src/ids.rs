@@ -89,6 +89,15 @@ id_type!(
     /// recipient; a recipient holds it once.
     NoticeId
 );
+id_type!(
+    /// A schedule activity (SS 12000 Activity): a group's course of
+    /// lessons in one subject with its teachers.
+    ActivityId
+);
+id_type!(
+    /// One lesson (schemaposition, SS 12000 CalendarEvent).
+    LessonId
+);
 
 impl OutboxId {
     /// The `n`th id after this one (the same time, the next random bits):

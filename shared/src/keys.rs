@@ -7,11 +7,11 @@
 //! one query for the range `PERSON` ..= `REL$`.
 
 use crate::ids::{
-    EventId, GroupId, ImportRunId, NewsId, NoticeId, OrganisationId, OutboxId, PersonId, PostId,
-    ReportId, SchoolId, SlotId, TalkRoundId,
+    ActivityId, EventId, GroupId, ImportRunId, LessonId, NewsId, NoticeId, OrganisationId,
+    OutboxId, PersonId, PostId, ReportId, SchoolId, SlotId, TalkRoundId,
 };
 use crate::store::Key;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 
 pub const ORGANISATION: &str = "Organisation";
 pub const SCHOOL: &str = "School";
@@ -35,6 +35,11 @@ pub const TALK_SCHEDULE: &str = "TalkSchedule";
 pub const REMINDER_SENT: &str = "ReminderSent";
 pub const BLOG_POST: &str = "BlogPost";
 pub const NOTICE: &str = "Notice";
+pub const ACTIVITY: &str = "Activity";
+pub const LESSON: &str = "Lesson";
+pub const LESSON_OF_GROUP: &str = "LessonOfGroup";
+pub const LESSON_OF_TEACHER: &str = "LessonOfTeacher";
+pub const LESSON_ATTENDANCE: &str = "LessonAttendance";
 
 pub fn organisation(id: OrganisationId) -> Key {
     Key::new(format!("ORG#{id}"), "ORG")
@@ -375,6 +380,78 @@ pub fn unread_notice(person: PersonId, id: NoticeId) -> Key {
     Key::new(unread_notices_partition(person), id.to_string())
 }
 
+/// A schedule activity (A4): what its lessons share (title, subject,
+/// groups, teachers). The import re-plans an activity's lessons from here
+/// when only the activity changed.
+pub fn activity(id: ActivityId) -> Key {
+    Key::new(format!("ACTIVITY#{id}"), "ACTIVITY")
+}
+
+/// One lesson (A4) is an item collection in its own partition: the lesson
+/// item (`LESSON`) and one copy per group (`GROUP#<id>`) and per teacher
+/// (`TEACHER#<id>`), each copy carrying the whole lesson, so that
+///
+/// - a lesson by id (B3 registration, B5 per lesson) is one GetItem,
+/// - a group's lessons of a day or a period (B4, B7 scheduled minutes) is
+///   one Query on GSI1 `LESSONS#GROUP#<group>` with the sort key between
+///   [`lesson_day_range`],
+/// - a teacher's lessons of a day or a period ("unreported lessons of the
+///   last 14 days", B3) is one Query on GSI2 `LESSONS#TEACHER#<person>`,
+/// - an activity's lessons (the import, when the activity changes) is one
+///   Query on GSI1 `LESSONS#ACTIVITY#<activity>`.
+///
+/// Index sort keys are the start in Europe/Stockholm local time then the
+/// lesson id (`2026-11-02T08:15#<ulid>`): a day is a prefix, a period a
+/// range, and lessons come in the order of the day.
+pub fn lesson_partition(id: LessonId) -> String {
+    format!("LESSON#{id}")
+}
+
+pub fn lesson(id: LessonId) -> Key {
+    Key::new(lesson_partition(id), "LESSON")
+}
+
+pub fn lesson_of_group(id: LessonId, group: GroupId) -> Key {
+    Key::new(lesson_partition(id), format!("GROUP#{group}"))
+}
+
+pub fn lesson_of_teacher(id: LessonId, teacher: PersonId) -> Key {
+    Key::new(lesson_partition(id), format!("TEACHER#{teacher}"))
+}
+
+/// B3: the attendance registered for a lesson, in the lesson's partition
+/// (one GetItem beside the lesson; the import never writes or deletes it:
+/// it is not among the keys the import keeps state of).
+pub fn lesson_attendance(id: LessonId) -> Key {
+    Key::new(lesson_partition(id), "ATTENDANCE")
+}
+
+/// The index sort key of a lesson: local start, then id.
+pub fn lesson_time(local_start: NaiveDateTime, id: LessonId) -> String {
+    format!("{}#{id}", local_start.format("%Y-%m-%dT%H:%M"))
+}
+
+/// The sort-key range of the lessons starting on the days `from..=to`
+/// (local dates).
+pub fn lesson_day_range(from: NaiveDate, to: NaiveDate) -> (String, String) {
+    (format!("{from}T"), format!("{to}T~"))
+}
+
+/// GSI1: every lesson of an activity.
+pub fn lessons_of_activity_partition(activity: ActivityId) -> String {
+    format!("LESSONS#ACTIVITY#{activity}")
+}
+
+/// GSI1: a group's lessons.
+pub fn lessons_of_group_partition(group: GroupId) -> String {
+    format!("LESSONS#GROUP#{group}")
+}
+
+/// GSI2: a teacher's lessons.
+pub fn lessons_of_teacher_partition(teacher: PersonId) -> String {
+    format!("LESSONS#TEACHER#{teacher}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,5 +473,22 @@ mod tests {
     fn the_report_prefix_does_not_match_absence_day_items() {
         let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         assert!(!absence_day_sk(day).starts_with(ABSENCE_REPORT_PREFIX));
+    }
+
+    #[test]
+    fn a_days_range_holds_every_lesson_of_the_day_and_none_of_the_next() {
+        let id = LessonId::generate();
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let (lo, hi) = lesson_day_range(day, day);
+        let at = |d: NaiveDate, h, m| lesson_time(d.and_hms_opt(h, m, 0).unwrap(), id);
+        for sk in [at(day, 0, 0), at(day, 8, 15), at(day, 23, 59)] {
+            assert!(
+                sk.as_str() >= lo.as_str() && sk.as_str() <= hi.as_str(),
+                "{sk}"
+            );
+        }
+        let next = day.succ_opt().unwrap();
+        assert!(at(next, 0, 0).as_str() > hi.as_str());
+        assert!(at(day.pred_opt().unwrap(), 23, 59).as_str() < lo.as_str());
     }
 }

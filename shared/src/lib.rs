@@ -4,6 +4,7 @@
 
 pub mod absence;
 pub mod api;
+pub mod attendance;
 pub mod audience;
 pub mod auth;
 #[cfg(any(feature = "dynamodb", feature = "ses"))]
@@ -20,6 +21,7 @@ pub mod import;
 pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod lessons;
 pub mod mail;
 pub mod news;
 pub mod notices;

@@ -269,3 +269,94 @@ pub fn change_blog_post(
         Decision::NotFound
     }
 }
+
+/// What of a teacher's day a caller other than the teacher sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TeacherDayScope {
+    /// The teacher's own day: every lesson.
+    Own,
+    /// A leader's view: the lessons at these schools.
+    Schools(Vec<SchoolId>),
+}
+
+impl TeacherDayScope {
+    pub fn covers(&self, school: SchoolId) -> bool {
+        match self {
+            TeacherDayScope::Own => true,
+            TeacherDayScope::Schools(s) => s.contains(&school),
+        }
+    }
+}
+
+/// A4: a teacher's day: the teacher themself (decided by the caller's id
+/// before this), and the leaders (principal, school admin) of a school the
+/// teacher has a duty at, for that school's lessons. Other staff of such a
+/// school may know the teacher: 403; anyone else 404.
+pub fn read_teacher_day(
+    caller: &PersonRecord,
+    teacher: Option<&PersonRecord>,
+) -> Result<TeacherDayScope, Decision> {
+    let Some(teacher) = teacher else {
+        return Err(Decision::NotFound);
+    };
+    if caller.id() == teacher.id() {
+        return Ok(TeacherDayScope::Own);
+    }
+    let schools: Vec<SchoolId> = teacher
+        .relations
+        .iter()
+        .filter_map(|r| match r {
+            crate::directory::Relation::Duty { school_id, .. } => Some(*school_id),
+            _ => None,
+        })
+        .collect();
+    let led: Vec<SchoolId> = schools
+        .iter()
+        .copied()
+        .filter(|s| caller.has_role_at(*s, &LEADERS))
+        .collect();
+    if !led.is_empty() {
+        Ok(TeacherDayScope::Schools(led))
+    } else if schools.iter().any(|s| caller.has_duty_at(*s)) {
+        Err(Decision::Forbidden)
+    } else {
+        Err(Decision::NotFound)
+    }
+}
+
+/// A4: a group's day: staff of the group's school, the group's pupils and
+/// the guardians of its pupils (`children_in_group`). Everyone who may know
+/// the group may read its day, so anyone else gets 404.
+pub fn read_group_day(
+    caller: &PersonRecord,
+    group: &Group,
+    children_in_group: &[PersonId],
+) -> Decision {
+    if caller.has_duty_at(group.school_id)
+        || caller.groups().any(|g| g == group.id)
+        || !children_in_group.is_empty()
+    {
+        Decision::Allow
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// B3: registering attendance for a lesson: a teacher of the lesson (the
+/// schedule's, a substitute's exception) or a teacher of one of its groups
+/// (TeacherOf). A teacher registers only lessons of groups they teach;
+/// other staff of the school (mentors of other groups, leaders) get 403,
+/// anyone else 404.
+pub fn register_attendance(caller: &PersonRecord, lesson: &crate::lessons::Lesson) -> Decision {
+    let teaches_lesson = lesson.teachers_of_day().contains(&caller.id());
+    let teaches_group = caller
+        .taught_groups()
+        .any(|g| lesson.group_ids.contains(&g));
+    if teaches_lesson || teaches_group {
+        Decision::Allow
+    } else if caller.has_duty_at(lesson.school_id) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}

@@ -6,7 +6,7 @@
 //! A missing engine is a failure that says how to fix it, never a skip.
 
 mod watched;
-pub use watched::{Watched, Watcher, Writing};
+pub use watched::{Reading, Watched, Watcher, Writing};
 
 use async_trait::async_trait;
 use chrono::TimeZone;

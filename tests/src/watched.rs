@@ -1,5 +1,6 @@
-//! A store that shows each write to a watcher before passing it on: the
-//! one wrapper tests use to count writes or to make one of them fail.
+//! A store that shows each write (and read) to a watcher before passing
+//! it on: the one wrapper tests use to count writes or requests, or to
+//! make a write fail.
 
 use async_trait::async_trait;
 use skolnav::store::{Condition, Item, Key, Page, Query, Store, StoreError, Write};
@@ -14,9 +15,19 @@ pub enum Writing<'a> {
     BatchDelete(&'a [Key]),
 }
 
+/// A read as the watcher sees it.
+pub enum Reading<'a> {
+    Get(&'a Key),
+    GetMany(&'a [Key]),
+    Query(&'a Query),
+}
+
 /// Sees every write first; an error stops it from reaching the store.
 pub trait Watcher: Send + Sync {
     fn writing(&self, write: Writing<'_>) -> Result<(), StoreError>;
+
+    /// Sees every read request (one call per request to the store).
+    fn reading(&self, _read: Reading<'_>) {}
 }
 
 /// `inner`, with every write shown to `watcher` first; reads pass through.
@@ -34,9 +45,11 @@ impl<W: Watcher> Watched<W> {
 #[async_trait]
 impl<W: Watcher> Store for Watched<W> {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.watcher.reading(Reading::Get(key));
         self.inner.get(key).await
     }
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
+        self.watcher.reading(Reading::GetMany(keys));
         self.inner.get_many(keys).await
     }
     async fn put(&self, item: &Item, condition: Condition) -> Result<(), StoreError> {
@@ -48,6 +61,7 @@ impl<W: Watcher> Store for Watched<W> {
         self.inner.delete(key, condition).await
     }
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.watcher.reading(Reading::Query(query));
         self.inner.query(query).await
     }
     async fn transact(&self, writes: &[Write]) -> Result<(), StoreError> {

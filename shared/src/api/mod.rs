@@ -4,10 +4,12 @@
 //! call the domain (which authorizes), render.
 
 mod absence;
+mod attendance;
 mod blog;
 mod calendar;
 mod idempotency;
 mod imports;
+mod lessons;
 mod me;
 mod news;
 mod notices;

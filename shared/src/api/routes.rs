@@ -6,7 +6,9 @@
 //! of the domain, alive through the table. tests/tests/it/routes_template.rs
 //! holds infra/template.yaml and each function's `main` to it.
 
-use super::{Handler, absence, blog, calendar, imports, me, news, notices, talks};
+use super::{
+    Handler, absence, attendance, blog, calendar, imports, lessons, me, news, notices, talks,
+};
 use http::Method;
 use std::collections::HashMap;
 
@@ -135,6 +137,15 @@ route_table! {
     }
     notices_unread_count "notices-unread-count" {
         GET "/me/notices/unread-count" => notices::unread_count
+    }
+    lessons_teacher_day "lessons-teacher-day" {
+        GET "/teachers/{personId}/lessons" => lessons::teacher_day
+    }
+    lessons_group_day "lessons-group-day" {
+        GET "/groups/{groupId}/lessons" => lessons::group_day
+    }
+    attendance_register "attendance-register" {
+        PUT "/lessons/{lessonId}/attendance" => attendance::register
     }
     import_request "import-request" {
         POST "/organisations/{organisationId}/imports" => imports::start

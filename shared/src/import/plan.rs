@@ -31,6 +31,9 @@ pub enum Object {
     Group,
     Duty,
     Placement,
+    Activity,
+    /// A lesson (schemaposition).
+    CalendarEvent,
 }
 
 impl Object {
@@ -42,6 +45,8 @@ impl Object {
             Object::Group => "Group",
             Object::Duty => "Duty",
             Object::Placement => "Placement",
+            Object::Activity => "Activity",
+            Object::CalendarEvent => "CalendarEvent",
         }
     }
 
@@ -52,6 +57,8 @@ impl Object {
             Object::Group => ObjectType::Group,
             Object::Duty => ObjectType::Duty,
             Object::Placement => ObjectType::Placement,
+            Object::Activity => ObjectType::Activity,
+            Object::CalendarEvent => ObjectType::CalendarEvent,
         }
     }
 }
@@ -78,6 +85,10 @@ pub struct Plan {
     pub schools: Vec<SchoolId>,
     /// For a pupil: whether they are enrolled anywhere after this plan.
     pub pupil_active: Option<bool>,
+    /// For a duty: the person who holds it, kept in the import's state so
+    /// a later delta run resolves an activity's teachers without reading
+    /// every duty again. Not part of the hash.
+    pub holder: Option<PersonId>,
     pub hash: String,
 }
 
@@ -96,6 +107,7 @@ impl Plan {
             items,
             schools,
             pupil_active,
+            holder: None,
             hash,
         }
     }
@@ -121,6 +133,7 @@ pub fn ended(object: Object, id: Uuid, items: Vec<Item>, schools: Vec<SchoolId>)
         items,
         schools,
         pupil_active: None,
+        holder: None,
         hash: ENDED_HASH.to_string(),
     }
 }
@@ -589,6 +602,32 @@ pub fn placement(
         vec![school],
         None,
     ))
+}
+
+/// An activity: the item its lessons are re-planned from.
+pub fn activity(id: Uuid, activity: &crate::lessons::Activity) -> Result<Plan, StoreError> {
+    let items = vec![crate::lessons::activity_item(activity)?];
+    if activity.removed {
+        return Ok(ended(Object::Activity, id, items, vec![activity.school_id]));
+    }
+    Ok(Plan::new(
+        Object::Activity,
+        id,
+        items,
+        vec![activity.school_id],
+        None,
+    ))
+}
+
+/// A lesson: its item and its group and teacher copies. A lesson removed
+/// in the registry keeps them (cancelled) as an ended plan.
+pub fn lesson(id: Uuid, lesson: &crate::lessons::Lesson) -> Result<Plan, StoreError> {
+    let items = lesson.items()?;
+    let schools = vec![lesson.school_id];
+    if lesson.removed {
+        return Ok(ended(Object::CalendarEvent, id, items, schools));
+    }
+    Ok(Plan::new(Object::CalendarEvent, id, items, schools, None))
 }
 
 #[cfg(test)]

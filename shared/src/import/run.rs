@@ -1,5 +1,6 @@
 //! One import run: lease, mode, the mass-end guard, then organisations,
-//! persons, pupils' responsibles, groups, duties and placements, page by
+//! persons, pupils' responsibles, groups, duties, placements, and the
+//! schedule (activities, then their calendar events as lessons), page by
 //! page.
 //!
 //! The import's own bookkeeping (state, markers) is read eventually
@@ -16,8 +17,9 @@ use super::plan::{self, Object, Organisations, Plan};
 use super::record::{Counts, HeldBack, Mode, RunRecord, Status};
 use super::source::{Pages, Source};
 use crate::directory::{self, SchoolSettings};
-use crate::ids::{ImportRunId, PersonId, SchoolId};
+use crate::ids::{ActivityId, GroupId, ImportRunId, LessonId, PersonId, SchoolId};
 use crate::keys;
+use crate::lessons::{self, Activity, Lesson, PupilException, TeacherException};
 use crate::ss12000::records::{Deleted, ObjectType, PersonRow, Reason, Rejection, Responsible};
 use crate::ss12000::{validate, wire};
 use crate::store::{Condition, Index, Item, Key, Query, SortKey, Store, StoreError};
@@ -111,6 +113,9 @@ struct State {
     schools: Vec<SchoolId>,
     #[serde(default)]
     pupil_active: Option<bool>,
+    /// A duty's holder (see `Plan::holder`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    holder: Option<PersonId>,
 }
 
 impl State {
@@ -165,6 +170,11 @@ pub async fn run(
             held: HashSet::new(),
             deleted: Deleted::default(),
             to_remove: Vec::new(),
+            duty_holders: HashMap::new(),
+            activities: HashMap::new(),
+            changed_activities: Vec::new(),
+            planned_lessons: HashSet::new(),
+            rescan_schedule: false,
             lease_version,
             lease_renewed: std::time::Instant::now(),
             started: std::time::Instant::now(),
@@ -277,6 +287,19 @@ struct Run<'a> {
     deleted: Deleted,
     /// Pupils no longer in the registry, to end after the persons pass.
     to_remove: Vec<Uuid>,
+    /// Duties read in this run: their holder, or `None` for a protected
+    /// person's duty (left out of lessons silently).
+    duty_holders: HashMap<u128, Option<PersonId>>,
+    /// Activities planned in this run, for their events.
+    activities: HashMap<u128, Activity>,
+    /// Activities that existed before and changed in this run: a delta
+    /// run re-plans their stored lessons.
+    changed_activities: Vec<Uuid>,
+    /// Delta runs: the events planned from the feed in this run.
+    planned_lessons: HashSet<u128>,
+    /// Someone the import wrote became protected in this run: the schedule
+    /// is read whole, so no lesson keeps naming them.
+    rescan_schedule: bool,
     /// The version of the lease item this run holds, and when it was last
     /// extended (wall time, so a test clock does not stop it).
     lease_version: u64,
@@ -344,11 +367,15 @@ impl<'a> Run<'a> {
         self.groups().await?;
         self.duties().await?;
         self.placements().await?;
+        self.activities().await?;
+        self.calendar_events().await?;
+        self.replan_lessons().await?;
         Ok(())
     }
 
     async fn open(&self, object: ObjectType) -> Result<Box<dyn Pages + 'a>, ImportError> {
-        let after = if object == ObjectType::Organisation {
+        let schedule = matches!(object, ObjectType::Activity | ObjectType::CalendarEvent);
+        let after = if object == ObjectType::Organisation || (schedule && self.rescan_schedule) {
             None
         } else {
             self.after
@@ -700,8 +727,11 @@ impl<'a> Run<'a> {
     /// state of them are deleted. What users wrote about them elsewhere
     /// (absence history) stays, without a name. The states of groups,
     /// duties and placements that listed their keys lose them when those
-    /// objects are next read (a full run reads them all). The guard does not
-    /// hold this back: a protected identity must not wait for a good feed.
+    /// objects are next read (a full run reads them all). Lessons can name
+    /// them too (a pupil's exception, a teacher) and have no index by
+    /// person, so the run then reads the whole schedule and re-plans every
+    /// lesson without them. The guard does not hold this back: a protected
+    /// identity must not wait for a good feed.
     async fn protect(&mut self, ids: &[Uuid]) -> Result<(), ImportError> {
         for chunk in ids.chunks(CHUNK / 2) {
             let markers: Vec<Key> = chunk.iter().map(|id| protected_marker(*id)).collect();
@@ -733,6 +763,9 @@ impl<'a> Run<'a> {
                     continue;
                 }
                 self.record.counts("Person").scrubbed += 1;
+                // Lessons name them (an exception, a teacher) with no index
+                // to find them by: this run reads the whole schedule.
+                self.rescan_schedule = true;
                 for state in mine {
                     let parsed: State = state.parse()?;
                     items.extend(parsed.targets());
@@ -865,7 +898,8 @@ impl<'a> Run<'a> {
                 others_are_guardians,
             )?);
         }
-        self.apply(plans).await
+        self.apply(plans).await?;
+        Ok(())
     }
 
     async fn groups(&mut self) -> Result<(), ImportError> {
@@ -1021,6 +1055,7 @@ impl<'a> Run<'a> {
                 let reject =
                     |field: &str, id: Uuid| unknown_reference(ObjectType::Duty, row.id, field, id);
                 if self.protected.contains(&row.person.as_u128()) {
+                    self.duty_holders.insert(row.id.as_u128(), None);
                     self.record.counts("Duty").skipped_protected += 1;
                     // Whatever an earlier run wrote for it goes.
                     plans.push(plan::ended(Object::Duty, row.id, Vec::new(), Vec::new()));
@@ -1034,6 +1069,8 @@ impl<'a> Run<'a> {
                     self.record.reject("Duty", r);
                     continue;
                 }
+                let holder = PersonId::from_registry(row.person);
+                self.duty_holders.insert(row.id.as_u128(), Some(holder));
                 let Some(school) = self.orgs.school(row.duty_at) else {
                     let r = reject("dutyAt", row.duty_at);
                     self.record.reject("Duty", r);
@@ -1060,7 +1097,9 @@ impl<'a> Run<'a> {
                     self.record.counts("Duty").ignored += 1;
                     continue;
                 }
-                plans.push(plan::duty(&row, school, &assignments, today)?);
+                let mut p = plan::duty(&row, school, &assignments, today)?;
+                p.holder = Some(holder);
+                plans.push(p);
             }
             self.apply(plans).await?;
         }
@@ -1159,10 +1198,343 @@ impl<'a> Run<'a> {
         Ok(())
     }
 
+    /// Who holds each of these duties: read in this run, or from the
+    /// import's state of the duty. `None` for a duty that grants nothing
+    /// now (a protected person's, an ended one): left out silently. A duty
+    /// missing from the result is unknown.
+    async fn duty_holders(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<HashMap<u128, Option<PersonId>>, ImportError> {
+        let mut found = HashMap::new();
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.duty_holders.get(&id.as_u128()) {
+                Some(h) => {
+                    found.insert(id.as_u128(), *h);
+                }
+                None => missing.push(*id),
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        if !self.has_state {
+            return Ok(found);
+        }
+        for chunk in missing.chunks(CHUNK) {
+            let keys: HashMap<Key, u128> = chunk
+                .iter()
+                .map(|id| (state_key(Object::Duty, *id), id.as_u128()))
+                .collect();
+            let wanted: Vec<Key> = keys.keys().cloned().collect();
+            for item in self.store.get_many_eventually(&wanted).await? {
+                let Some(id) = keys.get(&item.key) else {
+                    continue;
+                };
+                let state: State = item.parse()?;
+                // States written before `holder` existed: the person's
+                // partition of the first relation the duty wrote.
+                let holder = state.holder.or_else(|| {
+                    state
+                        .targets
+                        .first()
+                        .and_then(|(pk, _)| pk.strip_prefix("PERSON#").and_then(PersonId::parse))
+                });
+                // A holder who became protected is left out, like the duty.
+                let holder =
+                    holder.filter(|p| !self.protected.contains(&p.registry_uuid().as_u128()));
+                found.insert(*id, holder);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Activities: what their lessons share. A group the import does not
+    /// hold (unknown, or a kind it ignores) and an unknown duty are each
+    /// a rejection naming the field; the activity keeps the rest.
+    async fn activities(&mut self) -> Result<(), ImportError> {
+        let mut pages = self.open(ObjectType::Activity).await?;
+        while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            let mut rows = Vec::new();
+            for raw in &page {
+                let raw = &wire::value(raw);
+                match validate::activity(raw) {
+                    Err(rejection) => self.record.reject("Activity", rejection),
+                    Ok(row) => rows.push(row),
+                }
+            }
+            let groups: Vec<Uuid> = rows.iter().flat_map(|a| a.groups.clone()).collect();
+            let group_schools = self.group_schools(&groups).await?;
+            let duties: Vec<Uuid> = rows.iter().flat_map(|a| a.teachers.clone()).collect();
+            let holders = self.duty_holders(&duties).await?;
+            let mut plans = Vec::new();
+            for row in rows {
+                let reject = |field: &str, id: Uuid| {
+                    unknown_reference(ObjectType::Activity, row.id, field, id)
+                };
+                let mut group_ids = Vec::new();
+                let mut group_school = None;
+                for (i, g) in row.groups.iter().enumerate() {
+                    match group_schools.get(&g.as_u128()) {
+                        Some(s) => {
+                            group_ids.push(GroupId::from_registry(*g));
+                            group_school.get_or_insert(*s);
+                        }
+                        None => {
+                            let r = reject(&format!("groups[{i}]"), *g);
+                            self.record.reject("Activity", r);
+                        }
+                    }
+                }
+                let school = row
+                    .organisation
+                    .and_then(|o| self.orgs.school(o))
+                    .or(group_school);
+                let Some(school) = school else {
+                    let r = reject("organisation", row.organisation.unwrap_or_default());
+                    self.record.reject("Activity", r);
+                    continue;
+                };
+                let mut teacher_ids = Vec::new();
+                for (i, d) in row.teachers.iter().enumerate() {
+                    match holders.get(&d.as_u128()) {
+                        Some(Some(p)) => {
+                            if !teacher_ids.contains(p) {
+                                teacher_ids.push(*p);
+                            }
+                        }
+                        Some(None) => {}
+                        None => {
+                            let r = reject(&format!("teachers[{i}].duty"), *d);
+                            self.record.reject("Activity", r);
+                        }
+                    }
+                }
+                let activity = Activity {
+                    id: ActivityId::from_registry(row.id),
+                    school_id: school,
+                    title: row.name,
+                    subject: row.subject,
+                    group_ids,
+                    teacher_ids,
+                    removed: false,
+                };
+                plans.push(plan::activity(row.id, &activity)?);
+                self.activities.insert(row.id.as_u128(), activity);
+            }
+            let changed = self.apply(plans).await?;
+            self.changed_activities.extend(changed);
+        }
+        drop(pages);
+        // A deleted activity is kept, removed; its lessons are cancelled.
+        let deleted = std::mem::take(&mut self.deleted.activities);
+        for chunk in deleted.chunks(CHUNK) {
+            let keys: Vec<Key> = chunk
+                .iter()
+                .map(|id| keys::activity(ActivityId::from_registry(*id)))
+                .collect();
+            let current = self.items(&keys).await?;
+            let mut plans = Vec::new();
+            for (id, key) in chunk.iter().zip(&keys) {
+                if let Some(item) = current.get(key) {
+                    let mut activity: Activity = item.parse()?;
+                    activity.removed = true;
+                    plans.push(plan::activity(*id, &activity)?);
+                    self.activities.insert(id.as_u128(), activity);
+                }
+            }
+            let changed = self.apply(plans).await?;
+            self.changed_activities.extend(changed);
+        }
+        Ok(())
+    }
+
+    /// The activities of these events: planned in this run, or stored by
+    /// an earlier one.
+    async fn activities_of(&self, ids: &[Uuid]) -> Result<HashMap<u128, Activity>, ImportError> {
+        let mut missing: Vec<Uuid> = ids
+            .iter()
+            .filter(|id| !self.activities.contains_key(&id.as_u128()))
+            .copied()
+            .collect();
+        missing.sort();
+        missing.dedup();
+        let mut found = HashMap::new();
+        for chunk in missing.chunks(CHUNK) {
+            let keys: Vec<Key> = chunk
+                .iter()
+                .map(|id| keys::activity(ActivityId::from_registry(*id)))
+                .collect();
+            for item in self.store.get_many_eventually(&keys).await? {
+                let activity: Activity = item.parse()?;
+                found.insert(activity.id.registry_uuid().as_u128(), activity);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Calendar events: one lesson each, with its activity's title,
+    /// subject, groups and teachers. Exceptions of protected persons are
+    /// left out silently; of unknown ones, rejected naming the field.
+    async fn calendar_events(&mut self) -> Result<(), ImportError> {
+        let mut pages = self.open(ObjectType::CalendarEvent).await?;
+        while let Some(page) = pages.next().await.map_err(ImportError::Source)? {
+            self.keep_lease().await?;
+            let mut rows = Vec::new();
+            for raw in &page {
+                let raw = &wire::value(raw);
+                match validate::calendar_event(raw) {
+                    Err(rejection) => self.record.reject("CalendarEvent", rejection),
+                    Ok(row) => rows.push(row),
+                }
+            }
+            let activity_ids: Vec<Uuid> = rows.iter().map(|e| e.activity).collect();
+            let stored = self.activities_of(&activity_ids).await?;
+            let pupils: Vec<Uuid> = rows
+                .iter()
+                .flat_map(|e| e.pupil_exceptions.iter().map(|x| x.pupil))
+                .collect();
+            let unknown = self.unknown_persons(&pupils).await?;
+            let duties: Vec<Uuid> = rows
+                .iter()
+                .flat_map(|e| e.teacher_exceptions.iter().map(|x| x.duty))
+                .collect();
+            let holders = self.duty_holders(&duties).await?;
+            let mut plans = Vec::new();
+            for row in rows {
+                let reject = |field: &str, id: Uuid| {
+                    unknown_reference(ObjectType::CalendarEvent, row.id, field, id)
+                };
+                let key = row.activity.as_u128();
+                let Some(activity) = self.activities.get(&key).or_else(|| stored.get(&key)) else {
+                    let r = reject("activity", row.activity);
+                    self.record.reject("CalendarEvent", r);
+                    continue;
+                };
+                let start = lessons::local(row.start);
+                let end = lessons::local(row.end);
+                let mut pupil_exceptions = Vec::new();
+                let mut rejections = Vec::new();
+                for (i, x) in row.pupil_exceptions.iter().enumerate() {
+                    let n = x.pupil.as_u128();
+                    if self.left_out(n) {
+                        continue;
+                    }
+                    if unknown.contains(&n) {
+                        rejections
+                            .push(reject(&format!("studentExceptions[{i}].student"), x.pupil));
+                        continue;
+                    }
+                    pupil_exceptions.push(PupilException::new(
+                        PersonId::from_registry(x.pupil),
+                        x.participates,
+                        x.start,
+                        x.end,
+                        (start, end),
+                    ));
+                }
+                let mut teacher_exceptions = Vec::new();
+                for (i, x) in row.teacher_exceptions.iter().enumerate() {
+                    match holders.get(&x.duty.as_u128()) {
+                        Some(Some(p)) => teacher_exceptions.push(TeacherException {
+                            teacher_id: *p,
+                            participates: x.participates,
+                            start: x.start.map(lessons::local),
+                            end: x.end.map(lessons::local),
+                        }),
+                        Some(None) => {}
+                        None => {
+                            rejections.push(reject(&format!("teacherExceptions[{i}].duty"), x.duty))
+                        }
+                    }
+                }
+                let lesson = Lesson {
+                    id: LessonId::from_registry(row.id),
+                    activity_id: activity.id,
+                    school_id: activity.school_id,
+                    title: String::new(),
+                    subject: None,
+                    group_ids: Vec::new(),
+                    teacher_ids: Vec::new(),
+                    rooms: row.rooms,
+                    start,
+                    end,
+                    minutes: lessons::minutes_between(start, end),
+                    cancelled: row.cancelled,
+                    removed: false,
+                    pupil_exceptions,
+                    teacher_exceptions,
+                }
+                .with_activity(activity);
+                plans.push(plan::lesson(row.id, &lesson)?);
+                for r in rejections {
+                    self.record.reject("CalendarEvent", r);
+                }
+                if self.after.is_some() {
+                    self.planned_lessons.insert(row.id.as_u128());
+                }
+            }
+            self.apply(plans).await?;
+        }
+        drop(pages);
+        // A deleted event's lesson is kept, cancelled.
+        let deleted = std::mem::take(&mut self.deleted.calendar_events);
+        for chunk in deleted.chunks(CHUNK) {
+            let keys: Vec<Key> = chunk
+                .iter()
+                .map(|id| keys::lesson(LessonId::from_registry(*id)))
+                .collect();
+            let current = self.items(&keys).await?;
+            let mut plans = Vec::new();
+            for (id, key) in chunk.iter().zip(&keys) {
+                if let Some(item) = current.get(key) {
+                    let mut lesson: Lesson = item.parse()?;
+                    lesson.removed = true;
+                    lesson.cancelled = true;
+                    plans.push(plan::lesson(*id, &lesson)?);
+                }
+            }
+            self.apply(plans).await?;
+        }
+        Ok(())
+    }
+
+    /// Lessons whose activity changed while the events did not: a delta
+    /// run reads only the changed activity, so its stored lessons are
+    /// re-planned with the new title, groups and teachers (one query per
+    /// activity). A full run read every event already; a removed activity
+    /// cancels its lessons in either.
+    async fn replan_lessons(&mut self) -> Result<(), ImportError> {
+        let changed = std::mem::take(&mut self.changed_activities);
+        for id in changed {
+            let Some(activity) = self.activities.get(&id.as_u128()).cloned() else {
+                continue;
+            };
+            if self.after.is_none() && !activity.removed {
+                continue;
+            }
+            let stored = lessons::of_activity(self.store, activity.id).await?;
+            let mut plans = Vec::new();
+            for lesson in stored {
+                let event = lesson.id.registry_uuid();
+                if self.planned_lessons.contains(&event.as_u128()) {
+                    continue;
+                }
+                plans.push(plan::lesson(event, &lesson.with_activity(&activity))?);
+            }
+            self.apply(plans).await?;
+        }
+        Ok(())
+    }
+
     /// Compares each plan with what the import last wrote for its object
     /// and writes only what changed: stale items deleted, the object's
     /// items put (keeping what users own on shared items), then its state.
-    async fn apply(&mut self, plans: Vec<Plan>) -> Result<(), ImportError> {
+    ///
+    /// Returns the objects that existed before and changed (updated or
+    /// ended), written or, in a dry run, that would be.
+    async fn apply(&mut self, plans: Vec<Plan>) -> Result<Vec<Uuid>, ImportError> {
+        let mut changed_before = Vec::new();
         for chunk in plans.chunks(CHUNK) {
             self.keep_lease().await?;
             let state_keys: Vec<Key> = chunk.iter().map(|p| p.state_key()).collect();
@@ -1210,6 +1582,7 @@ impl<'a> Run<'a> {
                     Some(_) => counts.updated += 1,
                 }
                 if old.is_some() {
+                    changed_before.push(p.id);
                     merge_keys.extend(
                         p.items
                             .iter()
@@ -1253,6 +1626,7 @@ impl<'a> Run<'a> {
                         .collect(),
                     schools: p.schools.clone(),
                     pupil_active: p.pupil_active,
+                    holder: p.holder,
                 };
                 state_items.push(Item::new(p.state_key(), keys::IMPORT_STATE, &state)?);
             }
@@ -1263,7 +1637,7 @@ impl<'a> Run<'a> {
             self.store.batch_put(&puts).await?;
             self.store.batch_put(&state_items).await?;
         }
-        Ok(())
+        Ok(changed_before)
     }
 }
 

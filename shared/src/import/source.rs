@@ -62,6 +62,8 @@ impl Source for crate::ss12000::client::Client {
                 ObjectType::Group,
                 ObjectType::Duty,
                 ObjectType::Placement,
+                ObjectType::Activity,
+                ObjectType::CalendarEvent,
             ],
         )
         .await

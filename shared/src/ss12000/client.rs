@@ -500,12 +500,24 @@ impl Pages<'_> {
     /// `pageToken` only (the standard allows no other filter beside it).
     fn query(&self, token: Option<&str>) -> String {
         let limit = self.limit.to_string();
+        // Room and subject names travel as reference display names.
+        let names: &[(&str, &str)] = match self.object {
+            ObjectType::Activity | ObjectType::CalendarEvent => &[("expandReferenceNames", "true")],
+            _ => &[],
+        };
         match (token, self.modified_after) {
             (Some(token), _) => encode(&[("limit", &limit), ("pageToken", token)]),
             (None, Some(after)) => {
-                encode(&[("limit", &limit), ("meta.modified.after", &rfc3339(after))])
+                let after = rfc3339(after);
+                let mut pairs = vec![("limit", limit.as_str()), ("meta.modified.after", &after)];
+                pairs.extend_from_slice(names);
+                encode(&pairs)
             }
-            (None, None) => encode(&[("limit", &limit)]),
+            (None, None) => {
+                let mut pairs = vec![("limit", limit.as_str())];
+                pairs.extend_from_slice(names);
+                encode(&pairs)
+            }
         }
     }
 
@@ -571,6 +583,8 @@ fn append(all: &mut Deleted, page: Deleted) {
     all.groups.extend(page.groups);
     all.duties.extend(page.duties);
     all.placements.extend(page.placements);
+    all.activities.extend(page.activities);
+    all.calendar_events.extend(page.calendar_events);
 }
 
 fn encode(pairs: &[(&str, &str)]) -> String {

@@ -4,7 +4,7 @@
 //! instead. A protected person (securityMarking other than `Ingen`) is
 //! reduced to [`PersonRow::Protected`]: no name, no number, nothing else.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 /// The object types the import reads, as SS 12000 names them.
@@ -17,6 +17,8 @@ pub enum ObjectType {
     Group,
     Duty,
     Placement,
+    Activity,
+    CalendarEvent,
 }
 
 impl ObjectType {
@@ -28,10 +30,14 @@ impl ObjectType {
             ObjectType::Group => "Group",
             ObjectType::Duty => "Duty",
             ObjectType::Placement => "Placement",
+            ObjectType::Activity => "Activity",
+            ObjectType::CalendarEvent => "CalendarEvent",
         }
     }
 
-    /// The list endpoint, also the key in `/deletedEntities` (`persons`).
+    /// The list endpoint, also the key in `/deletedEntities` (`persons`),
+    /// except for activities, which the standard misspells there
+    /// (`activitites`).
     pub fn plural(self) -> &'static str {
         match self {
             ObjectType::Organisation => "organisations",
@@ -39,6 +45,8 @@ impl ObjectType {
             ObjectType::Group => "groups",
             ObjectType::Duty => "duties",
             ObjectType::Placement => "placements",
+            ObjectType::Activity => "activities",
+            ObjectType::CalendarEvent => "calendarEvents",
         }
     }
 }
@@ -63,6 +71,9 @@ pub enum Reason {
     /// A reference to an object the registry never sent.
     #[serde(rename_all = "camelCase")]
     UnknownReference { field: String, id: String },
+    /// An end (`field`) that is not after its start.
+    #[serde(rename_all = "camelCase")]
+    EndNotAfterStart { field: String },
 }
 
 /// A row that was not imported.
@@ -265,6 +276,72 @@ pub struct PlacementRow {
     pub end_date: Option<NaiveDate>,
 }
 
+/// `activityType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ActivityKind {
+    /// `Undervisning`
+    Teaching,
+    /// `Elevaktivitet`
+    PupilActivity,
+    /// `Provaktivitet`
+    Test,
+    /// `Studiehandledning`
+    StudyGuidance,
+    /// `Läxhjälp`
+    HomeworkHelp,
+    /// `Övrigt`
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityRow {
+    pub id: Uuid,
+    pub name: String,
+    /// Absent in the row: not said (read as teaching).
+    pub kind: Option<ActivityKind>,
+    pub groups: Vec<Uuid>,
+    /// The teachers' duties (`teachers[].duty.id`), each once.
+    pub teachers: Vec<Uuid>,
+    /// `syllabus.displayName`, the subject as the schedule names it.
+    pub subject: Option<String>,
+    /// `organisation.id`: normally a school unit.
+    pub organisation: Option<Uuid>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// A pupil's exception from one lesson. Exceptions of persons whose
+/// reference carries a security marking are left out in validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PupilException {
+    pub pupil: Uuid,
+    pub participates: bool,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeacherException {
+    pub duty: Uuid,
+    pub participates: bool,
+    pub start: Option<DateTime<Utc>>,
+    pub end: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CalendarEventRow {
+    pub id: Uuid,
+    pub activity: Uuid,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub cancelled: bool,
+    /// Room names (`rooms[].displayName`), blank ones left out.
+    pub rooms: Vec<String>,
+    pub pupil_exceptions: Vec<PupilException>,
+    pub teacher_exceptions: Vec<TeacherException>,
+}
+
 /// `GET /deletedEntities`: ids per type.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Deleted {
@@ -273,4 +350,6 @@ pub struct Deleted {
     pub groups: Vec<Uuid>,
     pub duties: Vec<Uuid>,
     pub placements: Vec<Uuid>,
+    pub activities: Vec<Uuid>,
+    pub calendar_events: Vec<Uuid>,
 }

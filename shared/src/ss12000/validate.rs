@@ -18,11 +18,13 @@
 //! - Enumerations must match the standard's spelling exactly.
 
 use super::records::{
-    Assignment, AssignmentKind, CivicNo, CivicNoKind, Deleted, DutyRole, DutyRow, Enrolment,
-    GroupKind, GroupRow, Membership, ObjectType, OrganisationKind, OrganisationRow, PersonDetails,
-    PersonRow, PersonStatus, PlacementRow, Reason, Rejection, Responsible, ResponsibleKind,
+    ActivityKind, ActivityRow, Assignment, AssignmentKind, CalendarEventRow, CivicNo, CivicNoKind,
+    Deleted, DutyRole, DutyRow, Enrolment, GroupKind, GroupRow, Membership, ObjectType,
+    OrganisationKind, OrganisationRow, PersonDetails, PersonRow, PersonStatus, PlacementRow,
+    PupilException, Reason, Rejection, Responsible, ResponsibleKind, TeacherException,
 };
 use super::wire;
+use chrono::{DateTime, FixedOffset, Utc};
 use personnummer::Personnummer;
 use serde::Deserialize;
 use serde_json::Value;
@@ -138,6 +140,109 @@ pub fn placement(row: &Value) -> Result<PlacementRow, Rejection> {
     })
 }
 
+/// An activity: its name, groups, teachers (by duty) and subject. A group
+/// or duty reference without a readable id rejects the row; an unknown
+/// `activityType` too.
+pub fn activity(row: &Value) -> Result<ActivityRow, Rejection> {
+    let at = Row::new(ObjectType::Activity, row);
+    let a: wire::Activity = at.parse(row)?;
+    let kind = match a.activity_type {
+        None => None,
+        kind => Some(at.enumeration(kind, "activityType", activity_kind)?),
+    };
+    let mut groups = Vec::with_capacity(a.groups.len());
+    for (i, g) in a.groups.iter().enumerate() {
+        let id = at.reference(Some(g), &format!("groups[{i}]"))?;
+        if !groups.contains(&id) {
+            groups.push(id);
+        }
+    }
+    let mut teachers = Vec::with_capacity(a.teachers.len());
+    for (i, t) in a.teachers.iter().enumerate() {
+        let id = at.reference(t.duty.as_ref(), &format!("teachers[{i}].duty"))?;
+        if !teachers.contains(&id) {
+            teachers.push(id);
+        }
+    }
+    if let (Some(start), Some(end)) = (a.start_date, a.end_date)
+        && end < start
+    {
+        return Err(at.reject(Reason::EndNotAfterStart {
+            field: "endDate".into(),
+        }));
+    }
+    Ok(ActivityRow {
+        id: at.id()?,
+        name: at.text(a.display_name, "displayName")?,
+        kind,
+        groups,
+        teachers,
+        subject: a.syllabus.and_then(|s| non_blank(s.display_name)),
+        organisation: at.optional_reference(a.organisation.as_ref(), "organisation")?,
+        start_date: a.start_date,
+        end_date: a.end_date,
+    })
+}
+
+/// A calendar event (one lesson): its activity, times, whether it is
+/// cancelled, rooms and exceptions. The end must come after the start, for
+/// the lesson and for each exception's own times. Exceptions of persons
+/// whose reference carries a security marking are left out silently.
+pub fn calendar_event(row: &Value) -> Result<CalendarEventRow, Rejection> {
+    let at = Row::new(ObjectType::CalendarEvent, row);
+    let e: wire::CalendarEvent = at.parse(row)?;
+    let id = at.id()?;
+    let activity = at.reference(e.activity.as_ref(), "activity")?;
+    let start = e.start_time.ok_or_else(|| at.missing("startTime"))?;
+    let end = e.end_time.ok_or_else(|| at.missing("endTime"))?;
+    let (start, end) = at.period(Some(start), Some(end), "endTime")?;
+    let (Some(start), Some(end)) = (start, end) else {
+        return Err(at.missing("startTime"));
+    };
+    let rooms = e
+        .rooms
+        .into_iter()
+        .filter_map(|r| non_blank(r.display_name).map(|n| n.trim().to_owned()))
+        .collect();
+    let mut pupil_exceptions = Vec::new();
+    for (i, x) in e.student_exceptions.into_iter().enumerate() {
+        if x.student.as_ref().is_some_and(is_marked) {
+            continue;
+        }
+        let field = |name: &str| format!("studentExceptions[{i}].{name}");
+        let pupil = at.reference(x.student.as_ref(), &field("student"))?;
+        let (start, end) = at.period(x.start_time, x.end_time, &field("endTime"))?;
+        pupil_exceptions.push(PupilException {
+            pupil,
+            participates: x.participates.unwrap_or(false),
+            start,
+            end,
+        });
+    }
+    let mut teacher_exceptions = Vec::new();
+    for (i, x) in e.teacher_exceptions.into_iter().enumerate() {
+        let field = |name: &str| format!("teacherExceptions[{i}].{name}");
+        let duty = at.reference(x.duty.as_ref(), &field("duty"))?;
+        let (start, end) = at.period(x.start_time, x.end_time, &field("endTime"))?;
+        teacher_exceptions.push(TeacherException {
+            duty,
+            participates: x.participates.unwrap_or(false),
+            start,
+            end,
+        });
+    }
+    Ok(CalendarEventRow {
+        id,
+        activity,
+        start,
+        end,
+        cancelled: e.cancelled.unwrap_or(false),
+        rooms,
+        pupil_exceptions,
+        teacher_exceptions,
+    })
+}
+
 /// `GET /deletedEntities`: the ids per type we import. An id that is not a
 /// UUID is skipped: it cannot name anything the import holds.
 pub fn deleted(body: &Value) -> Result<Deleted, String> {
@@ -153,6 +258,8 @@ pub fn deleted(body: &Value) -> Result<Deleted, String> {
         groups: uuids(&d.groups),
         duties: uuids(&d.duties),
         placements: uuids(&d.placements),
+        activities: uuids(&d.activitites),
+        calendar_events: uuids(&d.calendar_events),
     })
 }
 
@@ -161,6 +268,9 @@ fn uuids(ids: &[String]) -> Vec<Uuid> {
         .filter_map(|id| Uuid::try_parse(id).ok())
         .collect()
 }
+
+/// A start and an end, either of which may be open.
+type Period = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// The row under validation: its type and (once readable) its id, which
 /// every rejection carries.
@@ -237,6 +347,26 @@ impl Row {
         reference
             .map(|r| self.reference(Some(r), field))
             .transpose()
+    }
+
+    /// Times as UTC, the end after the start when both are given
+    /// (`end_field` names the end).
+    fn period(
+        &self,
+        start: Option<DateTime<FixedOffset>>,
+        end: Option<DateTime<FixedOffset>>,
+        end_field: &str,
+    ) -> Result<Period, Rejection> {
+        let start = start.map(|t| t.with_timezone(&Utc));
+        let end = end.map(|t| t.with_timezone(&Utc));
+        if let (Some(s), Some(e)) = (start, end)
+            && e <= s
+        {
+            return Err(self.reject(Reason::EndNotAfterStart {
+                field: end_field.to_owned(),
+            }));
+        }
+        Ok((start, end))
     }
 
     fn enumeration<T>(
@@ -419,6 +549,19 @@ fn assignment(at: &Row, i: usize, a: wire::AssignmentRole) -> Result<Assignment,
         start_date: a.start_date,
         end_date: a.end_date,
     })
+}
+
+/// `ActivityTypesEnum`.
+fn activity_kind(value: &str) -> Option<ActivityKind> {
+    match value {
+        "Undervisning" => Some(ActivityKind::Teaching),
+        "Elevaktivitet" => Some(ActivityKind::PupilActivity),
+        "Provaktivitet" => Some(ActivityKind::Test),
+        "Studiehandledning" => Some(ActivityKind::StudyGuidance),
+        "Läxhjälp" => Some(ActivityKind::HomeworkHelp),
+        "Övrigt" => Some(ActivityKind::Other),
+        _ => None,
+    }
 }
 
 /// `OrganisationTypeEnum`.
@@ -1033,5 +1176,119 @@ mod tests {
         assert!(err.contains("data"), "{err}");
         let err = deleted(&json!({"data": {"persons": "x"}})).expect_err("not a list");
         assert!(err.contains("data.persons"), "{err}");
+    }
+
+    const ACTIVITY: &str = "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c55";
+    const EVENT: &str = "1f2e3d4c-5b6a-4978-8695-a4b3c2d1e066";
+    const DUTY: &str = "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d77";
+
+    fn activity_row() -> Value {
+        json!({
+            "id": ACTIVITY,
+            "displayName": "Matematik 4A",
+            "activityType": "Undervisning",
+            "groups": [{"id": GROUP}],
+            "teachers": [{"duty": {"id": DUTY}}],
+            "syllabus": {"id": SCHOOL, "displayName": "Matematik"},
+            "organisation": {"id": SCHOOL},
+            "startDate": "2026-08-18",
+            "endDate": "2027-06-11"
+        })
+    }
+
+    fn event_row() -> Value {
+        json!({
+            "id": EVENT,
+            "activity": {"id": ACTIVITY},
+            "startTime": "2026-11-02T08:15:00+01:00",
+            "endTime": "2026-11-02T09:00:00+01:00",
+            "cancelled": false,
+            "rooms": [{"id": SCHOOL, "displayName": "Sal 12"}],
+            "studentExceptions": [
+                {"student": {"id": PUPIL}, "participates": true,
+                 "startTime": "2026-11-02T08:30:00+01:00", "endTime": "2026-11-02T09:00:00+01:00"},
+                {"student": {"id": GUARDIAN, "securityMarking": "Skyddad folkbokföring"}, "participates": false}
+            ],
+            "teacherExceptions": []
+        })
+    }
+
+    #[test]
+    fn an_activity_reads_its_groups_teachers_and_subject() {
+        let a = activity(&activity_row()).unwrap();
+        assert_eq!(a.name, "Matematik 4A");
+        assert_eq!(a.kind, Some(ActivityKind::Teaching));
+        assert_eq!(a.groups, vec![Uuid::parse_str(GROUP).unwrap()]);
+        assert_eq!(a.teachers, vec![Uuid::parse_str(DUTY).unwrap()]);
+        assert_eq!(a.subject.as_deref(), Some("Matematik"));
+    }
+
+    #[test]
+    fn an_unknown_activity_type_is_a_rejection_naming_the_field() {
+        let mut row = activity_row();
+        row["activityType"] = json!("Rast");
+        let r = activity(&row).unwrap_err();
+        assert_eq!(r.object_type, ObjectType::Activity);
+        assert_eq!(r.id.as_deref(), Some(ACTIVITY));
+        assert_eq!(
+            r.reason,
+            Reason::UnknownEnumValue {
+                field: "activityType".into(),
+                value: "Rast".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_lesson_reads_in_utc_and_leaves_out_exceptions_of_protected_persons() {
+        let e = calendar_event(&event_row()).unwrap();
+        assert_eq!(e.start.to_rfc3339(), "2026-11-02T07:15:00+00:00");
+        assert_eq!(e.rooms, vec!["Sal 12".to_string()]);
+        assert_eq!(e.pupil_exceptions.len(), 1);
+        assert_eq!(e.pupil_exceptions[0].pupil, Uuid::parse_str(PUPIL).unwrap());
+        assert!(e.pupil_exceptions[0].participates);
+    }
+
+    #[test]
+    fn a_lesson_that_ends_before_it_starts_is_rejected_naming_end_time() {
+        let mut row = event_row();
+        row["endTime"] = json!("2026-11-02T08:00:00+01:00");
+        let r = calendar_event(&row).unwrap_err();
+        assert_eq!(
+            r.reason,
+            Reason::EndNotAfterStart {
+                field: "endTime".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_lesson_without_its_activity_or_with_an_unreadable_time_names_the_field() {
+        let mut row = event_row();
+        row.as_object_mut().unwrap().remove("activity");
+        let r = calendar_event(&row).unwrap_err();
+        assert_eq!(
+            r.reason,
+            Reason::MissingField {
+                field: "activity".into()
+            }
+        );
+        let mut row = event_row();
+        row["startTime"] = json!("i morgon");
+        let r = calendar_event(&row).unwrap_err();
+        assert_eq!(
+            r.reason,
+            Reason::MissingField {
+                field: "startTime".into()
+            }
+        );
+    }
+
+    #[test]
+    fn deleted_activities_are_read_from_the_misspelt_key() {
+        let body = json!({"data": {"activitites": [ACTIVITY], "calendarEvents": [EVENT]}});
+        let d = deleted(&body).unwrap();
+        assert_eq!(d.activities, vec![Uuid::parse_str(ACTIVITY).unwrap()]);
+        assert_eq!(d.calendar_events, vec![Uuid::parse_str(EVENT).unwrap()]);
     }
 }

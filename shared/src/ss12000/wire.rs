@@ -8,7 +8,7 @@
 //! never a failed page. A field of the wrong JSON type does fail its row
 //! (validation reports its path). `null` reads as absent, also for lists.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Deserializer};
 
 /// A list or a `null` (absent reads as empty through `#[serde(default)]`).
@@ -163,6 +163,71 @@ pub struct Placement {
     pub end_date: Option<NaiveDate>,
 }
 
+/// `DutyAssignment`: a teacher of an activity, by duty.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DutyAssignment {
+    pub duty: Option<Reference>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// An activity (Skola24: a course of lessons): who teaches what to whom.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Activity {
+    pub id: Option<String>,
+    pub display_name: Option<String>,
+    pub activity_type: Option<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub groups: Vec<Reference>,
+    #[serde(default, deserialize_with = "list")]
+    pub teachers: Vec<DutyAssignment>,
+    /// The subject (`SyllabusReference`); its `displayName` comes with
+    /// `expandReferenceNames=true`.
+    pub syllabus: Option<Reference>,
+    pub organisation: Option<Reference>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+}
+
+/// A pupil who does not follow the lesson as scheduled: absent from it
+/// (`participates: false`) or there for part of it (own times).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StudentException {
+    pub student: Option<Reference>,
+    pub participates: Option<bool>,
+    pub start_time: Option<DateTime<FixedOffset>>,
+    pub end_time: Option<DateTime<FixedOffset>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeacherException {
+    pub duty: Option<Reference>,
+    pub participates: Option<bool>,
+    pub start_time: Option<DateTime<FixedOffset>>,
+    pub end_time: Option<DateTime<FixedOffset>>,
+}
+
+/// One lesson (schemaposition) of an activity.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CalendarEvent {
+    pub id: Option<String>,
+    pub activity: Option<Reference>,
+    pub start_time: Option<DateTime<FixedOffset>>,
+    pub end_time: Option<DateTime<FixedOffset>>,
+    pub cancelled: Option<bool>,
+    #[serde(default, deserialize_with = "list")]
+    pub rooms: Vec<Reference>,
+    #[serde(default, deserialize_with = "list")]
+    pub student_exceptions: Vec<StudentException>,
+    #[serde(default, deserialize_with = "list")]
+    pub teacher_exceptions: Vec<TeacherException>,
+}
+
 /// One row of a list page, as the text the registry sent: a page of 500
 /// groups with their memberships is about 1.5 MB of JSON and several
 /// times that as `serde_json::Value`, so rows are parsed one at a time.
@@ -193,7 +258,7 @@ pub struct DeletedEntities {
 }
 
 /// Deleted ids per type; a type not asked for may be absent or `null`.
-/// Other keys (`absences`, `calendarEvents`, ...) are ignored.
+/// Other keys (`absences`, ...) are ignored.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeletedData {
@@ -207,7 +272,9 @@ pub struct DeletedData {
     pub duties: Vec<String>,
     #[serde(default, deserialize_with = "list")]
     pub placements: Vec<String>,
-    /// Sic: the standard's key for deleted activities. Not imported yet.
+    /// Sic: the standard's key for deleted activities.
     #[serde(default, deserialize_with = "list")]
     pub activitites: Vec<String>,
+    #[serde(default, deserialize_with = "list")]
+    pub calendar_events: Vec<String>,
 }

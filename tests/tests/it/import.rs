@@ -989,6 +989,14 @@ on_both_stores!(
     a_dry_run_writes_only_its_run_record,
     two_runs_never_overlap,
     a_run_longer_than_its_lease_keeps_other_runs_out,
+    the_import_creates_the_lessons_of_each_group_and_teacher,
+    a_protected_pupils_exception_is_left_out_without_a_trace,
+    an_unchanged_rerun_writes_no_lesson,
+    a_moved_lesson_leaves_its_old_day_and_appears_on_the_new,
+    a_cancelled_or_deleted_event_shows_as_cancelled_and_is_kept,
+    a_changed_activity_updates_its_lessons_in_a_delta_run,
+    a_rejected_schedule_row_is_recorded_with_its_reason,
+    a_pupil_or_teacher_who_becomes_protected_leaves_no_trace_in_the_lessons,
 );
 
 /// Several schools of about 600 pupils, pages of 500: what the benchmark
@@ -1019,3 +1027,439 @@ async fn a_full_rerun_of_several_schools_writes_nothing(backend: Backend) {
     assert_eq!(again.written(), 0, "{:?}", again.counts);
     assert_eq!(store.watcher.take(), (0, 0));
 }
+
+// ---- A4: the schedule (activities and calendar events as lessons) ----
+
+mod schedule {
+    use super::*;
+    use skolnav::ids::LessonId;
+    use skolnav::keys;
+    use skolnav::lessons::Lesson;
+    use skolnav::store::{Index, SortKey};
+    use skolnav_ss12000_fixture::{CalendarEvent, Reference};
+
+    /// The lessons of one index partition on one day, read as the day
+    /// views read them: one query.
+    async fn day(f: &Fixture, index: Index, partition: String, day: NaiveDate) -> Vec<Lesson> {
+        let (lo, hi) = keys::lesson_day_range(day, day);
+        let page = f
+            .store
+            .query(
+                &Query::partition(partition)
+                    .on(index)
+                    .sort(SortKey::Between(lo, hi)),
+            )
+            .await
+            .unwrap();
+        assert!(page.next.is_none(), "a day is one page");
+        page.items.iter().map(|i| i.parse().unwrap()).collect()
+    }
+
+    async fn group_day(f: &Fixture, class: Id, on: NaiveDate) -> Vec<Lesson> {
+        let group = GroupId::from_registry(uuid(class));
+        day(f, Index::Gsi1, keys::lessons_of_group_partition(group), on).await
+    }
+
+    async fn teacher_day(f: &Fixture, teacher: Id, on: NaiveDate) -> Vec<Lesson> {
+        day(
+            f,
+            Index::Gsi2,
+            keys::lessons_of_teacher_partition(person_id(teacher)),
+            on,
+        )
+        .await
+    }
+
+    fn lesson_id(id: Id) -> LessonId {
+        LessonId::from_registry(uuid(id))
+    }
+
+    /// The first lesson of a plain pupil's class (the one with planted
+    /// exceptions), its class and the class's mentor.
+    fn first_lesson(m: &Municipality) -> (CalendarEvent, Id, Id) {
+        let (_, _, class) = plain_pupil(m);
+        let first = m
+            .activities_of(class)
+            .into_iter()
+            .flat_map(|a| m.lessons_of(a))
+            .min_by_key(|e| (e.start_time, e.id))
+            .expect("the class has lessons")
+            .clone();
+        (first, class, mentor_of(m, class))
+    }
+
+    pub(super) async fn the_import_creates_the_lessons_of_each_group_and_teacher(backend: Backend) {
+        let f = Fixture::new(backend).await;
+        let record = f.import(0).await;
+        let (events, activities) = f.read(|m| (m.calendar_events.len(), m.activities.len()));
+        assert_eq!(record.counts["CalendarEvent"].created, events as u64);
+        assert_eq!(record.counts["Activity"].created, activities as u64);
+
+        let (first, class, mentor) = f.read(first_lesson);
+        let on = first.start_time.date_naive();
+        let expected: Vec<LessonId> = f.read(|m| {
+            let mut ids: Vec<&CalendarEvent> = m
+                .activities_of(class)
+                .into_iter()
+                .flat_map(|a| m.lessons_of(a))
+                .filter(|e| e.start_time.date_naive() == on)
+                .collect();
+            ids.sort_by_key(|e| (e.start_time, e.id));
+            ids.into_iter().map(|e| lesson_id(e.id)).collect()
+        });
+        let lessons = group_day(&f, class, on).await;
+        let got: Vec<LessonId> = lessons.iter().map(|l| l.id).collect();
+        assert_eq!(got, expected, "the group's day, in the order of the day");
+        let lesson = &lessons[0];
+        assert_eq!(lesson.id, lesson_id(first.id));
+        assert_eq!(lesson.start, first.start_time);
+        assert_eq!(lesson.minutes, 45);
+        assert_eq!(lesson.teacher_ids, vec![person_id(mentor)]);
+        assert!(lesson.subject.is_some());
+        assert_eq!(lesson.rooms.len(), 1);
+        // The first member arrives 20 minutes late: 25 minutes of 45.
+        let late = &lesson.pupil_exceptions[0];
+        assert_eq!(
+            late.pupil_id,
+            person_id(first.student_exceptions[0].student.id)
+        );
+        assert_eq!(late.minutes, 25);
+
+        let theirs = teacher_day(&f, mentor, on).await;
+        assert!(!theirs.is_empty());
+        assert!(
+            theirs
+                .iter()
+                .all(|l| l.teacher_ids.contains(&person_id(mentor))),
+            "a teacher's day holds only their lessons"
+        );
+        assert!(theirs.iter().any(|l| l.id == lesson_id(first.id)));
+    }
+
+    pub(super) async fn a_protected_pupils_exception_is_left_out_without_a_trace(backend: Backend) {
+        let f = Fixture::new(backend).await;
+        let record = f.import(0).await;
+        let hidden: Vec<Id> = f.read(|m| {
+            m.calendar_events
+                .values()
+                .flat_map(|e| e.student_exceptions.iter().map(|x| x.student.id))
+                .filter(|p| m.manifest.protected.iter().any(|x| x.id == *p))
+                .collect()
+        });
+        assert!(
+            !hidden.is_empty(),
+            "the fixture plants protected exceptions"
+        );
+        let everything = f.table.dump().await;
+        for id in hidden {
+            assert!(!everything.contains(&person_id(id).to_string()));
+            assert!(!everything.contains(&uuid(id).to_string()));
+            let text = serde_json::to_string(&record).unwrap();
+            assert!(
+                !text.contains(&uuid(id).to_string()),
+                "not in the run record"
+            );
+        }
+    }
+
+    pub(super) async fn an_unchanged_rerun_writes_no_lesson(backend: Backend) {
+        let f = Fixture::new(backend).await;
+        f.import(0).await;
+        f.store.watcher.take();
+        let forced = f
+            .run_with(Options {
+                force_full: true,
+                ..Options::new(night(1), today() + Duration::days(1))
+            })
+            .await;
+        assert_eq!(f.store.watcher.take(), (0, 0), "{:?}", forced.counts);
+        let events = f.read(|m| m.calendar_events.len()) as u64;
+        assert_eq!(forced.counts["CalendarEvent"].unchanged, events);
+        assert_eq!(forced.counts["CalendarEvent"].updated, 0);
+    }
+
+    pub(super) async fn a_moved_lesson_leaves_its_old_day_and_appears_on_the_new(backend: Backend) {
+        let f = Fixture::new(backend).await;
+        f.import(0).await;
+        let (first, class, mentor) = f.read(first_lesson);
+        let monday = first.start_time.date_naive();
+        let tuesday = monday + Duration::days(1);
+        f.registry.with(|m| {
+            let e = m.calendar_events.get_mut(&first.id).unwrap();
+            e.start_time += Duration::days(1);
+            e.end_time += Duration::days(1);
+            m.touch(
+                EntityType::CalendarEvent,
+                first.id,
+                night(0) + Duration::hours(12),
+            )
+            .unwrap();
+        });
+        f.store.watcher.take();
+        let record = f.import(1).await;
+        assert_eq!(record.mode, Mode::Delta);
+        assert_eq!(record.counts["CalendarEvent"].updated, 1);
+        let (written, deleted) = f.store.watcher.take();
+        assert_eq!((written, deleted), (3, 0), "the lesson and its two copies");
+        let id = lesson_id(first.id);
+        for lessons in [
+            group_day(&f, class, monday).await,
+            teacher_day(&f, mentor, monday).await,
+        ] {
+            assert!(lessons.iter().all(|l| l.id != id), "gone from Monday");
+        }
+        for lessons in [
+            group_day(&f, class, tuesday).await,
+            teacher_day(&f, mentor, tuesday).await,
+        ] {
+            let moved = lessons.iter().find(|l| l.id == id).expect("on Tuesday");
+            assert_eq!(moved.start, first.start_time + Duration::days(1));
+        }
+    }
+
+    pub(super) async fn a_cancelled_or_deleted_event_shows_as_cancelled_and_is_kept(
+        backend: Backend,
+    ) {
+        let f = Fixture::new(backend).await;
+        f.import(0).await;
+        let (first, class, _) = f.read(first_lesson);
+        let (second, _, _) = f.read(|m| {
+            let (_, _, class) = plain_pupil(m);
+            let mut all: Vec<CalendarEvent> = m
+                .activities_of(class)
+                .into_iter()
+                .flat_map(|a| m.lessons_of(a))
+                .cloned()
+                .collect();
+            all.sort_by_key(|e| (e.start_time, e.id));
+            (all[1].clone(), class, ())
+        });
+        let at = night(0) + Duration::hours(12);
+        f.registry.with(|m| {
+            m.calendar_events.get_mut(&first.id).unwrap().cancelled = true;
+            m.touch(EntityType::CalendarEvent, first.id, at).unwrap();
+            m.delete(EntityType::CalendarEvent, second.id, at).unwrap();
+        });
+        let record = f.import(1).await;
+        assert_eq!(record.counts["CalendarEvent"].updated, 1);
+        assert_eq!(record.counts["CalendarEvent"].ended, 1);
+        let lessons = group_day(&f, class, first.start_time.date_naive()).await;
+        let cancelled = lessons
+            .iter()
+            .find(|l| l.id == lesson_id(first.id))
+            .unwrap();
+        assert!(cancelled.cancelled && !cancelled.removed);
+        let on = second.start_time.date_naive();
+        let lessons = group_day(&f, class, on).await;
+        let removed = lessons
+            .iter()
+            .find(|l| l.id == lesson_id(second.id))
+            .expect("a deleted lesson is kept");
+        assert!(removed.cancelled && removed.removed);
+        // Deleted again in the next delta: not news.
+        let again = f.import(2).await;
+        assert_eq!(again.written(), 0, "{:?}", again.counts);
+    }
+
+    pub(super) async fn a_changed_activity_updates_its_lessons_in_a_delta_run(backend: Backend) {
+        let f = Fixture::new(backend).await;
+        f.import(0).await;
+        let (first, class, _) = f.read(first_lesson);
+        let activity = first.activity.id;
+        let n = f.read(|m| m.lessons_of(activity).len()) as u64;
+        // Another teacher takes over: the language teacher of the school.
+        let substitute = f.read(|m| {
+            let school = m.groups[&class].organisation.id;
+            m.duties
+                .values()
+                .find(|d| {
+                    d.duty_at.id == school
+                        && d.assignment_role.is_empty()
+                        && d.duty_role.as_str() == "Lärare"
+                })
+                .map(|d| (d.id, d.person.id))
+                .expect("a teacher without assignments")
+        });
+        f.registry.with(|m| {
+            let a = m.activities.get_mut(&activity).unwrap();
+            a.display_name = "Matte 4X".into();
+            a.teachers[0].duty = Reference::from(substitute.0);
+            m.touch(
+                EntityType::Activity,
+                activity,
+                night(0) + Duration::hours(12),
+            )
+            .unwrap();
+        });
+        let record = f.import(1).await;
+        assert_eq!(record.counts["Activity"].updated, 1);
+        assert_eq!(record.counts["CalendarEvent"].updated, n);
+        let on = first.start_time.date_naive();
+        let lesson = group_day(&f, class, on)
+            .await
+            .into_iter()
+            .find(|l| l.id == lesson_id(first.id))
+            .unwrap();
+        assert_eq!(lesson.title, "Matte 4X");
+        assert_eq!(lesson.teacher_ids, vec![person_id(substitute.1)]);
+        let theirs = teacher_day(&f, substitute.1, on).await;
+        assert!(theirs.iter().any(|l| l.id == lesson_id(first.id)));
+        let mentor = f.read(|m| mentor_of(m, class));
+        let old = teacher_day(&f, mentor, on).await;
+        assert!(
+            old.iter().all(|l| l.id != lesson_id(first.id)),
+            "gone from the old teacher's day"
+        );
+        // Deleting the activity cancels its lessons and keeps them.
+        f.registry.with(|m| {
+            m.delete(
+                EntityType::Activity,
+                activity,
+                night(1) + Duration::hours(12),
+            )
+            .unwrap()
+        });
+        let record = f.import(2).await;
+        assert_eq!(record.counts["Activity"].ended, 1);
+        assert_eq!(record.counts["CalendarEvent"].ended, n);
+        let lesson = group_day(&f, class, on)
+            .await
+            .into_iter()
+            .find(|l| l.id == lesson_id(first.id))
+            .unwrap();
+        assert!(lesson.cancelled && lesson.removed);
+    }
+
+    pub(super) async fn a_pupil_or_teacher_who_becomes_protected_leaves_no_trace_in_the_lessons(
+        backend: Backend,
+    ) {
+        let f = Fixture::new(backend).await;
+        f.import(0).await;
+        let (first, class, mentor) = f.read(first_lesson);
+        let late = first.student_exceptions[0].student.id;
+        let marked = night(0) + Duration::hours(12);
+        f.registry.with(|m| {
+            m.set_security_marking(late, SecurityMarking::SkyddadFolkbokforing, marked)
+                .unwrap();
+            m.set_security_marking(mentor, SecurityMarking::Sekretessmarkering, marked)
+                .unwrap();
+        });
+        let record = f.import(1).await;
+        assert_eq!(record.mode, Mode::Delta);
+        assert_eq!(record.counts["Person"].scrubbed, 2, "{:?}", record.counts);
+        let everything = f.table.dump().await;
+        let domain: String = everything
+            .lines()
+            .filter(|item| !item.contains("\"SS12000#"))
+            .collect();
+        for id in [late, mentor] {
+            assert!(
+                !domain.contains(&person_id(id).to_string()),
+                "a lesson still names a protected person"
+            );
+        }
+        let lesson = group_day(&f, class, first.start_time.date_naive())
+            .await
+            .into_iter()
+            .find(|l| l.id == lesson_id(first.id))
+            .expect("the lesson stays");
+        assert!(lesson.teacher_ids.is_empty());
+        assert!(
+            lesson
+                .pupil_exceptions
+                .iter()
+                .all(|x| x.pupil_id != person_id(late))
+        );
+        // The next night is an ordinary delta again: nothing to write.
+        let next = f.import(2).await;
+        assert_eq!(next.written(), 0, "{:?}", next.counts);
+    }
+
+    pub(super) async fn a_rejected_schedule_row_is_recorded_with_its_reason(backend: Backend) {
+        let f = Fixture::new(backend).await;
+        let (first, class, _) = f.read(first_lesson);
+        let ghost = Id(0x0bad_0000_0000_4000_8000_0000_0000_0001);
+        let ids = f.registry.with(|m| {
+            let mut bad_type = m.activities[&first.activity.id].clone();
+            bad_type.id = Id(0x0bad_0000_0000_4000_8000_0000_0000_0002);
+            bad_type.activity_type = "Rast".into();
+            let mut ghost_group = m.activities[&first.activity.id].clone();
+            ghost_group.id = Id(0x0bad_0000_0000_4000_8000_0000_0000_0003);
+            ghost_group.groups = vec![ghost.into(), class.into()];
+            let mut backwards = first.clone();
+            backwards.id = Id(0x0bad_0000_0000_4000_8000_0000_0000_0004);
+            backwards.end_time = backwards.start_time - Duration::minutes(5);
+            let mut orphan = first.clone();
+            orphan.id = Id(0x0bad_0000_0000_4000_8000_0000_0000_0005);
+            orphan.activity = ghost.into();
+            let ids = [bad_type.id, ghost_group.id, backwards.id, orphan.id];
+            m.activities.insert(bad_type.id, bad_type);
+            m.activities.insert(ghost_group.id, ghost_group);
+            m.calendar_events.insert(backwards.id, backwards);
+            m.calendar_events.insert(orphan.id, orphan);
+            ids
+        });
+        let record = f.import(0).await;
+        let reason = |id: Id| {
+            record
+                .rejections
+                .iter()
+                .find(|r| r.id.as_deref() == Some(uuid(id).to_string().as_str()))
+                .map(|r| (r.object_type, r.reason.clone()))
+                .unwrap_or_else(|| panic!("{id} not reported"))
+        };
+        assert_eq!(
+            reason(ids[0]),
+            (
+                ObjectType::Activity,
+                Reason::UnknownEnumValue {
+                    field: "activityType".into(),
+                    value: "Rast".into()
+                }
+            )
+        );
+        assert_eq!(
+            reason(ids[1]),
+            (
+                ObjectType::Activity,
+                Reason::UnknownReference {
+                    field: "groups[0]".into(),
+                    id: uuid(ghost).to_string()
+                }
+            )
+        );
+        assert_eq!(
+            reason(ids[2]),
+            (
+                ObjectType::CalendarEvent,
+                Reason::EndNotAfterStart {
+                    field: "endTime".into()
+                }
+            )
+        );
+        assert_eq!(
+            reason(ids[3]),
+            (
+                ObjectType::CalendarEvent,
+                Reason::UnknownReference {
+                    field: "activity".into(),
+                    id: uuid(ghost).to_string()
+                }
+            )
+        );
+        assert_eq!(record.counts["Activity"].rejected, 2);
+        assert_eq!(record.counts["CalendarEvent"].rejected, 2);
+        // The activity with one unknown group keeps its known one.
+        assert!(
+            f.store
+                .get(&keys::activity(skolnav::ids::ActivityId::from_registry(
+                    uuid(ids[1])
+                )))
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+}
+
+use schedule::*;

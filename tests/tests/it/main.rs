@@ -25,10 +25,12 @@ macro_rules! on_both_stores {
 }
 
 mod absence_flow;
+mod attendance;
 mod blog;
 mod calendar;
 mod dynamodb_faults;
 mod import;
+mod lessons;
 mod news;
 mod openapi;
 mod policy_matrix;

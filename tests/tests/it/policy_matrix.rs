@@ -555,3 +555,87 @@ async fn every_calendar_use_case_answers_every_role_as_the_policy_says_on_sqlite
 async fn every_calendar_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
     every_calendar_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
 }
+
+/// A4, in the order of ROLES: the subject teacher's day (the teacher is
+/// `TeacherOfChildsGroup`) and class 4A's day (the child's group), and
+/// whether a 200 shows other pupils' exceptions (staff only).
+const TEACHER_DAY: [u16; 10] = [404, 404, 404, 404, 403, 403, 200, 200, 200, 404];
+const GROUP_DAY: [u16; 10] = [200, 404, 200, 404, 200, 200, 200, 200, 200, 404];
+/// B3: registering 4A's Svenska lesson (taught by 4A's mentor; the subject
+/// teacher teaches 4A).
+const REGISTER: [u16; 10] = [404, 404, 404, 404, 200, 403, 200, 403, 403, 404];
+
+async fn every_lesson_use_case_answers_every_role_as_the_policy_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let day = "2026-11-23";
+    demo::seed_lessons(app.store.as_ref(), day.parse().unwrap())
+        .await
+        .unwrap();
+    let teacher = demo::staff(demo::SUBJECT_TEACHER);
+    let mut failures = Vec::new();
+    for (i, role) in ROLES.iter().enumerate() {
+        let who = person(*role);
+        let res = app
+            .get(who, &format!("/teachers/{teacher}/lessons?date={day}"))
+            .await;
+        if res.status != TEACHER_DAY[i] {
+            failures.push(format!(
+                "teacher's day as {role:?}: {} (want {})",
+                res.status, TEACHER_DAY[i]
+            ));
+        }
+        let res = app
+            .get(
+                who,
+                &format!("/groups/{}/lessons?date={day}", demo::class(1)),
+            )
+            .await;
+        if res.status != GROUP_DAY[i] {
+            failures.push(format!(
+                "group's day as {role:?}: {} (want {})",
+                res.status, GROUP_DAY[i]
+            ));
+        }
+        if res.status == 200 {
+            // Pupil 2's exception: staff see it; pupil 1's family does not.
+            let sees_other = res.json.to_string().contains(&demo::pupil(2).to_string());
+            let staff = !matches!(role, GuardianOfChild | PupilThemself);
+            if sees_other != staff {
+                failures.push(format!(
+                    "group's day as {role:?}: shows another pupil's exception = {sees_other}"
+                ));
+            }
+        } else if res.json.to_string().contains("Svenska") {
+            failures.push(format!("group's day as {role:?}: a refusal leaks lessons"));
+        }
+        let lesson = demo::lessons(day.parse().unwrap())[0].id;
+        let res = app
+            .put(
+                who,
+                &format!("/lessons/{lesson}/attendance"),
+                json!({ "absences": [] }),
+            )
+            .await;
+        if res.status != REGISTER[i] {
+            failures.push(format!(
+                "register attendance as {role:?}: {} (want {})",
+                res.status, REGISTER[i]
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "lessons policy matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_lesson_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
+    every_lesson_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_lesson_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
+    every_lesson_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
+}

@@ -135,6 +135,43 @@ async fn every_http_sample_event_is_served_by_its_function() {
 }
 
 #[tokio::test]
+async fn the_lesson_sample_events_read_a_teachers_and_a_groups_day_and_register_attendance() {
+    let h = harness().await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    demo::seed_lessons(h.ctx.store.as_ref(), day)
+        .await
+        .expect("lessons");
+    let teacher = demo::staff(demo::SUBJECT_TEACHER);
+    let (status, body) = invoke(
+        &h,
+        "lessons-teacher-day",
+        teacher,
+        &event_text("lessons-teacher-day"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(2), "{body}");
+    let (status, body) = invoke(
+        &h,
+        "lessons-group-day",
+        demo::guardian(1),
+        &event_text("lessons-group-day"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(3), "{body}");
+    let (status, body) = invoke(
+        &h,
+        "attendance-register",
+        demo::staff(demo::MENTOR_4A),
+        &event_text("attendance-register"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["absences"][1]["minutes"], 10, "{body}");
+}
+
+#[tokio::test]
 async fn the_talk_sample_events_create_book_move_list_cancel_and_remove() {
     let h = harness().await;
     let guardian = demo::guardian(1);
