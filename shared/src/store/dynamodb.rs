@@ -320,10 +320,19 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(|e| match &e {
+                // A forged cursor is the caller's fault; a query DynamoDB
+                // refuses without one (an empty key in a condition) is ours.
                 SdkError::ServiceError(s)
                     if s.err().meta().code() == Some("ValidationException") =>
                 {
-                    StoreError::InvalidCursor
+                    if query.cursor.is_some() {
+                        StoreError::InvalidCursor
+                    } else {
+                        StoreError::Mapping(format!(
+                            "query refused: {}",
+                            s.err().meta().message().unwrap_or("ValidationException")
+                        ))
+                    }
                 }
                 _ => unavailable(e),
             })?;

@@ -98,3 +98,22 @@ async fn unprocessed_batch_items_are_sent_again_until_none_are_left() {
     assert_eq!(first.num_calls(), 1);
     assert_eq!(second.num_calls(), 1, "the unprocessed item was sent again");
 }
+
+/// On DynamoDB Local itself: a key condition DynamoDB refuses (an empty
+/// bound) is the store's own error, not a bad cursor blamed on the caller
+/// (which would answer 400 naming `cursor`); a forged cursor still is.
+#[tokio::test]
+async fn a_query_dynamodb_refuses_is_not_blamed_on_a_cursor_unless_one_was_given() {
+    use skolnav::store::{Query, SortKey};
+    let store = skolnav_tests::dynamo_store().await;
+    let refused = store
+        .query(&Query::partition("P").sort(SortKey::Between(String::new(), "~".into())))
+        .await
+        .expect_err("DynamoDB refuses an empty key in a condition");
+    assert!(!matches!(refused, StoreError::InvalidCursor), "{refused:?}");
+    let forged = store
+        .query(&Query::partition("P").after(Some("not-a-cursor".into())))
+        .await
+        .expect_err("a forged cursor");
+    assert!(matches!(forged, StoreError::InvalidCursor), "{forged:?}");
+}
