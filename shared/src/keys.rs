@@ -295,6 +295,20 @@ pub fn event_reminder_index(last_day: NaiveDate, event: EventId) -> Key {
     Key::new(EVENT_REMINDERS_PARTITION, format!("{last_day}#{event}"))
 }
 
+/// A personal calendar feed (C1): the SHA-256 of its secret token names
+/// whose it is (the token itself is stored nowhere), and the holder's
+/// partition names their current one, so a new one revokes the old.
+pub fn calendar_feed(token_hash: &str) -> Key {
+    Key::new(format!("CALFEED#{token_hash}"), "FEED".to_string())
+}
+
+/// Sorts before `PERSON`, so a person's record query does not read it.
+pub fn person_calendar_feed(person: PersonId) -> Key {
+    Key::new(person_partition(person), "CALFEED".to_string())
+}
+
+pub const CALENDAR_FEED: &str = "CalendarFeed";
+
 /// The last sort key of a calendar's events that start on or before `day`.
 pub fn events_until(day: NaiveDate) -> String {
     format!("{EVENT_PREFIX}{day}#~")

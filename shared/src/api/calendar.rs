@@ -185,3 +185,27 @@ pub async fn school(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let events = calendar::school_calendar(ctx.store.as_ref(), &call.caller, school, range).await?;
     Reply::ok(json!({ "from": range.from, "to": range.to, "items": events }))
 }
+
+/// POST /me/calendar-feed: a new secret feed URL for the caller (the one
+/// they had stops working). The token is shown once.
+pub async fn create_feed(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
+    let token =
+        calendar::feed::create(ctx.store.as_ref(), call.caller.id(), ctx.clock.now()).await?;
+    Reply::created(json!({ "path": format!("/calendar/feeds/{token}") }))
+}
+
+/// DELETE /me/calendar-feed: the caller's feed URL stops working.
+pub async fn revoke_feed(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
+    if !calendar::feed::revoke(ctx.store.as_ref(), call.caller.id()).await? {
+        return Err(Problem::not_found());
+    }
+    Reply::ok(json!({ "revoked": true }))
+}
+
+/// GET /calendar/feeds/{token}: the token's holder's events, as
+/// `text/calendar` (the route is authenticated by the token).
+pub async fn feed(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
+    let events =
+        calendar::feed::events_of(ctx.store.as_ref(), &call.caller, ctx.clock.today()).await?;
+    Reply::calendar(calendar::feed::render(&events, ctx.clock.now()))
+}

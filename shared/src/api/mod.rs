@@ -120,10 +120,12 @@ impl Call {
     }
 }
 
-/// A successful answer: a status and a JSON body.
+/// A successful answer: a status and a JSON body, or a calendar.
 pub struct Reply {
     pub status: StatusCode,
     pub body: serde_json::Value,
+    /// An iCalendar document instead of JSON (a personal calendar feed).
+    pub calendar: Option<String>,
 }
 
 impl Reply {
@@ -144,7 +146,20 @@ impl Reply {
             tracing::error!(error = %e, "response serialization failed");
             Problem::internal()
         })?;
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            calendar: None,
+        })
+    }
+
+    /// `text/calendar` (RFC 5545).
+    pub fn calendar(text: String) -> Result<Reply, Problem> {
+        Ok(Reply {
+            status: StatusCode::OK,
+            body: serde_json::Value::Null,
+            calendar: Some(text),
+        })
     }
 }
 
@@ -223,15 +238,28 @@ async fn dispatch_inner(
     params: HashMap<String, String>,
     req: Request<Bytes>,
 ) -> Response<Bytes> {
-    let authorization = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let subject = match ctx.auth.verify(authorization).await {
-        Ok(caller) => caller.subject,
-        Err(e) => {
-            tracing::info!(reason = %e, "token refused");
-            return Problem::unauthorized().into_response();
+    let subject = match route.auth {
+        routes::Auth::Bearer => {
+            let authorization = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok());
+            match ctx.auth.verify(authorization).await {
+                Ok(caller) => caller.subject,
+                Err(e) => {
+                    tracing::info!(reason = %e, "token refused");
+                    return Problem::unauthorized().into_response();
+                }
+            }
+        }
+        // An unknown or revoked feed token is a 404: it tells nothing.
+        routes::Auth::FeedToken => {
+            let token = params.get("token").map(String::as_str).unwrap_or_default();
+            match crate::calendar::feed::holder(ctx.store.as_ref(), token).await {
+                Ok(Some(person)) => person.to_string(),
+                Ok(None) => return Problem::not_found().into_response(),
+                Err(e) => return Problem::from(e).into_response(),
+            }
         }
     };
     if req.body().len() > MAX_BODY {
@@ -319,6 +347,19 @@ async fn dispatch_inner(
 
 fn render(outcome: Result<Reply, Problem>) -> Response<Bytes> {
     match outcome {
+        Ok(Reply {
+            calendar: Some(text),
+            status,
+            ..
+        }) => {
+            let mut res = Response::new(Bytes::from(text));
+            *res.status_mut() = status;
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                header::HeaderValue::from_static("text/calendar; charset=utf-8"),
+            );
+            res
+        }
         Ok(reply) => json_response(reply.status, &reply.body),
         Err(problem) => problem.into_response(),
     }

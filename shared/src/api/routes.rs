@@ -19,12 +19,34 @@ pub struct Route {
     /// API Gateway path syntax: `/pupils/{pupilId}/absence-reports`.
     pub path: &'static str,
     pub handler: Handler,
+    /// Who the caller is, and how that is proven.
+    pub auth: Auth,
+}
+
+/// How a route knows its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// A bearer JWT from the identity provider (every route but one).
+    Bearer,
+    /// The secret token in the path (`{token}`) of a personal calendar
+    /// feed: calendar apps fetch it without a login; revoking it ends that.
+    FeedToken,
+}
+
+/// `by FeedToken` in a row of the table, or nothing for a bearer token.
+macro_rules! route_auth {
+    () => {
+        Auth::Bearer
+    };
+    ($auth:ident) => {
+        Auth::$auth
+    };
 }
 
 /// Writes each function's rows twice from one list: into `ROUTES`, and
 /// into a module named after the function that holds only them.
 macro_rules! route_table {
-    ($( $module:ident $function:literal { $( $method:ident $path:literal => $handler:path ),+ $(,)? } )*) => {
+    ($( $module:ident $function:literal $(by $auth:ident)? { $( $method:ident $path:literal => $handler:path ),+ $(,)? } )*) => {
         /// Every route, each function's rows together.
         pub static ROUTES: &[Route] = &[
             $( $( Route {
@@ -32,6 +54,7 @@ macro_rules! route_table {
                 method: Method::$method,
                 path: $path,
                 handler: |ctx, call| Box::pin($handler(ctx, call)),
+                auth: $module::AUTH,
             }, )+ )*
         ];
 
@@ -40,12 +63,15 @@ macro_rules! route_table {
             pub mod $module {
                 use super::*;
 
+                pub const AUTH: Auth = route_auth!($($auth)?);
+
                 pub static ROUTES: &[Route] = &[
                     $( Route {
                         function: $function,
                         method: Method::$method,
                         path: $path,
                         handler: |ctx, call| Box::pin($handler(ctx, call)),
+                        auth: AUTH,
                     }, )+
                 ];
             }
@@ -119,6 +145,15 @@ route_table! {
     }
     calendar_school "calendar-school" {
         GET "/schools/{schoolId}/calendar" => calendar::school
+    }
+    calendar_feed_create "calendar-feed-create" {
+        POST "/me/calendar-feed" => calendar::create_feed
+    }
+    calendar_feed_revoke "calendar-feed-revoke" {
+        DELETE "/me/calendar-feed" => calendar::revoke_feed
+    }
+    calendar_feed "calendar-feed" by FeedToken {
+        GET "/calendar/feeds/{token}" => calendar::feed
     }
     news_publish "news-publish" {
         POST "/news" => news::publish

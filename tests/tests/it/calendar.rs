@@ -445,7 +445,105 @@ async fn a_reminder_reaches_the_families_the_day_before_each_time_and_once(backe
     assert_eq!(res.json["invalidParams"][0]["name"], "reminder");
 }
 
+/// GET without any Authorization, as a calendar app does: status,
+/// content type and text.
+async fn fetch(app: &TestApp, path: &str) -> (u16, String, String) {
+    let res = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .expect("GET");
+    let status = res.status().as_u16();
+    let kind = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (status, kind, res.text().await.unwrap_or_default())
+}
+
+async fn a_personal_feed_holds_what_its_holder_sees_until_it_is_replaced_or_revoked(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let principal = demo::staff(demo::PRINCIPAL);
+    create(
+        &app,
+        demo::staff(demo::MENTOR_4A),
+        event(to_group(demo::class(1)), "Utflykt 4A"),
+    )
+    .await;
+    create(
+        &app,
+        demo::staff(demo::MENTOR_4B),
+        event(to_group(demo::class(2)), "Utflykt 4B"),
+    )
+    .await;
+    create(
+        &app,
+        principal,
+        event(to_staff(demo::school()), "Personalmöte"),
+    )
+    .await;
+    let mut swim = event(to_school(demo::school(), true, true), "Simning");
+    swim["repeat"] = json!({ "every": "week", "until": "2026-12-16" });
+    create(&app, principal, swim).await;
+
+    let made = app
+        .post(demo::guardian(1), "/me/calendar-feed", json!({}))
+        .await;
+    assert_eq!(made.status, 201, "{}", made.json);
+    let path = made.json["path"].as_str().unwrap().to_string();
+    let (status, kind, text) = fetch(&app, &path).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(kind.starts_with("text/calendar"), "{kind}");
+    assert!(text.starts_with("BEGIN:VCALENDAR"), "{text}");
+    assert!(text.contains("SUMMARY:Utflykt 4A"), "{text}");
+    assert!(text.contains("SUMMARY:Simning"));
+    assert!(text.contains("RRULE:FREQ=WEEKLY;UNTIL="));
+    assert!(!text.contains("Utflykt 4B"), "another class's event");
+    assert!(!text.contains("Personalmöte"), "a staff-only event");
+
+    // Staff get their staff events in theirs.
+    let staff = app
+        .post(
+            demo::staff(demo::SUBJECT_TEACHER),
+            "/me/calendar-feed",
+            json!({}),
+        )
+        .await;
+    let (_, _, staff_text) = fetch(&app, staff.json["path"].as_str().unwrap()).await;
+    assert!(staff_text.contains("SUMMARY:Personalmöte"), "{staff_text}");
+
+    // A new URL ends the old; revoking ends the new; a guessed one opens
+    // nothing.
+    let again = app
+        .post(demo::guardian(1), "/me/calendar-feed", json!({}))
+        .await;
+    let new_path = again.json["path"].as_str().unwrap().to_string();
+    assert_ne!(new_path, path);
+    assert_eq!(fetch(&app, &path).await.0, 404);
+    assert_eq!(fetch(&app, &new_path).await.0, 200);
+    let revoked = app
+        .delete(demo::guardian(1), "/me/calendar-feed", None)
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.json);
+    assert_eq!(fetch(&app, &new_path).await.0, 404);
+    assert_eq!(
+        app.delete(demo::guardian(1), "/me/calendar-feed", None)
+            .await
+            .status,
+        404
+    );
+    let guessed = format!("/calendar/feeds/{}", "A".repeat(43));
+    assert_eq!(fetch(&app, &guessed).await.0, 404);
+    assert_eq!(fetch(&app, "/calendar/feeds/not-a-token").await.0, 404);
+}
+
 on_both_stores!(
+    a_personal_feed_holds_what_its_holder_sees_until_it_is_replaced_or_revoked,
     a_reminder_reaches_the_families_the_day_before_each_time_and_once,
     a_school_event_reaches_each_family_of_the_school_once_through_the_outbox,
     a_pupil_or_a_guardian_never_sees_a_staff_only_event,

@@ -123,12 +123,38 @@ async fn every_http_sample_event_is_served_by_its_function() {
             201,
         ),
         ("news-school", guardian, event_text("news-school"), 200),
+        (
+            "calendar-feed-revoke",
+            guardian,
+            event_text("calendar-feed-revoke"),
+            404,
+        ),
         ("news-group", guardian, event_text("news-group"), 200),
     ];
     for (function, who, text, want) in cases {
         let (status, body) = invoke(&h, function, who, &text).await;
         assert_eq!(status, want, "{function}: {body}");
     }
+    // The feed: made through its sample event, then fetched with the
+    // token in the path and no Authorization header.
+    let (status, made) = invoke(
+        &h,
+        "calendar-feed-create",
+        guardian,
+        &event_text("calendar-feed-create"),
+    )
+    .await;
+    assert_eq!(status, 201, "{made}");
+    let token = made["path"]
+        .as_str()
+        .and_then(|p| p.strip_prefix("/calendar/feeds/"))
+        .expect("path")
+        .to_string();
+    let text = event_text("calendar-feed").replace("REPLACED-BY-FEED-TOKEN", &token);
+    let req = lambda_http::request::from_str(&text).expect("events/calendar-feed.json");
+    let res =
+        skolnav::lambda::handle(&h.ctx, skolnav::api::routes::calendar_feed::ROUTES, req).await;
+    assert_eq!(res.status().as_u16(), 200);
     // A function serves only its own routes.
     let (status, _) = invoke(&h, "absence-list", guardian, &event_text("absence-report")).await;
     assert_eq!(status, 404);

@@ -9,6 +9,8 @@
 //! event addressed to groups notifies their pupils and guardians (C7) in
 //! the same transaction, as a blog post does.
 
+pub mod feed;
+
 use crate::audience::{self, Audience, Reach};
 use crate::clock::Clock;
 use crate::directory::{self, Group, PersonRecord, School};
