@@ -229,8 +229,14 @@ pub fn talk_slot(group: GroupId, slot: SlotId) -> Key {
 /// per pupil and round, whichever guardian booked. Sorts after `REL$`, so
 /// it is not read with the person's relations.
 pub fn talk_booking(pupil: PersonId, round: TalkRoundId) -> Key {
-    Key::new(person_partition(pupil), format!("TALKBOOKING#{round}"))
+    Key::new(
+        person_partition(pupil),
+        format!("{TALK_BOOKING_PREFIX}{round}"),
+    )
 }
+
+/// A pupil's talk bookings are one query of their partition.
+pub const TALK_BOOKING_PREFIX: &str = "TALKBOOKING#";
 
 /// GSI2: what to remind people of the day before `day`, for every feature
 /// with day-before reminders (`TALK#<slotId>` for a booked talk slot). The

@@ -202,10 +202,10 @@ pub async fn revoke_feed(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     Reply::ok(json!({ "revoked": true }))
 }
 
-/// GET /calendar/feeds/{token}: the token's holder's events, as
+/// GET /calendar/feeds/{token}: the token's holder's events and talks, as
 /// `text/calendar` (the route is authenticated by the token).
 pub async fn feed(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
-    let events =
-        calendar::feed::events_of(ctx.store.as_ref(), &call.caller, ctx.clock.today()).await?;
-    Reply::calendar(calendar::feed::render(&events, ctx.clock.now()))
+    let contents =
+        calendar::feed::contents_of(ctx.store.as_ref(), &call.caller, ctx.clock.today()).await?;
+    Reply::calendar(calendar::feed::render(&contents, ctx.clock.now()))
 }

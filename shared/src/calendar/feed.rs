@@ -12,7 +12,8 @@ use super::{CalendarError, Event, Every, Range, When};
 use crate::directory::{self, PersonRecord, Relation};
 use crate::ids::{EventId, GroupId, PersonId, SchoolId};
 use crate::keys;
-use crate::store::{Condition, Item, Store, StoreError, Write};
+use crate::store::{Condition, Item, Query, Store, StoreError, Write};
+use crate::talks::Booking;
 use base64::Engine;
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Stockholm;
@@ -117,15 +118,30 @@ pub async fn revoke(store: &dyn Store, person: PersonId) -> Result<bool, StoreEr
     Ok(true)
 }
 
-/// The events of a person's feed: the calendars of their groups and
+/// A booked development talk of one of the holder's children (E1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Talk {
+    pub booking: Booking,
+    pub pupil_name: String,
+}
+
+/// What a feed holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Contents {
+    pub events: Vec<Event>,
+    pub talks: Vec<Talk>,
+}
+
+/// The contents of a person's feed: the calendars of their groups and
 /// schools (a pupil's own, a guardian's children's, a member of staff's
 /// taught and mentored groups and schools), each read with the policy of
-/// the app, every event once.
-pub async fn events_of(
+/// the app, every event once; and a guardian's children's booked talks
+/// (one query of each child's bookings).
+pub async fn contents_of(
     store: &dyn Store,
     caller: &PersonRecord,
     today: NaiveDate,
-) -> Result<Vec<Event>, CalendarError> {
+) -> Result<Contents, CalendarError> {
     let range = Range::new(
         today
             .checked_sub_days(Days::new(DAYS_BACK))
@@ -149,10 +165,23 @@ pub async fn events_of(
             _ => None,
         })
         .collect();
+    let mut talks = Vec::new();
     for child in caller.children() {
         if let Some(record) = directory::person_record(store, child).await? {
             groups.extend(record.groups());
             schools.extend(record.enrolled_school());
+            let booked = crate::store::query_all(
+                store,
+                Query::partition(keys::person_partition(child))
+                    .begins_with(keys::TALK_BOOKING_PREFIX),
+            )
+            .await?;
+            for item in booked {
+                talks.push(Talk {
+                    booking: item.parse()?,
+                    pupil_name: record.person.given_name.clone(),
+                });
+            }
         }
     }
     let mut events = Vec::new();
@@ -178,7 +207,7 @@ pub async fn events_of(
             Err(e) => return Err(e),
         }
     }
-    Ok(events)
+    Ok(Contents { events, talks })
 }
 
 /// The Europe/Stockholm time zone as RFC 5545 wants it beside times that
@@ -225,7 +254,8 @@ fn uid(id: EventId) -> String {
 }
 
 /// The feed as an iCalendar document.
-pub fn render(events: &[Event], now: DateTime<Utc>) -> String {
+pub fn render(contents: &Contents, now: DateTime<Utc>) -> String {
+    let events = &contents.events;
     let mut calendar = Calendar::empty();
     calendar
         .append_property(("VERSION", "2.0"))
@@ -262,6 +292,24 @@ pub fn render(events: &[Event], now: DateTime<Utc>) -> String {
         }
         if let Some(rule) = rrule(e) {
             event.add_property("RRULE", &rule);
+        }
+        calendar.push(event.done());
+    }
+    for talk in &contents.talks {
+        let b = &talk.booking;
+        let mut event = icalendar::Event::new();
+        // The UID of the talk's confirmation mail, so both are one event.
+        event
+            .uid(&format!("talk-{}-{}@skolnav.se", b.round_id, b.pupil_id))
+            .timestamp(now)
+            .summary(&format!("Utvecklingssamtal: {}", talk.pupil_name))
+            .starts(b.time.start.with_timezone(&Utc))
+            .ends(b.time.end.with_timezone(&Utc));
+        if let Some(place) = &b.time.place {
+            event.add_property("LOCATION", place);
+        }
+        if let Some(link) = &b.time.video_link {
+            event.url(link);
         }
         calendar.push(event.done());
     }
@@ -312,7 +360,13 @@ mod tests {
                 until: "2026-11-10".parse().unwrap(),
             }),
         );
-        let text = render(&[e], Utc::now());
+        let text = render(
+            &Contents {
+                events: vec![e],
+                talks: vec![],
+            },
+            Utc::now(),
+        );
         assert!(
             text.contains("DTSTART;TZID=Europe/Stockholm:20261020T130000"),
             "{text}"
@@ -337,7 +391,13 @@ mod tests {
             },
             None,
         );
-        let text = render(&[e], Utc::now());
+        let text = render(
+            &Contents {
+                events: vec![e],
+                talks: vec![],
+            },
+            Utc::now(),
+        );
         assert!(text.contains("DTSTART;VALUE=DATE:20261221"), "{text}");
         assert!(text.contains("DTEND;VALUE=DATE:20270107"), "{text}");
         let event = &text[text.find("BEGIN:VEVENT").unwrap()..];

@@ -506,6 +506,36 @@ async fn a_personal_feed_holds_what_its_holder_sees_until_it_is_replaced_or_revo
     assert!(!text.contains("Utflykt 4B"), "another class's event");
     assert!(!text.contains("Personalmöte"), "a staff-only event");
 
+    // A booked development talk of the guardian's child is in it too.
+    let talks = app
+        .post(
+            demo::staff(demo::MENTOR_4A),
+            &format!("/groups/{}/talks", demo::class(1)),
+            json!({
+                "days": [{ "date": "2026-12-02", "start": "14:00", "end": "15:00", "talkMinutes": 30, "breakMinutes": 0 }],
+                "place": "Klassrum 4A",
+                "bookingDeadline": "2026-11-30"
+            }),
+        )
+        .await;
+    assert_eq!(talks.status, 201, "{}", talks.json);
+    let slot = talks.json["slots"][0]["id"].as_str().unwrap().to_string();
+    let booked = app
+        .post(
+            demo::guardian(1),
+            &format!("/pupils/{}/talk-bookings", demo::pupil(1)),
+            json!({ "slotId": slot }),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.json);
+    let (_, _, text) = fetch(&app, &path).await;
+    assert!(text.contains("SUMMARY:Utvecklingssamtal: "), "{text}");
+    assert!(text.contains("LOCATION:Klassrum 4A"), "{text}");
+    assert!(
+        text.contains("DTSTART:20261202T130000Z"),
+        "14:00 in Stockholm: {text}"
+    );
+
     // Staff get their staff events in theirs.
     let staff = app
         .post(
