@@ -435,6 +435,37 @@ pub async fn group_recipients(
     Ok(people)
 }
 
+/// The groups and schools an audience names (the schools of its groups
+/// included), two BatchGetItems. An id missing from the answer is refused
+/// by [`authorize`] like one the caller may not address.
+pub async fn addressed(
+    store: &dyn Store,
+    audience: &Audience,
+) -> Result<(HashMap<GroupId, Group>, HashMap<SchoolId, School>), StoreError> {
+    let mut groups = HashMap::new();
+    if let Some(targets) = audience.groups() {
+        let keys: Vec<_> = targets
+            .iter()
+            .map(|t| crate::keys::group(t.group_id))
+            .collect();
+        for item in store.get_many(&keys).await? {
+            let g: Group = item.parse()?;
+            groups.insert(g.id, g);
+        }
+    }
+    let mut school_ids: Vec<SchoolId> = groups.values().map(|g| g.school_id).collect();
+    school_ids.extend(audience.schools());
+    school_ids.sort();
+    school_ids.dedup();
+    let keys: Vec<_> = school_ids.iter().map(|s| crate::keys::school(*s)).collect();
+    let mut schools = HashMap::new();
+    for item in store.get_many(&keys).await? {
+        let s: School = item.parse()?;
+        schools.insert(s.id, s);
+    }
+    Ok((groups, schools))
+}
+
 /// The people a school audience reaches: its enrolled pupils and/or
 /// their guardians, each once. One query for the pupils and one per
 /// pupil for guardians, so this runs in the outbox worker, not in a

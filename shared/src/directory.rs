@@ -539,6 +539,27 @@ pub async fn members_among(
     Ok(members)
 }
 
+/// Whether one of the caller's children is enrolled at the school: one
+/// BatchGetItem of their enrolment relations.
+pub async fn has_child_enrolled_at(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+) -> Result<bool, StoreError> {
+    let keys = caller
+        .children()
+        .map(|child| {
+            Relation::EnrolledAt { school_id }
+                .to_item(child)
+                .map(|i| i.key)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if keys.is_empty() {
+        return Ok(false);
+    }
+    Ok(!store.get_many(&keys).await?.is_empty())
+}
+
 /// Access pattern: the pupils enrolled at a school, one query on GSI1
 /// (`PEOPLE#SCHOOL#<school>`, `PUPIL#<pupil>`), every page.
 pub async fn school_pupils(

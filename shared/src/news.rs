@@ -14,7 +14,7 @@
 use crate::audience::{self, Audience, GroupTarget, Reach};
 use crate::blog::markdown;
 use crate::clock::Clock;
-use crate::directory::{self, Group, PersonRecord, School};
+use crate::directory::{self, PersonRecord};
 use crate::ids::{GroupId, NewsId, PersonId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject, Target};
@@ -24,7 +24,6 @@ use crate::store::{
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 20_000;
@@ -208,7 +207,7 @@ pub async fn publish(
         ));
     }
     let feeds = feeds_of(audience)?;
-    let (groups, schools) = addressed(store, audience).await?;
+    let (groups, schools) = audience::addressed(store, audience).await?;
     audience::authorize(caller, audience, "audience", &groups, &schools)
         .map_err(|e| NewsError::NotAddressable { field: e.field })?;
     if let Audience::Groups(targets) = audience {
@@ -339,32 +338,6 @@ fn targets_of(feeds: &[Placement]) -> Vec<Target> {
     targets
 }
 
-/// The groups and schools an audience names.
-async fn addressed(
-    store: &dyn Store,
-    audience: &Audience,
-) -> Result<(HashMap<GroupId, Group>, HashMap<SchoolId, School>), StoreError> {
-    let mut groups = HashMap::new();
-    if let Some(targets) = audience.groups() {
-        let keys: Vec<_> = targets.iter().map(|t| keys::group(t.group_id)).collect();
-        for item in store.get_many(&keys).await? {
-            let g: Group = item.parse()?;
-            groups.insert(g.id, g);
-        }
-    }
-    let mut school_ids: Vec<SchoolId> = groups.values().map(|g| g.school_id).collect();
-    school_ids.extend(audience.schools());
-    school_ids.sort();
-    school_ids.dedup();
-    let keys: Vec<_> = school_ids.iter().map(|s| keys::school(*s)).collect();
-    let mut schools = HashMap::new();
-    for item in store.get_many(&keys).await? {
-        let s: School = item.parse()?;
-        schools.insert(s.id, s);
-    }
-    Ok((groups, schools))
-}
-
 /// A page of a feed.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -438,7 +411,8 @@ pub async fn school_feed(
 ) -> Result<Feed, NewsError> {
     let staff = caller.has_duty_at(school_id);
     let pupil = caller.enrolled_school() == Some(school_id);
-    let guardian = !staff && !pupil && has_child_at(store, caller, school_id).await?;
+    let guardian =
+        !staff && !pupil && directory::has_child_enrolled_at(store, caller, school_id).await?;
     if !(staff || pupil || guardian) {
         return Err(NewsError::NotFound);
     }
@@ -490,26 +464,6 @@ pub async fn group_feed(
     };
     let partition = keys::group_news_partition(group_id);
     read(store, clock, partition, reader, limit, cursor).await
-}
-
-/// Whether one of the caller's children is enrolled at the school.
-async fn has_child_at(
-    store: &dyn Store,
-    caller: &PersonRecord,
-    school_id: SchoolId,
-) -> Result<bool, StoreError> {
-    let keys = caller
-        .children()
-        .map(|child| {
-            directory::Relation::EnrolledAt { school_id }
-                .to_item(child)
-                .map(|i| i.key)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if keys.is_empty() {
-        return Ok(false);
-    }
-    Ok(!store.get_many(&keys).await?.is_empty())
 }
 
 /// What a release run did.

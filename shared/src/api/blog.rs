@@ -20,21 +20,9 @@ impl From<BlogError> for Problem {
         match e {
             BlogError::NotFound => Problem::not_found(),
             BlogError::Forbidden => Problem::forbidden(),
-            BlogError::NotAddressable { field } => Problem::new(
-                StatusCode::FORBIDDEN,
-                "audience-not-addressable",
-                "You may not address this audience",
-            )
-            .detail(format!("{field}: not yours to address"))
-            .invalid(field, "not yours to address"),
+            BlogError::NotAddressable { field } => Problem::not_addressable(field),
             BlogError::Invalid(f) => f.into(),
-            BlogError::AudienceTooLarge { recipients } => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "audience-too-large",
-                "The audience is too large for one post; address fewer groups",
-            )
-            .detail(format!("{recipients} people"))
-            .invalid("audience", "too many people for one post"),
+            BlogError::AudienceTooLarge { recipients } => Problem::audience_too_large(recipients),
             BlogError::Contended => Problem::new(
                 StatusCode::CONFLICT,
                 "post-changed",

@@ -8,7 +8,6 @@ use crate::calendar::{
 };
 use crate::ids::{GroupId, SchoolId};
 use chrono::{NaiveDate, NaiveDateTime};
-use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -20,21 +19,11 @@ impl From<CalendarError> for Problem {
         match e {
             CalendarError::NotFound => Problem::not_found(),
             CalendarError::Forbidden => Problem::forbidden(),
-            CalendarError::NotAddressable { field } => Problem::new(
-                StatusCode::FORBIDDEN,
-                "audience-not-addressable",
-                "You may not address this audience",
-            )
-            .detail(format!("{field}: not yours to address"))
-            .invalid(field, "not yours to address"),
+            CalendarError::NotAddressable { field } => Problem::not_addressable(field),
             CalendarError::Invalid(f) => f.into(),
-            CalendarError::AudienceTooLarge { recipients } => Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "audience-too-large",
-                "The audience is too large for one event; address fewer groups",
-            )
-            .detail(format!("{recipients} people"))
-            .invalid("audience", "too many people for one event"),
+            CalendarError::AudienceTooLarge { recipients } => {
+                Problem::audience_too_large(recipients)
+            }
             CalendarError::Store(e) => e.into(),
         }
     }

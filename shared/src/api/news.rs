@@ -5,7 +5,6 @@ use crate::audience::AudienceBody;
 use crate::ids::{GroupId, SchoolId};
 use crate::news::{self, Draft, MAX_BODY_CHARS, MAX_TITLE_CHARS, NewsError};
 use chrono::{DateTime, Utc};
-use http::StatusCode;
 use serde::Deserialize;
 
 impl From<NewsError> for Problem {
@@ -13,13 +12,7 @@ impl From<NewsError> for Problem {
         match e {
             NewsError::NotFound => Problem::not_found(),
             NewsError::Forbidden => Problem::forbidden(),
-            NewsError::NotAddressable { field } => Problem::new(
-                StatusCode::FORBIDDEN,
-                "audience-not-addressable",
-                "You may not address this audience",
-            )
-            .detail(format!("{field}: not yours to address"))
-            .invalid(field, "not yours to address"),
+            NewsError::NotAddressable { field } => Problem::not_addressable(field),
             NewsError::Invalid(f) => f.into(),
             NewsError::Store(e) => e.into(),
         }

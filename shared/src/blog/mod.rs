@@ -13,7 +13,7 @@ pub mod markdown;
 
 use crate::audience::{self, Audience, GroupTarget, Reach};
 use crate::clock::Clock;
-use crate::directory::{self, Group, PersonRecord, School};
+use crate::directory::{self, Group, PersonRecord};
 use crate::ids::{GroupId, NoticeId, PersonId, PostId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject};
@@ -21,7 +21,6 @@ use crate::policy::{self, BlogView, Decision};
 use crate::store::{Condition, Item, MAX_TRANSACTION, Query, Store, StoreError, Write};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 20_000;
@@ -135,28 +134,6 @@ fn decide(decision: Decision) -> Result<(), BlogError> {
     }
 }
 
-/// The groups and their schools named by an audience, two BatchGetItems.
-async fn groups_and_schools(
-    store: &dyn Store,
-    targets: &[GroupTarget],
-) -> Result<(HashMap<GroupId, Group>, HashMap<SchoolId, School>), BlogError> {
-    let keys: Vec<_> = targets.iter().map(|t| keys::group(t.group_id)).collect();
-    let mut groups = HashMap::new();
-    for item in store.get_many(&keys).await? {
-        let g: Group = item.parse()?;
-        groups.insert(g.id, g);
-    }
-    let mut school_keys: Vec<_> = groups.values().map(|g| keys::school(g.school_id)).collect();
-    school_keys.sort();
-    school_keys.dedup();
-    let mut schools = HashMap::new();
-    for item in store.get_many(&school_keys).await? {
-        let s: School = item.parse()?;
-        schools.insert(s.id, s);
-    }
-    Ok((groups, schools))
-}
-
 /// What publishing did.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -187,7 +164,7 @@ pub async fn publish(
             message: "a blog post is addressed to groups".into(),
         }));
     };
-    let (groups, schools) = groups_and_schools(store, targets).await?;
+    let (groups, schools) = audience::addressed(store, audience).await?;
     audience::authorize(caller, audience, "audience", &groups, &schools)
         .map_err(|e| BlogError::NotAddressable { field: e.field })?;
 

@@ -13,7 +13,7 @@ pub mod feed;
 
 use crate::audience::{self, Audience, Reach};
 use crate::clock::Clock;
-use crate::directory::{self, Group, PersonRecord, School};
+use crate::directory::{self, PersonRecord};
 use crate::ids::{EventId, GroupId, NoticeId, PersonId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject};
@@ -21,7 +21,6 @@ use crate::policy::{self, Decision};
 use crate::store::{Condition, Item, MAX_TRANSACTION, Query, SortKey, Store, StoreError, Write};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_DESCRIPTION_CHARS: usize = 5_000;
@@ -355,7 +354,7 @@ pub async fn create(
             "a reminder goes to pupils and guardians, and this event reaches neither",
         ));
     }
-    let (groups, schools) = addressed(store, audience).await?;
+    let (groups, schools) = audience::addressed(store, audience).await?;
     audience::authorize(caller, audience, "audience", &groups, &schools)
         .map_err(|e| CalendarError::NotAddressable { field: e.field })?;
 
@@ -487,33 +486,6 @@ enum Calendars<'a> {
     School(SchoolId, Reach, bool),
 }
 
-/// The groups and schools an audience names (an id missing from them is
-/// refused by `authorize` like one the caller may not address).
-async fn addressed(
-    store: &dyn Store,
-    audience: &Audience,
-) -> Result<(HashMap<GroupId, Group>, HashMap<SchoolId, School>), StoreError> {
-    let mut groups = HashMap::new();
-    if let Some(targets) = audience.groups() {
-        let keys: Vec<_> = targets.iter().map(|t| keys::group(t.group_id)).collect();
-        for item in store.get_many(&keys).await? {
-            let g: Group = item.parse()?;
-            groups.insert(g.id, g);
-        }
-    }
-    let mut school_ids: Vec<SchoolId> = groups.values().map(|g| g.school_id).collect();
-    school_ids.extend(audience.schools());
-    school_ids.sort();
-    school_ids.dedup();
-    let keys: Vec<_> = school_ids.iter().map(|s| keys::school(*s)).collect();
-    let mut schools = HashMap::new();
-    for item in store.get_many(&keys).await? {
-        let s: School = item.parse()?;
-        schools.insert(s.id, s);
-    }
-    Ok((groups, schools))
-}
-
 /// A checked date range of a calendar read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
@@ -613,7 +585,8 @@ pub async fn school_calendar(
 ) -> Result<Vec<Event>, CalendarError> {
     let staff = caller.has_duty_at(school_id);
     let pupil = caller.enrolled_school() == Some(school_id);
-    let guardian = !staff && !pupil && has_child_at(store, caller, school_id).await?;
+    let guardian =
+        !staff && !pupil && directory::has_child_enrolled_at(store, caller, school_id).await?;
     let view = SchoolView {
         staff,
         pupil,
@@ -634,27 +607,6 @@ pub async fn school_calendar(
             Placement::Group { .. } => false,
         })
         .collect())
-}
-
-/// Whether one of the caller's children is enrolled at the school: one
-/// BatchGetItem of their enrolment relations.
-async fn has_child_at(
-    store: &dyn Store,
-    caller: &PersonRecord,
-    school_id: SchoolId,
-) -> Result<bool, StoreError> {
-    let keys = caller
-        .children()
-        .map(|child| {
-            directory::Relation::EnrolledAt { school_id }
-                .to_item(child)
-                .map(|i| i.key)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if keys.is_empty() {
-        return Ok(false);
-    }
-    Ok(!store.get_many(&keys).await?.is_empty())
 }
 
 #[cfg(test)]
