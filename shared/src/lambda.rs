@@ -244,9 +244,16 @@ pub async fn import_event(
     Ok(serde_json::json!({ "runs": summary }))
 }
 
-/// Serves `reminders-daily`: the daily Europe/Stockholm schedule that
-/// writes tomorrow's reminders to the outbox.
-pub async fn run_reminders() -> Result<(), Error> {
+/// The shell of a scheduled function: init as every function does, then
+/// `job` once per schedule event, on the store and the system clock.
+async fn run_schedule<F>(job: F) -> Result<(), Error>
+where
+    F: for<'a> Fn(
+        &'a DynamoStore,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<serde_json::Value, Error>> + Send + 'a>,
+    >,
+{
     init_tracing();
     let init = InitClock::start();
     let aws = AwsEnv::from_env(Http::new())?;
@@ -254,37 +261,40 @@ pub async fn run_reminders() -> Result<(), Error> {
     init.mark("clients built");
     warm(&store).await;
     init.mark("DynamoDB warmed");
-    let store = &store;
+    let (store, job) = (&store, &job);
     lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
-            reminders_event(store, &SystemClock, event.payload).await
-        },
+        move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| async move { job(store).await },
     ))
+    .await
+}
+
+/// Serves `reminders-daily`: the daily Europe/Stockholm schedule that
+/// writes tomorrow's reminders to the outbox.
+pub async fn run_reminders() -> Result<(), Error> {
+    run_schedule(|store| {
+        Box::pin(reminders_event(
+            store,
+            &SystemClock,
+            serde_json::Value::Null,
+        ))
+    })
     .await
 }
 
 /// Serves `news-release`: every few minutes, the notices of news whose
 /// publish time has come.
 pub async fn run_news_release() -> Result<(), Error> {
-    init_tracing();
-    let init = InitClock::start();
-    let aws = AwsEnv::from_env(Http::new())?;
-    let store = store_from_env(&aws)?;
-    init.mark("clients built");
-    warm(&store).await;
-    init.mark("DynamoDB warmed");
-    let store = &store;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
+    run_schedule(|store| {
+        Box::pin(async move {
             let done = crate::news::release_due(store, &SystemClock).await?;
             tracing::info!(
                 released = done.released,
                 already_released = done.already_released,
                 "news released"
             );
-            Ok::<_, Error>(serde_json::to_value(done)?)
-        },
-    ))
+            Ok(serde_json::to_value(done)?)
+        })
+    })
     .await
 }
 
