@@ -2,7 +2,9 @@
 //! that a calendar app subscribes to without logging in. It holds the
 //! events addressed to them (for a guardian, to their children) from a
 //! month back to a year ahead. The token is 32 random bytes; only its
-//! SHA-256 is stored, and making a new one or revoking ends the old.
+//! SHA-256 is kept with the feed, and making a new one or revoking ends
+//! the old. (A POST with an Idempotency-Key keeps its answer, token
+//! included, for the key's day so that a retry gets the same URL.)
 //!
 //! Who may see what is decided exactly as for the calendars read in the
 //! app: the feed is read as the person it belongs to, calendar by
