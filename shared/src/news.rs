@@ -25,8 +25,9 @@ use crate::store::{
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub const MAX_TITLE_CHARS: usize = 200;
-pub const MAX_BODY_CHARS: usize = 20_000;
+// Title and body are checked as a blog post's (`blog::MAX_TITLE_CHARS`,
+// `blog::MAX_BODY_CHARS`).
+
 /// How far ahead news may be scheduled.
 pub const MAX_DAYS_AHEAD: i64 = 366;
 

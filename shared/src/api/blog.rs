@@ -33,16 +33,16 @@ impl From<BlogError> for Problem {
     }
 }
 
-/// Title and body as clients send them.
+/// Title and body as clients send them (a blog post's, a news item's).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TextBody {
-    title: String,
-    body: String,
+pub(super) struct TextBody {
+    pub(super) title: String,
+    pub(super) body: String,
 }
 
 impl TextBody {
-    fn parse(self) -> Result<PostText, Problem> {
+    pub(super) fn parse(self) -> Result<PostText, Problem> {
         let title = self.title.trim().to_string();
         if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
             return Err(Problem::invalid_input(

@@ -1,9 +1,10 @@
 //! Handlers for news (C3): parse, call the domain, render.
 
+use super::blog::TextBody;
 use super::{Call, Ctx, Problem, Reply};
 use crate::audience::AudienceBody;
 use crate::ids::{GroupId, SchoolId};
-use crate::news::{self, Draft, MAX_BODY_CHARS, MAX_TITLE_CHARS, NewsError};
+use crate::news::{self, Draft, NewsError};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -32,24 +33,15 @@ struct PublishBody {
 /// POST /news
 pub async fn publish(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let body = call.json::<PublishBody>()?;
-    let title = body.title.trim().to_string();
-    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-        return Err(Problem::invalid_input(
-            "title",
-            format!("1 to {MAX_TITLE_CHARS} characters"),
-        ));
+    let text = TextBody {
+        title: body.title,
+        body: body.body,
     }
-    let text = body.body.trim_end().to_string();
-    if text.trim().is_empty() || text.chars().count() > MAX_BODY_CHARS {
-        return Err(Problem::invalid_input(
-            "body",
-            format!("1 to {MAX_BODY_CHARS} characters"),
-        ));
-    }
+    .parse()?;
     let audience = body.audience.parse("audience")?;
     let draft = Draft {
-        title,
-        body: text,
+        title: text.title,
+        body: text.body,
         publish_at: body.publish_at,
     };
     let published = news::publish(
