@@ -376,6 +376,51 @@ pub async fn group_day(
     Ok(Day { date: day, items })
 }
 
+/// How far back a teacher is shown the lessons they have not reported.
+pub const UNREPORTED_DAYS: u64 = 14;
+
+/// The caller's lessons of the last [`UNREPORTED_DAYS`] days, up to now,
+/// that have no registration (B3: "confirm lesson" records one even with
+/// nobody absent), oldest first. One Query of the teacher's lessons on
+/// GSI2, then one BatchGetItem of their registrations per 100; cancelled
+/// lessons need none. A teacher sees only their own.
+pub async fn unreported(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    now: DateTime<Utc>,
+) -> Result<Vec<LessonView>, LessonsError> {
+    let today = local(now).date_naive();
+    let from = today
+        .checked_sub_days(chrono::Days::new(UNREPORTED_DAYS))
+        .unwrap_or(today);
+    let (lo, hi) = keys::lesson_day_range(from, today);
+    let query = Query::partition(keys::lessons_of_teacher_partition(caller.id()))
+        .on(Index::Gsi2)
+        .sort(SortKey::Between(lo, hi));
+    let mut due = Vec::new();
+    for item in crate::store::query_all(store, query).await? {
+        let lesson: Lesson = item.parse()?;
+        if !lesson.cancelled && lesson.start <= now {
+            due.push(lesson);
+        }
+    }
+    let mut reported = std::collections::HashSet::new();
+    for chunk in due.chunks(100) {
+        let keys: Vec<_> = chunk
+            .iter()
+            .map(|l| keys::lesson_attendance(l.id))
+            .collect();
+        for item in store.get_many(&keys).await? {
+            reported.insert(item.key);
+        }
+    }
+    Ok(due
+        .into_iter()
+        .filter(|l| !reported.contains(&keys::lesson_attendance(l.id)))
+        .map(|l| LessonView::of(l, |_| true))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

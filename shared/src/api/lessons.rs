@@ -40,3 +40,10 @@ pub async fn group_day(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let view = lessons::group_day(ctx.store.as_ref(), &call.caller, group, day).await?;
     Reply::ok(view)
 }
+
+/// GET /me/lessons/unreported: the caller's lessons of the last 14 days
+/// not yet reported.
+pub async fn unreported(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
+    let items = lessons::unreported(ctx.store.as_ref(), &call.caller, ctx.clock.now()).await?;
+    Reply::ok(serde_json::json!({ "days": lessons::UNREPORTED_DAYS, "items": items }))
+}

@@ -179,6 +179,9 @@ route_table! {
     lessons_group_day "lessons-group-day" {
         GET "/groups/{groupId}/lessons" => lessons::group_day
     }
+    lessons_unreported "lessons-unreported" {
+        GET "/me/lessons/unreported" => lessons::unreported
+    }
     attendance_register "attendance-register" {
         PUT "/lessons/{lessonId}/attendance" => attendance::register
     }

@@ -223,7 +223,69 @@ async fn a_cancelled_lesson_cannot_be_registered(backend: Backend) {
     );
 }
 
+/// The start dates and titles of the caller's unreported lessons.
+async fn unreported(app: &TestApp, who: skolnav::ids::PersonId) -> Vec<String> {
+    let res = app.get(who, "/me/lessons/unreported").await;
+    assert_eq!(res.status, 200, "{}", res.json);
+    res.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            format!(
+                "{} {}",
+                &l["start"].as_str().unwrap_or_default()[..10],
+                l["title"].as_str().unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
+async fn a_teacher_sees_the_lessons_of_the_last_two_weeks_not_yet_reported(backend: Backend) {
+    let app = app(backend).await;
+    // Wednesday 4 November is 19 days back; Tuesday 17 November within the
+    // 14 days; today is Monday 23 November, 10:00 in Sweden.
+    for day in ["2026-11-04", "2026-11-17"] {
+        demo::seed_lessons(app.store.as_ref(), day.parse().unwrap())
+            .await
+            .unwrap();
+    }
+    app.clock
+        .set(skolnav_tests::school_morning() + chrono::Duration::hours(2));
+    let teacher = demo::staff(demo::SUBJECT_TEACHER);
+    assert_eq!(
+        unreported(&app, teacher).await,
+        [
+            "2026-11-17 Matematik 4A",
+            "2026-11-17 Idrott 4AB",
+            "2026-11-23 Matematik 4A"
+        ],
+        "not the lessons of 4 November, nor today's 13:00 lesson that has not begun"
+    );
+    // Confirming a lesson (nobody absent) reports it.
+    let tuesday_maths = demo::lessons("2026-11-17".parse().unwrap())[1].id;
+    let res = app
+        .put(
+            teacher,
+            &format!("/lessons/{tuesday_maths}/attendance"),
+            json!({ "absences": [] }),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.json);
+    assert_eq!(
+        unreported(&app, teacher).await,
+        ["2026-11-17 Idrott 4AB", "2026-11-23 Matematik 4A"]
+    );
+    // Each teacher sees their own; someone who teaches nothing, nothing.
+    assert_eq!(
+        unreported(&app, demo::staff(demo::MENTOR_4A)).await,
+        ["2026-11-17 Svenska 4A", "2026-11-23 Svenska 4A"]
+    );
+    assert!(unreported(&app, demo::guardian(1)).await.is_empty());
+}
+
 on_both_stores!(
+    a_teacher_sees_the_lessons_of_the_last_two_weeks_not_yet_reported,
     a_teacher_registers_a_lesson_and_minutes_default_to_the_pupils_scheduled_time,
     registering_again_replaces_and_an_empty_list_confirms_no_absence,
     bad_input_is_a_400_naming_the_field,
