@@ -371,10 +371,6 @@ pub fn news_release_index(publish_at: chrono::DateTime<chrono::Utc>, news: NewsI
     )
 }
 
-/// Below every GSI2 sort key of a release (DynamoDB takes no empty key
-/// in a condition).
-pub const NEWS_DUE_FROM: &str = "0";
-
 /// The last GSI2 sort key of the releases due by `now`.
 pub fn news_due_until(now: chrono::DateTime<chrono::Utc>) -> String {
     format!("{}#~", news_time(now))

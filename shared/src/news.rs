@@ -486,10 +486,7 @@ pub async fn release_due(store: &dyn Store, clock: &dyn Clock) -> Result<Release
         store,
         Query::partition(keys::NEWS_SCHEDULED_PARTITION)
             .on(Index::Gsi2)
-            .sort(SortKey::Between(
-                keys::NEWS_DUE_FROM.into(),
-                keys::news_due_until(now),
-            )),
+            .sort(SortKey::AtMost(keys::news_due_until(now))),
     )
     .await?;
     let mut done = Released {

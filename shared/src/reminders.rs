@@ -77,7 +77,7 @@ pub async fn send_day_before(store: &dyn Store, clock: &dyn Clock) -> Result<Sum
         store,
         Query::partition(keys::EVENT_REMINDERS_PARTITION)
             .on(Index::Gsi2)
-            .sort(SortKey::Between(day.to_string(), "~".to_string())),
+            .sort(SortKey::AtLeast(day.to_string())),
     )
     .await?;
     for item in events {
