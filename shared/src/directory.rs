@@ -599,24 +599,11 @@ pub async fn group_members(store: &dyn Store, group: GroupId) -> Result<Vec<Pers
         .collect())
 }
 
-/// Access pattern: people by id, with one BatchGetItem per 100.
+/// Access pattern: people by id, with one BatchGetItem per 100, read
+/// eventually consistent (half the read units): every reader (the names
+/// of a booking list, addresses and preferences for a mail) may lag a
+/// second.
 pub async fn people(store: &dyn Store, ids: &[PersonId]) -> Result<Vec<Person>, StoreError> {
-    let mut people = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(100) {
-        let keys: Vec<_> = chunk.iter().map(|p| keys::person(*p)).collect();
-        for item in store.get_many(&keys).await? {
-            people.push(item.parse()?);
-        }
-    }
-    Ok(people)
-}
-
-/// [`people`] read eventually consistent (half the read units): for what
-/// may lag a second, such as addresses and preferences for a mail.
-pub async fn people_eventually(
-    store: &dyn Store,
-    ids: &[PersonId],
-) -> Result<Vec<Person>, StoreError> {
     let mut people = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(100) {
         let keys: Vec<_> = chunk.iter().map(|p| keys::person(*p)).collect();

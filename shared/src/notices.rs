@@ -215,7 +215,7 @@ pub async fn pack(
     subject: &Subject,
     recipients: &[PersonId],
 ) -> Result<Vec<Vec<PersonId>>, StoreError> {
-    let people = directory::people_eventually(store, recipients).await?;
+    let people = directory::people(store, recipients).await?;
     Ok(pack_people(subject, &people, recipients))
 }
 
@@ -613,7 +613,7 @@ async fn send_mails(
     if pending.is_empty() {
         return Ok((Vec::new(), None));
     }
-    let people = directory::people_eventually(store, &pending).await?;
+    let people = directory::people(store, &pending).await?;
     let due = mails_due(&batch.subject, &people, &batch.mailed);
     if due.is_empty() {
         return Ok((Vec::new(), None));
