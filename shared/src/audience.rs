@@ -466,6 +466,21 @@ pub async fn addressed(
     Ok((groups, schools))
 }
 
+/// Who of a school the caller is, for its calendar and news
+/// ([`crate::policy::read_school`]): the guardian's question (is a child of theirs
+/// enrolled there) costs one read, and only for someone neither staff nor
+/// pupil of the school.
+pub async fn school_view(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    school: SchoolId,
+) -> Result<Option<crate::policy::ReadView>, StoreError> {
+    let child_enrolled = !caller.has_duty_at(school)
+        && caller.enrolled_school() != Some(school)
+        && directory::has_child_enrolled_at(store, caller, school).await?;
+    Ok(crate::policy::read_school(caller, school, child_enrolled))
+}
+
 /// The people a school audience reaches: its enrolled pupils and/or
 /// their guardians, each once. One query for the pupils and one per
 /// pupil for guardians, so this runs in the outbox worker, not in a

@@ -18,7 +18,7 @@ use crate::directory::{self, PersonRecord};
 use crate::ids::{GroupId, NewsId, PersonId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject, Target};
-use crate::policy::{self, Decision};
+use crate::policy::{self, Decision, ReadView};
 use crate::store::{
     Condition, Index, Item, MAX_TRANSACTION, Query, SortKey, Store, StoreError, Write, query_all,
 };
@@ -348,33 +348,18 @@ pub struct Feed {
     pub next_cursor: Option<String>,
 }
 
-/// Who reads a feed: staff of it see everything, scheduled items too;
-/// pupils and guardians what is addressed to them and published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Reader {
-    staff: bool,
-    pupil: bool,
-    guardian: bool,
-}
-
-impl Reader {
-    fn sees(&self, reach: Reach) -> bool {
-        self.staff || (self.pupil && reach.pupils) || (self.guardian && reach.guardians)
-    }
-}
-
 /// One query of a feed, newest first: up to now for pupils and guardians,
 /// everything (scheduled items first) for its staff.
 async fn read(
     store: &dyn Store,
     clock: &dyn Clock,
     partition: String,
-    reader: Reader,
+    reader: ReadView,
     limit: u32,
     cursor: Option<String>,
 ) -> Result<Feed, NewsError> {
     let now = clock.now();
-    let sort = if reader.staff {
+    let sort = if reader == ReadView::Staff {
         SortKey::BeginsWith(keys::NEWS_PREFIX.into())
     } else {
         SortKey::Between(keys::NEWS_PREFIX.into(), keys::news_until(now))
@@ -391,7 +376,7 @@ async fn read(
     let mut items = Vec::with_capacity(page.items.len());
     for item in &page.items {
         let news: NewsItem = item.parse()?;
-        if reader.sees(news.reach()) {
+        if reader.sees(&news.reach()) {
             items.push(news.view(now));
         }
     }
@@ -410,18 +395,9 @@ pub async fn school_feed(
     limit: u32,
     cursor: Option<String>,
 ) -> Result<Feed, NewsError> {
-    let staff = caller.has_duty_at(school_id);
-    let pupil = caller.enrolled_school() == Some(school_id);
-    let guardian =
-        !staff && !pupil && directory::has_child_enrolled_at(store, caller, school_id).await?;
-    if !(staff || pupil || guardian) {
-        return Err(NewsError::NotFound);
-    }
-    let reader = Reader {
-        staff,
-        pupil,
-        guardian,
-    };
+    let reader = audience::school_view(store, caller, school_id)
+        .await?
+        .ok_or(NewsError::NotFound)?;
     let partition = keys::school_news_partition(school_id);
     read(store, clock, partition, reader, limit, cursor).await
 }
@@ -439,29 +415,16 @@ pub async fn group_feed(
     let group = directory::group(store, group_id)
         .await?
         .ok_or(NewsError::NotFound)?;
+    // Staff of the group's school read its news, not only its teachers.
     let reader = if caller.has_duty_at(group.school_id) {
-        Reader {
-            staff: true,
-            pupil: false,
-            guardian: false,
-        }
+        ReadView::Staff
     } else {
         let children: Vec<PersonId> = caller.children().collect();
         let children = directory::members_among(store, group.id, &children).await?;
-        match policy::read_blog(caller, &group, &children) {
-            Ok(policy::BlogView::Reader { pupil, guardian }) => Reader {
-                staff: false,
-                pupil,
-                guardian,
-            },
-            Ok(policy::BlogView::Staff) => Reader {
-                staff: true,
-                pupil: false,
-                guardian: false,
-            },
-            Err(Decision::Forbidden) => return Err(NewsError::Forbidden),
-            Err(_) => return Err(NewsError::NotFound),
-        }
+        policy::read_blog(caller, &group, &children).map_err(|d| match d {
+            Decision::Forbidden => NewsError::Forbidden,
+            _ => NewsError::NotFound,
+        })?
     };
     let partition = keys::group_news_partition(group_id);
     read(store, clock, partition, reader, limit, cursor).await

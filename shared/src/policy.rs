@@ -223,14 +223,49 @@ pub fn is_group_staff(caller: &PersonRecord, group: &Group) -> bool {
     is_talk_staff(caller, group)
 }
 
-/// What of a group's blog a caller sees.
+/// What of a feed a caller sees: a group's blog, calendar or news, a
+/// school's calendar or news.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlogView {
-    /// Every post.
+pub enum ReadView {
+    /// Everything (staff of the group or school), staff-only items too.
     Staff,
-    /// Posts addressed to pupils (a pupil of the group) and/or to
-    /// guardians (a guardian of one of its pupils).
+    /// What is addressed to pupils (a pupil of the group or school)
+    /// and/or to guardians (a guardian of one of its pupils).
     Reader { pupil: bool, guardian: bool },
+}
+
+impl ReadView {
+    /// Whether an item addressed with this reach is for the viewer.
+    pub fn sees(&self, reach: &crate::audience::Reach) -> bool {
+        match self {
+            ReadView::Staff => true,
+            ReadView::Reader { pupil, guardian } => {
+                (*pupil && reach.pupils) || (*guardian && reach.guardians)
+            }
+        }
+    }
+}
+
+/// C1, C3: reading a school's calendar or news: its staff see everything,
+/// its pupils and the guardians of its pupils what is addressed to them;
+/// anyone else may not know it (`None`, a 404). `child_enrolled`: one of
+/// the caller's children is enrolled at the school.
+pub fn read_school(
+    caller: &PersonRecord,
+    school: SchoolId,
+    child_enrolled: bool,
+) -> Option<ReadView> {
+    let pupil = caller.enrolled_school() == Some(school);
+    if caller.has_duty_at(school) {
+        Some(ReadView::Staff)
+    } else if pupil || child_enrolled {
+        Some(ReadView::Reader {
+            pupil,
+            guardian: child_enrolled,
+        })
+    } else {
+        None
+    }
 }
 
 /// C2: reading a group's blog: staff of the group, its pupils, guardians
@@ -239,13 +274,13 @@ pub fn read_blog(
     caller: &PersonRecord,
     group: &Group,
     children_in_group: &[PersonId],
-) -> Result<BlogView, Decision> {
+) -> Result<ReadView, Decision> {
     let pupil = caller.groups().any(|g| g == group.id);
     let guardian = !children_in_group.is_empty();
     if is_group_staff(caller, group) {
-        Ok(BlogView::Staff)
+        Ok(ReadView::Staff)
     } else if pupil || guardian {
-        Ok(BlogView::Reader { pupil, guardian })
+        Ok(ReadView::Reader { pupil, guardian })
     } else if knows_group(caller, group, children_in_group) {
         Err(Decision::Forbidden)
     } else {

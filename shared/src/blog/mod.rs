@@ -17,7 +17,7 @@ use crate::directory::{self, Group, PersonRecord};
 use crate::ids::{GroupId, NoticeId, PersonId, PostId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject};
-use crate::policy::{self, BlogView, Decision};
+use crate::policy::{self, Decision};
 use crate::store::{Condition, Item, MAX_TRANSACTION, Query, Store, StoreError, Write};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -385,16 +385,4 @@ pub async fn delete(
     }
     tracing::info!(post = %post_id, "blog post deleted");
     Ok(())
-}
-
-impl BlogView {
-    /// Whether a post addressed with this reach is for the viewer.
-    pub fn sees(&self, reach: &Reach) -> bool {
-        match self {
-            BlogView::Staff => true,
-            BlogView::Reader { pupil, guardian } => {
-                (*pupil && reach.pupils) || (*guardian && reach.guardians)
-            }
-        }
-    }
 }

@@ -565,14 +565,6 @@ pub async fn group_calendar(
         .collect())
 }
 
-/// Who of a school a caller is, for its calendar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct SchoolView {
-    staff: bool,
-    pupil: bool,
-    guardian: bool,
-}
-
 /// C1: a school's calendar within a range: its staff see every event (the
 /// staff-only ones too), its pupils the events addressed to pupils, the
 /// guardians of its pupils those addressed to guardians. Staff-only
@@ -583,27 +575,16 @@ pub async fn school_calendar(
     school_id: SchoolId,
     range: Range,
 ) -> Result<Vec<Event>, CalendarError> {
-    let staff = caller.has_duty_at(school_id);
-    let pupil = caller.enrolled_school() == Some(school_id);
-    let guardian =
-        !staff && !pupil && directory::has_child_enrolled_at(store, caller, school_id).await?;
-    let view = SchoolView {
-        staff,
-        pupil,
-        guardian,
-    };
-    if !(staff || pupil || guardian) {
-        return Err(CalendarError::NotFound);
-    }
+    let view = audience::school_view(store, caller, school_id)
+        .await?
+        .ok_or(CalendarError::NotFound)?;
     let events = events_in(store, keys::school_calendar_partition(school_id), range).await?;
     Ok(events
         .into_iter()
         .filter(|e| match e.placement {
-            Placement::School { reach, .. } => {
-                // Staff see every event of their school; a staff-only one
-                // (nobody reached) no one else.
-                view.staff || (view.pupil && reach.pupils) || (view.guardian && reach.guardians)
-            }
+            // Staff see every event of their school; a staff-only one
+            // (nobody reached) no one else.
+            Placement::School { reach, .. } => view.sees(&reach),
             Placement::Group { .. } => false,
         })
         .collect())
