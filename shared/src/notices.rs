@@ -68,66 +68,63 @@ impl Subject {
     /// The mail about it, in a language (Swedish by default). It names the
     /// title, never the text: the post is read in Skolnav.
     pub fn mail(&self, language: Language) -> (String, String) {
-        match (self, language) {
-            (Subject::BlogPost { title, .. }, Language::Sv) => (
+        let sv = language == Language::Sv;
+        let (subject, line) = match self {
+            Subject::BlogPost { title, .. } if sv => (
                 format!("Nytt blogginlägg: {title}"),
                 format!(
-                    "Hej!\n\nDet finns ett nytt inlägg i gruppens blogg: \"{title}\". Läs det i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
+                    "Det finns ett nytt inlägg i gruppens blogg: \"{title}\". Läs det i Skolnav."
                 ),
             ),
-            (Subject::BlogPost { title, .. }, Language::En) => (
+            Subject::BlogPost { title, .. } => (
                 format!("New blog post: {title}"),
                 format!(
-                    "Hello,\n\nThere is a new post in the group's blog: \"{title}\". Read it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
+                    "There is a new post in the group's blog: \"{title}\". Read it in Skolnav."
                 ),
             ),
-            (Subject::EventReminder { title, day, .. }, Language::Sv) => (
+            Subject::EventReminder { title, day, .. } if sv => (
                 format!("Påminnelse: {title} i morgon"),
-                format!(
-                    "Hej!\n\nPåminnelse: \"{title}\" är i morgon, {day}. Se kalendern i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
-                ),
+                format!("Påminnelse: \"{title}\" är i morgon, {day}. Se kalendern i Skolnav."),
             ),
-            (Subject::EventReminder { title, day, .. }, Language::En) => (
+            Subject::EventReminder { title, day, .. } => (
                 format!("Reminder: {title} tomorrow"),
-                format!(
-                    "Hello,\n\nA reminder: \"{title}\" is tomorrow, {day}. See the calendar in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
-                ),
+                format!("A reminder: \"{title}\" is tomorrow, {day}. See the calendar in Skolnav."),
             ),
-            (Subject::News { title, .. }, Language::Sv) => (
+            Subject::News { title, .. } if sv => (
                 format!("Nyhet från skolan: {title}"),
-                format!(
-                    "Hej!\n\nSkolan har publicerat en nyhet: \"{title}\". Läs den i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
-                ),
+                format!("Skolan har publicerat en nyhet: \"{title}\". Läs den i Skolnav."),
             ),
-            (Subject::News { title, .. }, Language::En) => (
+            Subject::News { title, .. } => (
                 format!("News from the school: {title}"),
-                format!(
-                    "Hello,\n\nThe school has published news: \"{title}\". Read it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
-                ),
+                format!("The school has published news: \"{title}\". Read it in Skolnav."),
             ),
-            (
-                Subject::CalendarEvent {
-                    title, first_day, ..
-                },
-                Language::Sv,
-            ) => (
+            Subject::CalendarEvent {
+                title, first_day, ..
+            } if sv => (
                 format!("Ny händelse i kalendern: {title}"),
                 format!(
-                    "Hej!\n\nDet finns en ny händelse i kalendern: \"{title}\", {first_day}. Se den i Skolnav.\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
+                    "Det finns en ny händelse i kalendern: \"{title}\", {first_day}. Se den i Skolnav."
                 ),
             ),
-            (
-                Subject::CalendarEvent {
-                    title, first_day, ..
-                },
-                Language::En,
-            ) => (
+            Subject::CalendarEvent {
+                title, first_day, ..
+            } => (
                 format!("New calendar event: {title}"),
                 format!(
-                    "Hello,\n\nThere is a new event in the calendar: \"{title}\", {first_day}. See it in Skolnav.\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
+                    "There is a new event in the calendar: \"{title}\", {first_day}. See it in Skolnav."
                 ),
             ),
-        }
+        };
+        let text = if sv {
+            format!(
+                "Hej!\n\n{line}\n\nDetta meddelande kan inte besvaras. Vilka e-postmeddelanden du får ändrar du under Inställningar i Skolnav.\n"
+            )
+        } else {
+            format!(
+                "Hello,\n\n{line}\n\nThis message cannot be answered. You choose which e-mails you get under Settings in Skolnav.\n"
+            )
+        };
+        (subject, text)
     }
 }
 
@@ -743,6 +740,22 @@ mod tests {
             },
             left: None,
         }
+    }
+
+    #[test]
+    fn a_notice_mail_names_the_title_in_the_readers_language_and_says_where_to_stop_it() {
+        let subject = Subject::News {
+            news_id: NewsId::generate(),
+            title: "Skolfoto".into(),
+        };
+        let (sv_subject, sv) = subject.mail(Language::Sv);
+        assert_eq!(sv_subject, "Nyhet från skolan: Skolfoto");
+        assert!(sv.starts_with("Hej!\n\nSkolan har publicerat en nyhet: \"Skolfoto\"."));
+        assert!(sv.ends_with("under Inställningar i Skolnav.\n"));
+        let (en_subject, en) = subject.mail(Language::En);
+        assert_eq!(en_subject, "News from the school: Skolfoto");
+        assert!(en.starts_with("Hello,\n\nThe school has published news"));
+        assert!(en.ends_with("under Settings in Skolnav.\n"));
     }
 
     #[test]
