@@ -377,7 +377,37 @@ pub struct TestResponse {
     pub json: serde_json::Value,
 }
 
+impl TestResponse {
+    /// The `title` of each of the answer's `items`, in order.
+    pub fn item_titles(&self) -> Vec<String> {
+        self.json["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i["title"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 impl TestApp {
+    /// The subject titles of a person's unread notices, newest first.
+    pub async fn notice_titles(&self, who: PersonId) -> Vec<String> {
+        let res = self.get(who, "/me/notices").await;
+        assert_eq!(res.status, 200, "{}", res.json);
+        res.json["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|n| n["subject"]["title"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub async fn spawn(backend: Backend) -> TestApp {
         let store: Arc<dyn Store> = match backend {
             Backend::Sqlite => Arc::new(sqlite_store()),

@@ -35,31 +35,6 @@ async fn publish(app: &TestApp, who: PersonId, body: Value) -> TestResponse {
     app.post(who, POSTS, body).await
 }
 
-fn titles(res: &TestResponse) -> Vec<String> {
-    res.json["items"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| p["title"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The titles of a person's unread notices.
-async fn notice_titles(app: &TestApp, who: PersonId) -> Vec<String> {
-    let res = app.get(who, "/me/notices").await;
-    assert_eq!(res.status, 200, "{}", res.json);
-    res.json["items"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|n| n["subject"]["title"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 async fn a_guardian_of_a_pupil_in_group_a_never_sees_group_b_posts(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (a, b) = (demo::class(1), demo::class(2));
@@ -82,18 +57,20 @@ async fn a_guardian_of_a_pupil_in_group_a_never_sees_group_b_posts(backend: Back
     // Guardian 1 (child in 4A) reads 4A, never 4B; guardian 21 the reverse.
     let own = app.get(demo::guardian(1), &feed_path(a)).await;
     assert_eq!(own.status, 200, "{}", own.json);
-    assert_eq!(titles(&own), ["Bara 4A"]);
+    assert_eq!(own.item_titles(), ["Bara 4A"]);
     let other = app.get(demo::guardian(1), &feed_path(b)).await;
     assert_eq!(other.status, 404, "{}", other.json);
     assert!(!other.json.to_string().contains("Bara 4B"));
-    assert_eq!(notice_titles(&app, demo::guardian(1)).await, ["Bara 4A"]);
-    assert_eq!(notice_titles(&app, demo::guardian(21)).await, ["Bara 4B"]);
+    assert_eq!(app.notice_titles(demo::guardian(1)).await, ["Bara 4A"]);
+    assert_eq!(app.notice_titles(demo::guardian(21)).await, ["Bara 4B"]);
     assert_eq!(
-        titles(&app.get(demo::guardian(21), &feed_path(b)).await),
+        app.get(demo::guardian(21), &feed_path(b))
+            .await
+            .item_titles(),
         ["Bara 4B"]
     );
     // The other school's family hears of neither.
-    assert!(notice_titles(&app, demo::guardian(41)).await.is_empty());
+    assert!(app.notice_titles(demo::guardian(41)).await.is_empty());
 }
 
 async fn a_post_to_pupils_only_is_not_shown_to_guardians(backend: Backend) {
@@ -109,18 +86,22 @@ async fn a_post_to_pupils_only_is_not_shown_to_guardians(backend: Backend) {
     assert_eq!(res.json["notified"], 20, "the 20 pupils of 4A");
     app.deliver_outbox().await;
     assert_eq!(
-        titles(&app.get(demo::pupil(1), &feed_path(a)).await),
+        app.get(demo::pupil(1), &feed_path(a)).await.item_titles(),
         ["Till eleverna"]
     );
-    assert!(titles(&app.get(demo::guardian(1), &feed_path(a)).await).is_empty());
-    assert_eq!(notice_titles(&app, demo::pupil(1)).await, ["Till eleverna"]);
-    assert!(notice_titles(&app, demo::guardian(1)).await.is_empty());
+    assert!(
+        app.get(demo::guardian(1), &feed_path(a))
+            .await
+            .item_titles()
+            .is_empty()
+    );
+    assert_eq!(app.notice_titles(demo::pupil(1)).await, ["Till eleverna"]);
+    assert!(app.notice_titles(demo::guardian(1)).await.is_empty());
     // Staff of the group see every post.
     assert_eq!(
-        titles(
-            &app.get(demo::staff(demo::SUBJECT_TEACHER), &feed_path(a))
-                .await
-        ),
+        app.get(demo::staff(demo::SUBJECT_TEACHER), &feed_path(a))
+            .await
+            .item_titles(),
         ["Till eleverna"]
     );
 }
@@ -146,9 +127,9 @@ async fn a_teacher_cannot_post_to_a_group_they_do_not_teach(backend: Backend) {
     app.deliver_outbox().await;
     for g in [demo::class(1), demo::class(2)] {
         let feed = app.get(demo::staff(demo::PRINCIPAL), &feed_path(g)).await;
-        assert!(titles(&feed).is_empty(), "nothing was written");
+        assert!(feed.item_titles().is_empty(), "nothing was written");
     }
-    assert!(notice_titles(&app, demo::guardian(21)).await.is_empty());
+    assert!(app.notice_titles(demo::guardian(21)).await.is_empty());
 }
 
 async fn a_guardian_or_a_pupil_cannot_post(backend: Backend) {
@@ -159,7 +140,7 @@ async fn a_guardian_or_a_pupil_cannot_post(backend: Backend) {
         assert_eq!(res.content_type, "application/problem+json");
     }
     let feed = app.get(demo::guardian(1), &feed_path(demo::class(1))).await;
-    assert!(titles(&feed).is_empty());
+    assert!(feed.item_titles().is_empty());
 }
 
 async fn only_the_author_edits_or_deletes_a_post_in_every_group(backend: Backend) {
@@ -187,7 +168,7 @@ async fn only_the_author_edits_or_deletes_a_post_in_every_group(backend: Backend
         let res = app.delete(who, &post_path(a, &id), None).await;
         assert_eq!(res.status, want, "delete by {who}: {}", res.json);
     }
-    assert_eq!(titles(&app.get(author, &feed_path(b)).await), ["Prov"]);
+    assert_eq!(app.get(author, &feed_path(b)).await.item_titles(), ["Prov"]);
 
     let res = app.put(author, &post_path(b, &id), edit).await;
     assert_eq!(res.status, 200, "{}", res.json);
@@ -197,18 +178,27 @@ async fn only_the_author_edits_or_deletes_a_post_in_every_group(backend: Backend
             .is_some_and(|h| h.contains("<strong>tisdag</strong>"))
     );
     assert_eq!(
-        titles(&app.get(demo::guardian(1), &feed_path(a)).await),
+        app.get(demo::guardian(1), &feed_path(a))
+            .await
+            .item_titles(),
         ["Prov flyttat"]
     );
     assert_eq!(
-        titles(&app.get(demo::guardian(21), &feed_path(b)).await),
+        app.get(demo::guardian(21), &feed_path(b))
+            .await
+            .item_titles(),
         ["Prov flyttat"]
     );
 
     let res = app.delete(author, &post_path(a, &id), None).await;
     assert_eq!(res.status, 200, "{}", res.json);
     for g in [a, b] {
-        assert!(titles(&app.get(author, &feed_path(g)).await).is_empty());
+        assert!(
+            app.get(author, &feed_path(g))
+                .await
+                .item_titles()
+                .is_empty()
+        );
     }
     let again = app.delete(author, &post_path(a, &id), None).await;
     assert_eq!(again.status, 404);
@@ -303,7 +293,7 @@ async fn a_post_to_three_groups_with_overlapping_families_gives_each_person_one_
         demo::guardian(40),
     ] {
         assert_eq!(
-            notice_titles(&app, who).await,
+            app.notice_titles(who).await,
             ["Till alla tre"],
             "one notice for {who}"
         );
@@ -311,11 +301,11 @@ async fn a_post_to_three_groups_with_overlapping_families_gives_each_person_one_
         assert_eq!(count.json["unread"], 1, "{who}");
     }
     assert!(
-        notice_titles(&app, demo::staff(demo::PRINCIPAL))
+        app.notice_titles(demo::staff(demo::PRINCIPAL))
             .await
             .is_empty()
     );
-    assert!(notice_titles(&app, demo::guardian(41)).await.is_empty());
+    assert!(app.notice_titles(demo::guardian(41)).await.is_empty());
 
     // Mark read: gone from the unread list and count; again is harmless.
     let list = app.get(demo::guardian(1), "/me/notices").await;
@@ -340,7 +330,7 @@ async fn a_post_to_three_groups_with_overlapping_families_gives_each_person_one_
         )
         .await;
     assert_eq!(again.status, 200);
-    assert!(notice_titles(&app, demo::guardian(1)).await.is_empty());
+    assert!(app.notice_titles(demo::guardian(1)).await.is_empty());
     let count = app.get(demo::guardian(1), "/me/notices/unread-count").await;
     assert_eq!(count.json["unread"], 0);
     // Someone without that notice cannot mark it.
@@ -353,7 +343,7 @@ async fn a_post_to_three_groups_with_overlapping_families_gives_each_person_one_
         .await;
     assert_eq!(foreign.status, 404);
     // Guardian 2 still has theirs unread.
-    assert_eq!(notice_titles(&app, demo::guardian(2)).await.len(), 1);
+    assert_eq!(app.notice_titles(demo::guardian(2)).await.len(), 1);
 }
 
 async fn markdown_is_sanitised_and_only_youtube_or_vimeo_links_are_embedded(backend: Backend) {
@@ -442,8 +432,13 @@ async fn bad_input_gets_a_problem_naming_the_field_and_writes_nothing(backend: B
     assert_eq!(edit.status, 400);
     assert_eq!(edit.json["invalidParams"][0]["name"], "title");
     app.deliver_outbox().await;
-    assert!(titles(&app.get(mentor, &feed_path(demo::class(1))).await).is_empty());
-    assert!(notice_titles(&app, demo::guardian(1)).await.is_empty());
+    assert!(
+        app.get(mentor, &feed_path(demo::class(1)))
+            .await
+            .item_titles()
+            .is_empty()
+    );
+    assert!(app.notice_titles(demo::guardian(1)).await.is_empty());
 }
 
 /// Writing one person's notice fails once (a throttled or lost write in
@@ -494,7 +489,7 @@ async fn a_failing_notice_batch_is_retried_alone_and_nobody_gets_a_notice_twice(
         .await
         .expect("pending");
     assert_eq!(pending.len(), 1, "only the failed batch waits for a retry");
-    assert!(notice_titles(&app, victim).await.is_empty());
+    assert!(app.notice_titles(victim).await.is_empty());
 
     app.deliver_outbox().await;
     let pending = skolnav::outbox::pending(app.store.as_ref(), 100)
@@ -510,7 +505,7 @@ async fn a_failing_notice_batch_is_retried_alone_and_nobody_gets_a_notice_twice(
         demo::pupil(40),
     ] {
         assert_eq!(
-            notice_titles(&app, who).await,
+            app.notice_titles(who).await,
             ["Två klasser"],
             "exactly one notice for {who}"
         );
@@ -617,7 +612,7 @@ async fn a_post_mails_each_address_once_by_preference_in_one_bulk_call_per_batch
         "the demo gives guardian 3 an address"
     );
     assert_eq!(
-        notice_titles(&app, demo::guardian(3)).await,
+        app.notice_titles(demo::guardian(3)).await,
         ["Till alla tre"],
         "the notice still comes"
     );
@@ -694,7 +689,7 @@ async fn a_failing_bulk_call_retries_only_its_batch_and_nobody_is_mailed_twice(b
     );
     // Everyone has their one notice.
     for who in [demo::guardian(1), demo::guardian(70), demo::pupil(40)] {
-        assert_eq!(notice_titles(&app, who).await, ["Två klasser"], "{who}");
+        assert_eq!(app.notice_titles(who).await, ["Två klasser"], "{who}");
     }
 }
 
@@ -714,7 +709,7 @@ async fn a_deleted_post_takes_back_its_notices_delivered_or_not(backend: Backend
     assert_eq!(res.status, 201, "{}", res.json);
     let delivered = post_id(&res);
     app.deliver_outbox().await;
-    assert_eq!(notice_titles(&app, demo::guardian(1)).await, ["Fel klass"]);
+    assert_eq!(app.notice_titles(demo::guardian(1)).await, ["Fel klass"]);
     let kept = publish(&app, author, post_body(&[a], "Rätt klass")).await;
     assert_eq!(kept.status, 201, "{}", kept.json);
     app.deliver_outbox().await;
@@ -723,7 +718,7 @@ async fn a_deleted_post_takes_back_its_notices_delivered_or_not(backend: Backend
     assert_eq!(res.status, 200, "{}", res.json);
     for who in [demo::guardian(1), demo::guardian(20), demo::pupil(1)] {
         assert_eq!(
-            notice_titles(&app, who).await,
+            app.notice_titles(who).await,
             ["Rätt klass"],
             "only the kept post's notice is left for {who}"
         );
@@ -738,7 +733,7 @@ async fn a_deleted_post_takes_back_its_notices_delivered_or_not(backend: Backend
     let res = app.delete(author, &post_path(a, &undelivered), None).await;
     assert_eq!(res.status, 200, "{}", res.json);
     app.deliver_outbox().await;
-    assert_eq!(notice_titles(&app, demo::guardian(1)).await, ["Rätt klass"]);
+    assert_eq!(app.notice_titles(demo::guardian(1)).await, ["Rätt klass"]);
 }
 
 on_both_stores!(

@@ -41,15 +41,7 @@ async fn create(app: &TestApp, who: PersonId, body: Value) -> TestResponse {
 }
 
 fn titles(res: &TestResponse) -> Vec<String> {
-    let mut t: Vec<String> = res.json["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i["title"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut t = res.item_titles();
     t.sort();
     t
 }
@@ -161,14 +153,7 @@ async fn a_guardian_of_group_a_never_sees_group_b_events_and_hears_of_their_own(
     assert_eq!(other.status, 404, "{}", other.json);
     assert!(!other.json.to_string().contains("Utflykt 4B"));
 
-    let notices = app.get(demo::guardian(1), "/me/notices").await;
-    let subjects: Vec<&str> = notices.json["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|n| n["subject"]["title"].as_str())
-        .collect();
-    assert_eq!(subjects, ["Utflykt 4A"]);
+    assert_eq!(app.notice_titles(demo::guardian(1)).await, ["Utflykt 4A"]);
     assert!(
         app.mailer
             .sent()

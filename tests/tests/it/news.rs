@@ -7,8 +7,8 @@ use chrono::Duration;
 use serde_json::{Value, json};
 use skolnav::clock::Clock;
 use skolnav::demo;
-use skolnav::ids::{GroupId, PersonId};
-use skolnav_tests::{Backend, TestApp, TestResponse};
+use skolnav::ids::GroupId;
+use skolnav_tests::{Backend, TestApp};
 
 const NEWS: &str = "/news";
 
@@ -26,31 +26,6 @@ fn to_school(pupils: bool, guardians: bool) -> Value {
 
 fn item(audience: Value, title: &str) -> Value {
     json!({ "audience": audience, "title": title, "body": "Läs mer på **skolans** anslagstavla." })
-}
-
-fn titles(res: &TestResponse) -> Vec<String> {
-    res.json["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i["title"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-async fn notice_titles(app: &TestApp, who: PersonId) -> Vec<String> {
-    let res = app.get(who, "/me/notices").await;
-    res.json["items"]
-        .as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|n| n["subject"]["title"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 async fn drain(app: &TestApp) {
@@ -81,28 +56,29 @@ async fn families_read_what_is_addressed_to_them_and_hear_of_it_once(backend: Ba
     drain(&app).await;
 
     assert_eq!(
-        titles(&app.get(demo::guardian(1), &school_news()).await),
+        app.get(demo::guardian(1), &school_news())
+            .await
+            .item_titles(),
         ["Föräldramöte", "Skolfoto"],
         "newest first"
     );
     assert_eq!(
-        titles(&app.get(demo::pupil(1), &school_news()).await),
+        app.get(demo::pupil(1), &school_news()).await.item_titles(),
         ["Skolfoto"]
     );
     let staff = app
         .get(demo::staff(demo::SUBJECT_TEACHER), &school_news())
         .await;
-    assert_eq!(titles(&staff), ["Föräldramöte", "Skolfoto"]);
+    assert_eq!(staff.item_titles(), ["Föräldramöte", "Skolfoto"]);
     assert_eq!(
         app.get(demo::guardian(41), &school_news()).await.status,
         404
     );
     // Group news: 4B's families, not 4A's.
     assert_eq!(
-        titles(
-            &app.get(demo::guardian(21), &group_news(demo::class(2)))
-                .await
-        ),
+        app.get(demo::guardian(21), &group_news(demo::class(2)))
+            .await
+            .item_titles(),
         ["Bara 4B"]
     );
     let other = app
@@ -110,15 +86,15 @@ async fn families_read_what_is_addressed_to_them_and_hear_of_it_once(backend: Ba
         .await;
     assert_eq!(other.status, 404, "{}", other.json);
 
-    let mut heard = notice_titles(&app, demo::guardian(1)).await;
+    let mut heard = app.notice_titles(demo::guardian(1)).await;
     heard.sort();
     assert_eq!(heard, ["Föräldramöte", "Skolfoto"]);
-    assert_eq!(notice_titles(&app, demo::pupil(1)).await, ["Skolfoto"]);
-    let mut heard_4b = notice_titles(&app, demo::guardian(21)).await;
+    assert_eq!(app.notice_titles(demo::pupil(1)).await, ["Skolfoto"]);
+    let mut heard_4b = app.notice_titles(demo::guardian(21)).await;
     heard_4b.sort();
     assert_eq!(heard_4b, ["Bara 4B", "Föräldramöte", "Skolfoto"]);
-    assert!(notice_titles(&app, demo::guardian(41)).await.is_empty());
-    assert!(notice_titles(&app, principal).await.is_empty());
+    assert!(app.notice_titles(demo::guardian(41)).await.is_empty());
+    assert!(app.notice_titles(principal).await.is_empty());
     let mut to: Vec<(String, String)> = app
         .mailer
         .sent()
@@ -145,16 +121,23 @@ async fn scheduled_news_shows_and_notifies_only_when_its_time_comes(backend: Bac
         .await
         .unwrap();
     assert_eq!(released.released, 0, "not yet");
-    assert!(titles(&app.get(demo::guardian(1), &school_news()).await).is_empty());
-    assert!(notice_titles(&app, demo::guardian(1)).await.is_empty());
+    assert!(
+        app.get(demo::guardian(1), &school_news())
+            .await
+            .item_titles()
+            .is_empty()
+    );
+    assert!(app.notice_titles(demo::guardian(1)).await.is_empty());
     // Its staff see it coming.
     let staff = app.get(demo::staff(demo::ADMIN), &school_news()).await;
-    assert_eq!(titles(&staff), ["Lucia"]);
+    assert_eq!(staff.item_titles(), ["Lucia"]);
     assert_eq!(staff.json["items"][0]["published"], false);
 
     app.clock.set(at + Duration::minutes(1));
     assert_eq!(
-        titles(&app.get(demo::guardian(1), &school_news()).await),
+        app.get(demo::guardian(1), &school_news())
+            .await
+            .item_titles(),
         ["Lucia"]
     );
     // Two release runs (overlapping schedules): the notices go out once.
@@ -166,8 +149,8 @@ async fn scheduled_news_shows_and_notifies_only_when_its_time_comes(backend: Bac
         .unwrap();
     assert_eq!((first.released, second.released), (1, 0));
     drain(&app).await;
-    assert_eq!(notice_titles(&app, demo::guardian(1)).await, ["Lucia"]);
-    assert_eq!(notice_titles(&app, demo::pupil(40)).await, ["Lucia"]);
+    assert_eq!(app.notice_titles(demo::guardian(1)).await, ["Lucia"]);
+    assert_eq!(app.notice_titles(demo::pupil(40)).await, ["Lucia"]);
 }
 
 async fn only_school_leaders_publish_news_and_bad_input_names_the_field(backend: Backend) {
@@ -235,7 +218,10 @@ async fn only_school_leaders_publish_news_and_bad_input_names_the_field(backend:
         );
     }
     assert!(
-        titles(&app.get(principal, &school_news()).await).is_empty(),
+        app.get(principal, &school_news())
+            .await
+            .item_titles()
+            .is_empty(),
         "nothing written"
     );
 }
