@@ -29,6 +29,16 @@ pub enum AbsenceReason {
     Invalid,
     /// Sen ankomst: `minutes` are the minutes missed.
     Late,
+    /// Annan aktivitet: away from the lesson at another school activity
+    /// (a study visit, a competition). Recorded, not counted as absence.
+    OtherActivity,
+}
+
+impl AbsenceReason {
+    /// Whether the minutes count as absence in reports (B7).
+    pub fn is_absence(self) -> bool {
+        !matches!(self, AbsenceReason::OtherActivity)
+    }
 }
 
 /// One pupil's absence from the lesson, as registered.
