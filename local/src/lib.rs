@@ -15,6 +15,7 @@ use skolnav::demo;
 use skolnav::devkeys::DevIssuer;
 use skolnav::mail::Mailer;
 use skolnav::outbox;
+use skolnav::sms::SmsSender;
 use skolnav::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,8 +105,15 @@ async fn api_fallback(
     to_axum(api::handle(&app.ctx, http::Request::from_parts(parts, bytes)).await)
 }
 
-/// Delivers what waits in the outbox, once. Returns how many were sent.
-pub async fn drain_outbox(store: &dyn Store, mailer: &dyn Mailer, clock: &dyn Clock) -> usize {
+/// Delivers what waits in the outbox, once: mails and notices as
+/// `notifications-deliver` does, absence alerts as `absence-alerts`.
+/// Returns how many were sent.
+pub async fn drain_outbox(
+    store: &dyn Store,
+    mailer: &dyn Mailer,
+    sms: &dyn SmsSender,
+    clock: &dyn Clock,
+) -> usize {
     let ids = match outbox::pending(store, 100).await {
         Ok(ids) => ids,
         Err(e) => {
@@ -115,7 +123,13 @@ pub async fn drain_outbox(store: &dyn Store, mailer: &dyn Mailer, clock: &dyn Cl
     };
     let mut sent = 0;
     for id in ids {
-        match outbox::deliver(store, mailer, clock.now(), id).await {
+        let delivered = match outbox::deliver(store, mailer, clock.now(), id).await {
+            Ok(outbox::Delivery::Elsewhere) => {
+                skolnav::alerts::deliver(store, mailer, sms, clock.now(), id).await
+            }
+            other => other,
+        };
+        match delivered {
             Ok(outbox::Delivery::Sent) => sent += 1,
             Ok(_) => {}
             Err(e) => tracing::warn!(outbox = %id, error = %e, "delivery failed; will retry"),
@@ -128,11 +142,18 @@ pub async fn drain_outbox(store: &dyn Store, mailer: &dyn Mailer, clock: &dyn Cl
 pub async fn outbox_worker(
     store: Arc<dyn Store>,
     mailer: Arc<dyn Mailer>,
+    sms: Arc<dyn SmsSender>,
     clock: Arc<dyn Clock>,
     every: Duration,
 ) {
     loop {
-        drain_outbox(store.as_ref(), mailer.as_ref(), clock.as_ref()).await;
+        drain_outbox(
+            store.as_ref(),
+            mailer.as_ref(),
+            sms.as_ref(),
+            clock.as_ref(),
+        )
+        .await;
         tokio::time::sleep(every).await;
     }
 }

@@ -13,6 +13,7 @@ use skolnav::clock::SystemClock;
 use skolnav::demo;
 use skolnav::devkeys::DevIssuer;
 use skolnav::mail::FolderMailer;
+use skolnav::sms::FolderSmsSender;
 use skolnav::store::sqlite::SqliteStore;
 use skolnav_local::{AUDIENCE, ISSUER};
 use std::path::PathBuf;
@@ -67,9 +68,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         clock: clock.clone(),
     };
     let mailer = Arc::new(FolderMailer::new(&outbox_dir, "no-reply@skolnav.local"));
+    let sms = Arc::new(FolderSmsSender::new(&outbox_dir));
     tokio::spawn(skolnav_local::outbox_worker(
         store.clone(),
         mailer,
+        sms,
         clock.clone(),
         Duration::from_millis(500),
     ));

@@ -152,7 +152,8 @@ pub struct DayEntry {
 }
 
 impl DayEntry {
-    fn overlaps(&self, span: Option<(NaiveTime, NaiveTime)>) -> bool {
+    /// Whether the entry covers some of `span` (`None`: the whole day).
+    pub fn overlaps(&self, span: Option<(NaiveTime, NaiveTime)>) -> bool {
         match (self.from.zip(self.to), span) {
             (Some((a_from, a_to)), Some((b_from, b_to))) => a_from < b_to && b_from < a_to,
             _ => true,

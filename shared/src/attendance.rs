@@ -8,14 +8,16 @@
 //! lesson's length, or the pupil's own times when a schedule exception
 //! applies. Late arrival needs its minutes.
 
+use crate::absence::AbsenceDay;
+use crate::alerts::{self, AlertLesson};
 use crate::clock::Clock;
 use crate::directory::{self, PersonRecord};
-use crate::ids::{GroupId, LessonId, PersonId, SchoolId};
+use crate::ids::{GroupId, LessonId, OutboxId, PersonId, ReportId, SchoolId};
 use crate::keys;
 use crate::lessons::{self, Lesson};
 use crate::policy::{self, Decision};
-use crate::store::{Condition, Item, Store, StoreError};
-use chrono::{DateTime, FixedOffset, Utc};
+use crate::store::{Condition, Item, Store, StoreError, Write};
+use chrono::{DateTime, FixedOffset, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub const MAX_COMMENT_CHARS: usize = 500;
@@ -50,6 +52,10 @@ pub struct LessonAbsence {
     pub minutes: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The guardian's report that covers the lesson: the absence counts
+    /// as valid whatever the teacher chose.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<ReportId>,
 }
 
 /// The registration of one lesson: who was away (empty: nobody).
@@ -111,9 +117,108 @@ pub async fn get(store: &dyn Store, lesson: LessonId) -> Result<Option<Registrat
         .transpose()
 }
 
+/// A guardian's report that covers (part of) the lesson (B1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportedAbsence {
+    pub pupil_id: PersonId,
+    pub report_id: ReportId,
+    pub reason: crate::absence::Reason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<NaiveTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<NaiveTime>,
+}
+
+/// Access pattern: the guardian reports among `pupils` that cover the
+/// lesson: one BatchGetItem of the pupils' days (`ABSENCEDAY#<day>`).
+pub async fn reported_for(
+    store: &dyn Store,
+    lesson: &Lesson,
+    pupils: &[PersonId],
+) -> Result<Vec<ReportedAbsence>, StoreError> {
+    let day = lesson.start.date_naive();
+    let span = (lesson.start.time(), lesson.end.time());
+    let mut reported = Vec::new();
+    for chunk in pupils.chunks(100) {
+        let keys: Vec<_> = chunk.iter().map(|p| keys::absence_day(*p, day)).collect();
+        for item in store.get_many(&keys).await? {
+            let day: AbsenceDay = item.parse()?;
+            if let Some(entry) = day.entries.iter().find(|e| e.overlaps(Some(span))) {
+                reported.push(ReportedAbsence {
+                    pupil_id: day.pupil_id,
+                    report_id: entry.report_id,
+                    reason: entry.reason,
+                    from: entry.from,
+                    to: entry.to,
+                });
+            }
+        }
+    }
+    reported.sort_by_key(|r| r.pupil_id);
+    Ok(reported)
+}
+
+/// A lesson's attendance as its teacher opens it: the registration, if
+/// any, and the guardians' reports that cover the lesson.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttendanceView {
+    pub lesson: Lesson,
+    pub registration: Option<Registration>,
+    pub reported: Vec<ReportedAbsence>,
+}
+
+/// B3: the lesson, its registration and the reports that cover it, for
+/// whoever may register it, and the school's principal and
+/// administrators. Reads the lesson and its registration (one Query of
+/// the lesson's partition would also bring the copies: two GetItems are
+/// less), the group members and their reported days.
+pub async fn view(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    lesson_id: LessonId,
+) -> Result<AttendanceView, AttendanceError> {
+    let lesson = lessons::get(store, lesson_id)
+        .await?
+        .ok_or(AttendanceError::NotFound)?;
+    match policy::read_attendance(caller, &lesson) {
+        Decision::Allow => {}
+        Decision::Forbidden => return Err(AttendanceError::Forbidden),
+        Decision::NotFound => return Err(AttendanceError::NotFound),
+    }
+    let registration = get(store, lesson_id).await?;
+    let mut pupils = Vec::new();
+    for group in &lesson.group_ids {
+        for pupil in directory::group_members(store, *group).await? {
+            if !pupils.contains(&pupil) && scheduled_minutes(&lesson, pupil) > 0 {
+                pupils.push(pupil);
+            }
+        }
+    }
+    let reported = reported_for(store, &lesson, &pupils).await?;
+    Ok(AttendanceView {
+        lesson,
+        registration,
+        reported,
+    })
+}
+
+/// How many times a registration is tried again when another one of the
+/// same lesson was written between its read and its write.
+const ATTEMPTS: usize = 3;
+
 /// B3: registers (or re-registers) attendance for a lesson. Reads the
-/// lesson (GetItem), the pupils' memberships in its groups (BatchGetItem
-/// per group), then writes the registration (PutItem, replacing).
+/// lesson and its current registration (GetItem each), the pupils'
+/// memberships in its groups (BatchGetItem per group) and their reported
+/// days (BatchGetItem), then writes the registration on condition that
+/// the one read is still there, with, for a lesson of today, the request
+/// to alert the guardians of pupils newly absent without a valid reason
+/// (B6), in one transaction. Two teachers registering the same lesson at
+/// once: the later write reads the earlier one and replaces it.
+///
+/// An absence registered as invalid that a guardian's report covers is
+/// stored as valid, with the report.
 pub async fn register(
     store: &dyn Store,
     clock: &dyn Clock,
@@ -149,6 +254,88 @@ pub async fn register(
             members.extend(directory::members_among(store, *group, &pupils).await?);
         }
     }
+    let mut registered = checked(&lesson, &members, absences)?;
+    let reported = reported_for(store, &lesson, &pupils).await?;
+    for absence in &mut registered {
+        if absence.reason == AbsenceReason::Invalid
+            && let Some(report) = reported.iter().find(|r| r.pupil_id == absence.pupil_id)
+        {
+            absence.reason = AbsenceReason::Valid;
+            absence.report_id = Some(report.report_id);
+        }
+    }
+    let registration = Registration {
+        lesson_id: lesson.id,
+        school_id: lesson.school_id,
+        group_ids: lesson.group_ids.clone(),
+        lesson_start: lesson.start,
+        absences: registered,
+        comment,
+        registered_by: caller.id(),
+        registered_at: clock.now(),
+    };
+    let today = lesson.start.date_naive() == clock.today();
+    for _ in 0..ATTEMPTS {
+        let before = store.get(&keys::lesson_attendance(lesson.id)).await?;
+        let (condition, version) = match &before {
+            Some(item) => (Condition::VersionEquals(item.version), item.version + 1),
+            None => (Condition::MustNotExist, 1),
+        };
+        let was_invalid: Vec<PersonId> = match &before {
+            Some(item) => item
+                .parse::<Registration>()?
+                .absences
+                .iter()
+                .filter(|a| a.reason == AbsenceReason::Invalid)
+                .map(|a| a.pupil_id)
+                .collect(),
+            None => Vec::new(),
+        };
+        let mut item = Item::new(
+            keys::lesson_attendance(lesson.id),
+            keys::LESSON_ATTENDANCE,
+            &registration,
+        )?;
+        item.version = version;
+        let mut writes = vec![Write::Put(item, condition)];
+        if today {
+            let newly_invalid = registration
+                .absences
+                .iter()
+                .filter(|a| {
+                    a.reason == AbsenceReason::Invalid && !was_invalid.contains(&a.pupil_id)
+                })
+                .map(|a| a.pupil_id)
+                .collect();
+            let about = AlertLesson {
+                lesson_id: lesson.id,
+                title: lesson.title.clone(),
+                start: lesson.start,
+            };
+            writes.extend(alerts::request(
+                OutboxId::generate(),
+                clock,
+                lesson.school_id,
+                about,
+                newly_invalid,
+            )?);
+        }
+        match store.transact(&writes).await {
+            Ok(()) => return Ok(registration),
+            Err(e) if e.is_condition_failure() || matches!(e, StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AttendanceError::Store(StoreError::Conflict))
+}
+
+/// The absences as entered, checked against the lesson: each pupil once,
+/// expected at the lesson, minutes within their scheduled minutes.
+fn checked(
+    lesson: &Lesson,
+    members: &[PersonId],
+    absences: Vec<NewAbsence>,
+) -> Result<Vec<LessonAbsence>, AttendanceError> {
     let mut registered = Vec::with_capacity(absences.len());
     for (i, a) in absences.into_iter().enumerate() {
         let field = |name: &str| format!("absences[{i}].{name}");
@@ -158,7 +345,7 @@ pub async fn register(
         {
             return Err(invalid(field("pupilId"), "the same pupil twice"));
         }
-        let own = scheduled_minutes(&lesson, a.pupil_id);
+        let own = scheduled_minutes(lesson, a.pupil_id);
         if !members.contains(&a.pupil_id) || own == 0 {
             return Err(AttendanceError::NotInLesson {
                 field: field("pupilId"),
@@ -188,25 +375,10 @@ pub async fn register(
             reason: a.reason,
             minutes,
             comment: a.comment,
+            report_id: None,
         });
     }
-    let registration = Registration {
-        lesson_id: lesson.id,
-        school_id: lesson.school_id,
-        group_ids: lesson.group_ids.clone(),
-        lesson_start: lesson.start,
-        absences: registered,
-        comment,
-        registered_by: caller.id(),
-        registered_at: clock.now(),
-    };
-    let item = Item::new(
-        keys::lesson_attendance(lesson.id),
-        keys::LESSON_ATTENDANCE,
-        &registration,
-    )?;
-    store.put(&item, Condition::None).await?;
-    Ok(registration)
+    Ok(registered)
 }
 
 /// A pupil's scheduled minutes of the lesson: their own times when the

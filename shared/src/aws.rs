@@ -27,6 +27,8 @@ struct Endpoints {
     dynamodb: Option<String>,
     #[cfg_attr(not(feature = "ses"), allow(dead_code))]
     sesv2: Option<String>,
+    #[cfg_attr(not(feature = "sns"), allow(dead_code))]
+    sns: Option<String>,
 }
 
 impl Endpoints {
@@ -66,6 +68,7 @@ impl AwsEnv {
             any: var("AWS_ENDPOINT_URL"),
             dynamodb: var("AWS_ENDPOINT_URL_DYNAMODB"),
             sesv2: var("AWS_ENDPOINT_URL_SESV2"),
+            sns: var("AWS_ENDPOINT_URL_SNS"),
         };
         Ok(AwsEnv {
             region: Region::new(region),
@@ -101,6 +104,20 @@ impl AwsEnv {
             config = config.endpoint_url(url);
         }
         aws_sdk_sesv2::Client::from_conf(config.build())
+    }
+
+    #[cfg(feature = "sns")]
+    pub fn sns(&self) -> aws_sdk_sns::Client {
+        use aws_sdk_sns::config::{BehaviorVersion, Builder};
+        let mut config = Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(self.region.clone())
+            .credentials_provider(self.credentials.clone())
+            .http_client(self.http.for_sdk());
+        if let Some(url) = self.endpoints.pick(&self.endpoints.sns) {
+            config = config.endpoint_url(url);
+        }
+        aws_sdk_sns::Client::from_conf(config.build())
     }
 }
 

@@ -44,6 +44,16 @@ pub fn staff(n: u32) -> PersonId {
     PersonId::from_ulid(ulid('T', n))
 }
 
+/// The first guardian's mobile number, as a registry sends it (second
+/// guardians have none).
+pub fn guardian_mobile(n: u32) -> String {
+    format!("070-{:03} {:02} {:02}", 100 + n, n, n)
+}
+
+/// Texts Solrosskolan may send (B6); Ekbackens skola has none and does
+/// not alert.
+pub const DEMO_SMS_CREDIT: u32 = 100;
+
 pub const MENTOR_4A: u32 = 1;
 pub const MENTOR_4B: u32 = 2;
 pub const SUBJECT_TEACHER: u32 = 3;
@@ -203,9 +213,15 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
             id,
             organisation_id: organisation(),
             name: name.into(),
-            settings: SchoolSettings::default(),
+            settings: SchoolSettings {
+                alert_unexcused_absence: id == school(),
+                ..SchoolSettings::default()
+            },
         })?);
     }
+    let mut credit = crate::alerts::credit::SmsCredit::none(school());
+    credit.credit = DEMO_SMS_CREDIT;
+    items.push(credit.to_item(1)?);
     for (n, name, school) in [
         (1, "4A", school()),
         (2, "4B", school()),
@@ -243,16 +259,15 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
             ],
         )?;
         let language = if n == 2 { Language::En } else { Language::Sv };
-        add(
-            person(
-                guardian(n),
-                ADULT_GIVEN[(n as usize) % 10],
-                family,
-                true,
-                language,
-            ),
-            vec![Relation::GuardianOf { pupil_id: pupil(n) }],
-        )?;
+        let mut first = person(
+            guardian(n),
+            ADULT_GIVEN[(n as usize) % 10],
+            family,
+            true,
+            language,
+        );
+        first.mobile = Some(guardian_mobile(n));
+        add(first, vec![Relation::GuardianOf { pupil_id: pupil(n) }])?;
         if n % 2 == 0 && n <= 40 {
             add(
                 person(

@@ -24,6 +24,10 @@ pub struct SchoolSettings {
     /// `Utsedd behörig` get a guardian's rights at this school (A3).
     #[serde(default)]
     pub other_responsibles_are_guardians: bool,
+    /// Guardians get an SMS and a mail the same day when their child is
+    /// registered absent without a valid reason (B6).
+    #[serde(default)]
+    pub alert_unexcused_absence: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

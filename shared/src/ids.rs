@@ -105,11 +105,49 @@ impl OutboxId {
     pub fn derived(self, n: u128) -> Self {
         OutboxId(ulid::Ulid::from(u128::from(self.0).wrapping_add(n)))
     }
+
+    /// The one unexcused-absence alert of a pupil's day (B6): every
+    /// registration of that day names the same item, so only the first
+    /// write of it succeeds. The time part is the day; the random part is
+    /// 80 bits of a hash of pupil and day.
+    pub fn of_pupil_day(pupil: PersonId, day: chrono::NaiveDate) -> Self {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(format!("absence-alert#{pupil}#{day}"));
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&hash[..16]);
+        let random = u128::from_be_bytes(bytes) & ((1u128 << 80) - 1);
+        let millis = day
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis();
+        OutboxId(ulid::Ulid::from_parts(
+            u64::try_from(millis).unwrap_or(0),
+            random,
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pupils_alert_of_a_day_has_one_id_and_another_day_or_pupil_another() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let (a, b) = (PersonId::generate(), PersonId::generate());
+        assert_eq!(
+            OutboxId::of_pupil_day(a, day),
+            OutboxId::of_pupil_day(a, day)
+        );
+        assert_ne!(
+            OutboxId::of_pupil_day(a, day),
+            OutboxId::of_pupil_day(b, day)
+        );
+        assert_ne!(
+            OutboxId::of_pupil_day(a, day),
+            OutboxId::of_pupil_day(a, day.succ_opt().unwrap())
+        );
+    }
 
     #[test]
     fn an_id_parses_back_from_its_display_form_in_any_case() {

@@ -40,6 +40,11 @@ pub const LESSON: &str = "Lesson";
 pub const LESSON_OF_GROUP: &str = "LessonOfGroup";
 pub const LESSON_OF_TEACHER: &str = "LessonOfTeacher";
 pub const LESSON_ATTENDANCE: &str = "LessonAttendance";
+pub const SMS_CREDIT: &str = "SmsCredit";
+/// Outbox items of unexcused-absence alerts (B6): delivered by
+/// `absence-alerts` (SMS and mail), not by `notifications-deliver`, which
+/// takes only `OUTBOX` items from the stream.
+pub const ABSENCE_ALERT: &str = "AbsenceAlert";
 
 pub fn organisation(id: OrganisationId) -> Key {
     Key::new(format!("ORG#{id}"), "ORG")
@@ -440,6 +445,12 @@ pub fn lesson_of_teacher(id: LessonId, teacher: PersonId) -> Key {
 /// it is not among the keys the import keeps state of).
 pub fn lesson_attendance(id: LessonId) -> Key {
     Key::new(lesson_partition(id), "ATTENDANCE")
+}
+
+/// B6: a school's SMS credit, beside the school item; the delivery of
+/// unexcused-absence alerts draws on it with a conditional write.
+pub fn sms_credit(school: SchoolId) -> Key {
+    Key::new(format!("SCHOOL#{school}"), "SMS-CREDIT")
 }
 
 /// The index sort key of a lesson: local start, then id.

@@ -147,6 +147,56 @@ pub async fn deliver_stream(
     clock: &dyn Clock,
     event: StreamEvent,
 ) -> DynamoDbEventResponse {
+    each_outbox_record(event, |id| outbox::deliver(store, mailer, clock.now(), id)).await
+}
+
+/// Serves `absence-alerts`: the unexcused-absence alerts of the table's
+/// stream (B6), by SMS through SNS and e-mail through SES.
+#[cfg(all(feature = "ses", feature = "sns"))]
+pub async fn run_absence_alerts() -> Result<(), Error> {
+    init_tracing();
+    let init = InitClock::start();
+    let aws = AwsEnv::from_env(Http::new())?;
+    init.mark("environment read");
+    let store = store_from_env(&aws)?;
+    let mailer = crate::mail::SesMailer::new(aws.sesv2(), env("SKOLNAV_MAIL_FROM")?);
+    let sms = crate::sms::SnsSmsSender::new(
+        aws.sns(),
+        std::env::var("SKOLNAV_SMS_SENDER_ID")
+            .ok()
+            .filter(|v| !v.is_empty()),
+    );
+    init.mark("clients built");
+    warm(&store).await;
+    init.mark("DynamoDB warmed");
+    let (store, mailer, sms, clock) = (&store, &mailer, &sms, &SystemClock);
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {
+            Ok::<_, Error>(deliver_alert_stream(store, mailer, sms, clock, event.payload).await)
+        },
+    ))
+    .await
+}
+
+/// As [`deliver_stream`], for the alert items.
+pub async fn deliver_alert_stream(
+    store: &dyn Store,
+    mailer: &dyn Mailer,
+    sms: &dyn crate::sms::SmsSender,
+    clock: &dyn Clock,
+    event: StreamEvent,
+) -> DynamoDbEventResponse {
+    each_outbox_record(event, |id| {
+        crate::alerts::deliver(store, mailer, sms, clock.now(), id)
+    })
+    .await
+}
+
+async fn each_outbox_record<F, Fut>(event: StreamEvent, deliver: F) -> DynamoDbEventResponse
+where
+    F: Fn(crate::ids::OutboxId) -> Fut,
+    Fut: std::future::Future<Output = Result<outbox::Delivery, outbox::DeliverError>>,
+{
     let mut response = DynamoDbEventResponse::default();
     for record in event.records {
         let sequence = record.change.sequence_number.clone();
@@ -156,7 +206,7 @@ pub async fn deliver_stream(
             tracing::warn!(event_id = %record.event_id, "stream record is not an outbox item");
             continue;
         };
-        match outbox::deliver(store, mailer, clock.now(), id).await {
+        match deliver(id).await {
             Ok(outcome) => tracing::info!(outbox = %id, ?outcome, "delivered"),
             Err(e) => {
                 tracing::warn!(outbox = %id, error = %e, "delivery failed; will retry");

@@ -3,6 +3,7 @@
 //! shells around this crate.
 
 pub mod absence;
+pub mod alerts;
 pub mod api;
 pub mod attendance;
 pub mod audience;
@@ -28,6 +29,7 @@ pub mod notices;
 pub mod outbox;
 pub mod policy;
 pub mod reminders;
+pub mod sms;
 pub mod ss12000;
 pub mod store;
 pub mod talks;

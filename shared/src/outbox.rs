@@ -142,6 +142,9 @@ pub enum Delivery {
     Noticed,
     /// A school audience: its notice batches are written.
     Expanded,
+    /// Not this deliverer's item: an absence alert, which
+    /// `absence-alerts` delivers (`alerts::deliver`).
+    Elsewhere,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +165,9 @@ pub async fn deliver(
     let Some(item) = store.get(&keys::outbox(id)).await? else {
         return Ok(Delivery::Missing);
     };
+    if crate::alerts::is_alert(&item) {
+        return Ok(Delivery::Elsewhere);
+    }
     if crate::notices::is_expansion(&item) {
         return Ok(crate::notices::expand(store, item).await?);
     }

@@ -395,3 +395,20 @@ pub fn register_attendance(caller: &PersonRecord, lesson: &crate::lessons::Lesso
         Decision::NotFound
     }
 }
+
+/// B3: opening a lesson's attendance: whoever may register it, and the
+/// school's principal and administrators; other staff of the school 403,
+/// anyone else 404.
+pub fn read_attendance(caller: &PersonRecord, lesson: &crate::lessons::Lesson) -> Decision {
+    match register_attendance(caller, lesson) {
+        Decision::Allow => Decision::Allow,
+        _ if caller.has_role_at(
+            lesson.school_id,
+            &[StaffRole::Principal, StaffRole::SchoolAdmin],
+        ) =>
+        {
+            Decision::Allow
+        }
+        other => other,
+    }
+}

@@ -178,6 +178,11 @@ pub fn ses_client() -> aws_sdk_sesv2::Client {
     aws_env(&[("AWS_ENDPOINT_URL_SESV2", moto_endpoint().to_string())]).sesv2()
 }
 
+/// An SNS client for the local moto server.
+pub fn sns_client() -> aws_sdk_sns::Client {
+    aws_env(&[("AWS_ENDPOINT_URL_SNS", moto_endpoint().to_string())]).sns()
+}
+
 /// A DynamoDB store on a fresh table of its own in DynamoDB Local, shaped
 /// as the template declares it but without the stream: no test reads the
 /// stream from DynamoDB Local, and stream records there slow every later
@@ -260,6 +265,40 @@ pub fn ses_local_endpoint() -> &'static str {
 /// An SES v2 client for aws-ses-v2-local.
 pub fn ses_local_client() -> aws_sdk_sesv2::Client {
     aws_env(&[("AWS_ENDPOINT_URL_SESV2", ses_local_endpoint().to_string())]).sesv2()
+}
+
+/// An SMS sender that keeps what it was given, and can be told to fail
+/// the next sends.
+#[derive(Default)]
+pub struct RecordingSms {
+    sent: Mutex<Vec<skolnav::sms::Sms>>,
+    failures_left: AtomicUsize,
+}
+
+impl RecordingSms {
+    pub fn sent(&self) -> Vec<skolnav::sms::Sms> {
+        self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    pub fn fail_next(&self, n: usize) {
+        self.failures_left.store(n, Ordering::SeqCst);
+    }
+}
+
+#[async_trait]
+impl skolnav::sms::SmsSender for RecordingSms {
+    async fn send(&self, sms: &skolnav::sms::Sms) -> Result<(), skolnav::sms::SmsError> {
+        let left = self.failures_left.load(Ordering::SeqCst);
+        if left > 0 {
+            self.failures_left.store(left - 1, Ordering::SeqCst);
+            return Err(skolnav::sms::SmsError("injected failure".into()));
+        }
+        self.sent
+            .lock()
+            .map_err(|_| skolnav::sms::SmsError("poisoned".into()))?
+            .push(sms.clone());
+        Ok(())
+    }
 }
 
 /// A mailer that keeps what it was given, and can be told to fail: a
@@ -365,6 +404,7 @@ pub struct TestApp {
     pub base: String,
     pub store: Arc<dyn Store>,
     pub mailer: Arc<RecordingMailer>,
+    pub sms: Arc<RecordingSms>,
     pub clock: Arc<FixedClock>,
     pub issuer: Arc<DevIssuer>,
     pub http: reqwest::Client,
@@ -444,6 +484,7 @@ impl TestApp {
             base,
             store,
             mailer: Arc::new(RecordingMailer::default()),
+            sms: Arc::new(RecordingSms::default()),
             clock,
             issuer,
             http: reqwest::Client::new(),
@@ -571,6 +612,7 @@ impl TestApp {
         skolnav_local::drain_outbox(
             self.store.as_ref(),
             self.mailer.as_ref(),
+            self.sms.as_ref(),
             self.clock.as_ref(),
         )
         .await

@@ -85,3 +85,9 @@ pub async fn register(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     .await?;
     Reply::ok(registration)
 }
+
+/// GET /lessons/{lessonId}/attendance
+pub async fn view(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
+    let lesson = call.id("lessonId", LessonId::parse)?;
+    Reply::ok(attendance::view(ctx.store.as_ref(), &call.caller, lesson).await?)
+}

@@ -15,6 +15,7 @@ mod news;
 mod notices;
 pub mod problem;
 pub mod routes;
+mod sms_credit;
 mod talks;
 
 use crate::auth::Authenticator;

@@ -7,7 +7,8 @@
 //! holds infra/template.yaml and each function's `main` to it.
 
 use super::{
-    Handler, absence, attendance, blog, calendar, imports, lessons, me, news, notices, talks,
+    Handler, absence, attendance, blog, calendar, imports, lessons, me, news, notices, sms_credit,
+    talks,
 };
 use http::Method;
 use std::collections::HashMap;
@@ -185,6 +186,15 @@ route_table! {
     attendance_register "attendance-register" {
         PUT "/lessons/{lessonId}/attendance" => attendance::register
     }
+    attendance_get "attendance-get" {
+        GET "/lessons/{lessonId}/attendance" => attendance::view
+    }
+    sms_credit_get "sms-credit-get" {
+        GET "/schools/{schoolId}/sms-credit" => sms_credit::get
+    }
+    sms_credit_add "sms-credit-add" {
+        POST "/schools/{schoolId}/sms-credit" => sms_credit::top_up
+    }
     import_request "import-request" {
         POST "/organisations/{organisationId}/imports" => imports::start
     }
@@ -202,6 +212,7 @@ pub const EVENT_FUNCTIONS: &[&str] = &[
     "import-nightly",
     "reminders-daily",
     "news-release",
+    "absence-alerts",
 ];
 
 pub enum Found {

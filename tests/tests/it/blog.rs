@@ -480,7 +480,13 @@ async fn a_failing_notice_batch_is_retried_alone_and_nobody_gets_a_notice_twice(
             failed: AtomicBool::new(false),
         },
     );
-    skolnav_local::drain_outbox(&failing, app.mailer.as_ref(), app.clock.as_ref()).await;
+    skolnav_local::drain_outbox(
+        &failing,
+        app.mailer.as_ref(),
+        app.sms.as_ref(),
+        app.clock.as_ref(),
+    )
+    .await;
     assert!(
         failing.watcher.failed.load(Ordering::SeqCst),
         "the failure happened"

@@ -25,6 +25,7 @@ macro_rules! on_both_stores {
 }
 
 mod absence_flow;
+mod alerts;
 mod attendance;
 mod blog;
 mod calendar;

@@ -3,6 +3,7 @@
 
 use skolnav::api::Ctx;
 use skolnav::auth::Authenticator;
+use skolnav::clock::Clock;
 use skolnav::demo;
 use skolnav::ids::{OutboxId, PersonId, ReportId};
 use skolnav::outbox::{self, Notice};
@@ -130,6 +131,18 @@ async fn every_http_sample_event_is_served_by_its_function() {
             404,
         ),
         ("news-group", guardian, event_text("news-group"), 200),
+        (
+            "sms-credit-get",
+            demo::staff(demo::ADMIN),
+            event_text("sms-credit-get"),
+            200,
+        ),
+        (
+            "sms-credit-add",
+            demo::staff(demo::ORGANISATION_ADMIN),
+            event_text("sms-credit-add"),
+            200,
+        ),
     ];
     for (function, who, text, want) in cases {
         let (status, body) = invoke(&h, function, who, &text).await;
@@ -195,6 +208,57 @@ async fn the_lesson_sample_events_read_a_teachers_and_a_groups_day_and_register_
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["absences"][1]["minutes"], 10, "{body}");
+    let (status, body) = invoke(
+        &h,
+        "attendance-get",
+        demo::staff(demo::MENTOR_4A),
+        &event_text("attendance-get"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["registration"]["absences"][1]["minutes"], 10, "{body}");
+}
+
+#[tokio::test]
+async fn the_alert_stream_sample_event_alerts_the_pupils_guardians_once() {
+    let h = harness().await;
+    let text = event_text("absence-alerts");
+    let event = || {
+        serde_json::from_str(&text).expect("events/absence-alerts.json is a DynamoDB stream event")
+    };
+    let id = OutboxId::parse("01JD0000000000000000000X02").expect("id");
+    let lesson = skolnav::alerts::AlertLesson {
+        lesson_id: skolnav::ids::LessonId::parse("01JD0000000000000000000V01").expect("id"),
+        title: "Svenska 4A".into(),
+        start: chrono::DateTime::parse_from_rfc3339("2026-11-23T08:15:00+01:00").expect("time"),
+    };
+    let clock = skolnav::clock::FixedClock::at(school_morning());
+    let Some(skolnav::store::Write::Put(item, _)) =
+        skolnav::alerts::request(id, &clock, demo::school(), lesson, vec![demo::pupil(3)])
+            .expect("request")
+    else {
+        panic!("a request for one pupil");
+    };
+    let store: &dyn Store = h.ctx.store.as_ref();
+    store
+        .put(&item, Condition::MustNotExist)
+        .await
+        .expect("put");
+
+    let mailer = RecordingMailer::default();
+    let sms = skolnav_tests::RecordingSms::default();
+    let answer = skolnav::lambda::deliver_alert_stream(store, &mailer, &sms, &clock, event()).await;
+    assert!(answer.batch_item_failures.is_empty());
+    // The request wrote the pupil's alert of the day; in the cloud that is
+    // the next stream record.
+    let alert = OutboxId::of_pupil_day(demo::pupil(3), clock.today());
+    skolnav::alerts::deliver(store, &mailer, &sms, clock.now(), alert)
+        .await
+        .expect("delivered");
+    let replay = skolnav::lambda::deliver_alert_stream(store, &mailer, &sms, &clock, event()).await;
+    assert!(replay.batch_item_failures.is_empty());
+    assert_eq!(sms.sent().len(), 1, "{:?}", sms.sent());
+    assert_eq!(mailer.sent().len(), 1);
 }
 
 #[tokio::test]

@@ -1,0 +1,176 @@
+//! A school's SMS credit (B6): what the organisation bought, drawn on by
+//! the alerts; when it runs out the texts are not sent and the school's
+//! administrators see it here.
+
+use crate::clock::Clock;
+use crate::directory::{self, PersonRecord, StaffRole};
+use crate::ids::SchoolId;
+use crate::keys;
+use crate::store::{Condition, Item, Store, StoreError};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The most one top-up may add.
+pub const MAX_TOP_UP: u32 = 1_000_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SmsCredit {
+    pub school_id: SchoolId,
+    /// Texts the school may still send.
+    pub credit: u32,
+    /// Texts not sent for want of credit since the last top-up.
+    #[serde(default)]
+    pub refused: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refused_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topped_up_at: Option<DateTime<Utc>>,
+}
+
+impl SmsCredit {
+    pub fn none(school_id: SchoolId) -> Self {
+        SmsCredit {
+            school_id,
+            credit: 0,
+            refused: 0,
+            last_refused_at: None,
+            topped_up_at: None,
+        }
+    }
+
+    /// What the school's administrators are told, if anything.
+    pub fn warning(&self) -> Option<&'static str> {
+        if self.refused > 0 {
+            Some("SMS credit ran out: guardians were not texted about unexcused absence")
+        } else if self.credit == 0 {
+            Some("No SMS credit: guardians will not be texted about unexcused absence")
+        } else {
+            None
+        }
+    }
+
+    pub fn to_item(&self, version: u64) -> Result<Item, StoreError> {
+        let mut item = Item::new(keys::sms_credit(self.school_id), keys::SMS_CREDIT, self)?;
+        item.version = version;
+        Ok(item)
+    }
+}
+
+/// The stored credit and its version (0: never stored).
+pub(crate) async fn read(
+    store: &dyn Store,
+    school: SchoolId,
+) -> Result<(SmsCredit, u64), StoreError> {
+    Ok(match store.get(&keys::sms_credit(school)).await? {
+        Some(item) => (item.parse()?, item.version),
+        None => (SmsCredit::none(school), 0),
+    })
+}
+
+/// The condition that the credit is still as read at `version`.
+pub(crate) fn unchanged(version: u64) -> Condition {
+    if version == 0 {
+        Condition::MustNotExist
+    } else {
+        Condition::VersionEquals(version)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreditError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("the credit changed meanwhile")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Reading the credit: the school's principal and administrators, and
+/// the organisation's administrators. Other staff of the school 403,
+/// anyone else 404.
+pub async fn get(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+) -> Result<SmsCredit, CreditError> {
+    let school = directory::school(store, school_id)
+        .await?
+        .ok_or(CreditError::NotFound)?;
+    if !(caller.has_role_at(school_id, &[StaffRole::Principal, StaffRole::SchoolAdmin])
+        || caller.is_organisation_admin(school.organisation_id))
+    {
+        return Err(if caller.has_duty_at(school_id) {
+            CreditError::Forbidden
+        } else {
+            CreditError::NotFound
+        });
+    }
+    Ok(read(store, school_id).await?.0)
+}
+
+/// Topping up: the organisation's administrators (who buy the texts).
+/// Clears the count of refused texts.
+pub async fn top_up(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+    add: u32,
+) -> Result<SmsCredit, CreditError> {
+    let school = directory::school(store, school_id)
+        .await?
+        .ok_or(CreditError::NotFound)?;
+    if !caller.is_organisation_admin(school.organisation_id) {
+        return Err(if caller.has_duty_at(school_id) {
+            CreditError::Forbidden
+        } else {
+            CreditError::NotFound
+        });
+    }
+    if add == 0 || add > MAX_TOP_UP {
+        return Err(CreditError::Invalid {
+            field: "add",
+            message: format!("1 to {MAX_TOP_UP}"),
+        });
+    }
+    // Alerts draw on the credit at the same time: retry on their writes.
+    for _ in 0..5 {
+        let (mut credit, version) = read(store, school_id).await?;
+        credit.credit = credit.credit.saturating_add(add);
+        credit.refused = 0;
+        credit.topped_up_at = Some(clock.now());
+        match store
+            .put(&credit.to_item(version + 1)?, unchanged(version))
+            .await
+        {
+            Ok(()) => return Ok(credit),
+            Err(e) if e.is_condition_failure() => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(CreditError::Conflict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_administrators_are_warned_at_zero_credit_and_after_a_refused_text() {
+        let mut credit = SmsCredit::none(SchoolId::generate());
+        assert!(credit.warning().unwrap().starts_with("No SMS credit"));
+        credit.credit = 10;
+        assert_eq!(credit.warning(), None);
+        credit.refused = 1;
+        assert!(credit.warning().unwrap().starts_with("SMS credit ran out"));
+    }
+}
