@@ -28,6 +28,7 @@ pub mod notices;
 pub mod outbox;
 pub mod policy;
 pub mod reminders;
+pub mod reports;
 pub mod ss12000;
 pub mod store;
 pub mod talks;
