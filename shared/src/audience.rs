@@ -525,6 +525,7 @@ mod tests {
                 language: Language::Sv,
                 mail: Default::default(),
                 left: None,
+                protected_identity: false,
             },
             relations,
         }

@@ -129,6 +129,7 @@ fn person(id: PersonId, given: &str, family: &str, email: bool, language: Langua
         language,
         mail: Default::default(),
         left: None,
+        protected_identity: false,
     }
 }
 

@@ -173,6 +173,11 @@ pub struct Person {
     /// removed from the registry): the person and their history stay.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub left: Option<Left>,
+    /// Skyddade personuppgifter. Such a person is never imported (A2); one
+    /// registered by hand, with a recorded consent, is handled by staff
+    /// like anyone else but never appears in a list shown to guardians.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protected_identity: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

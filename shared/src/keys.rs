@@ -419,7 +419,10 @@ pub fn activity(id: ActivityId) -> Key {
 /// - a teacher's lessons of a day or a period ("unreported lessons of the
 ///   last 14 days", B3) is one Query on GSI2 `LESSONS#TEACHER#<person>`,
 /// - an activity's lessons (the import, when the activity changes) is one
-///   Query on GSI1 `LESSONS#ACTIVITY#<activity>`.
+///   Query on GSI1 `LESSONS#ACTIVITY#<activity>`,
+/// - a school's lessons of a period (B7: unreported lessons per teacher)
+///   is one Query on GSI2 `LESSONS#SCHOOL#<school>`, an entry of the
+///   lesson item itself.
 ///
 /// Index sort keys are the start in Europe/Stockholm local time then the
 /// lesson id (`2026-11-02T08:15#<ulid>`): a day is a prefix, a period a
@@ -477,6 +480,11 @@ pub fn lessons_of_group_partition(group: GroupId) -> String {
 /// GSI2: a teacher's lessons.
 pub fn lessons_of_teacher_partition(teacher: PersonId) -> String {
     format!("LESSONS#TEACHER#{teacher}")
+}
+
+/// GSI2: a school's lessons (the lesson items, one per lesson).
+pub fn lessons_of_school_partition(school: SchoolId) -> String {
+    format!("LESSONS#SCHOOL#{school}")
 }
 
 #[cfg(test)]

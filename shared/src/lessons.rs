@@ -160,14 +160,20 @@ impl Lesson {
         keys::lesson_time(self.start.naive_local(), self.id)
     }
 
-    /// The lesson item and its group and teacher copies.
+    /// The lesson item (indexed under its activity, GSI1, and its school,
+    /// GSI2) and its group and teacher copies.
     pub fn items(&self) -> Result<Vec<Item>, StoreError> {
         let sk = self.sort_key();
         let mut items = vec![
-            Item::new(keys::lesson(self.id), keys::LESSON, self)?.with_gsi1(Key::new(
-                keys::lessons_of_activity_partition(self.activity_id),
-                sk.clone(),
-            )),
+            Item::new(keys::lesson(self.id), keys::LESSON, self)?
+                .with_gsi1(Key::new(
+                    keys::lessons_of_activity_partition(self.activity_id),
+                    sk.clone(),
+                ))
+                .with_gsi2(Key::new(
+                    keys::lessons_of_school_partition(self.school_id),
+                    sk.clone(),
+                )),
         ];
         for g in &self.group_ids {
             items.push(
@@ -481,6 +487,15 @@ mod tests {
         assert_eq!(items.len(), 1 + 1 + 2);
         assert!(items.iter().any(|i| i.gsi2.as_ref().map(|k| k.pk.clone())
             == Some(keys::lessons_of_teacher_partition(substitute))));
+        let school: Vec<_> = items
+            .iter()
+            .filter(|i| {
+                i.gsi2.as_ref().map(|k| k.pk.clone())
+                    == Some(keys::lessons_of_school_partition(l.school_id))
+            })
+            .collect();
+        assert_eq!(school.len(), 1, "the lesson item alone, for the school");
+        assert_eq!(school[0].key, keys::lesson(l.id));
         assert!(
             items
                 .iter()

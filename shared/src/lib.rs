@@ -29,6 +29,7 @@ pub mod notices;
 pub mod outbox;
 pub mod policy;
 pub mod reminders;
+pub mod reports;
 pub mod sms;
 pub mod ss12000;
 pub mod store;

@@ -739,6 +739,7 @@ mod tests {
                 ..Default::default()
             },
             left: None,
+            protected_identity: false,
         }
     }
 

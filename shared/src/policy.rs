@@ -412,3 +412,43 @@ pub fn read_attendance(caller: &PersonRecord, lesson: &crate::lessons::Lesson) -
         other => other,
     }
 }
+
+/// B4, B7: a group's absence, day by day or as a report: the group's
+/// mentors and teachers and the leaders of its school (the staff who
+/// follow up absence). Other staff of the school, the group's pupils and
+/// the guardians of its pupils may know the group: 403. Anyone else 404.
+/// A guardian never reads a group's report: it lists every pupil of the
+/// group, those with protected identity too.
+pub fn read_group_absence(
+    caller: &PersonRecord,
+    group: &Group,
+    children_in_group: &[PersonId],
+) -> Decision {
+    if is_group_staff(caller, group) {
+        Decision::Allow
+    } else if knows_group(caller, group, children_in_group) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// B7: one pupil's absence report: as their absence reports
+/// ([`read_pupil_absence`]): their guardians, the pupil, the mentors and
+/// teachers of the pupil's groups and the leaders of the pupil's school;
+/// other staff of the school 403, anyone else 404.
+pub fn read_pupil_absence_report(caller: &PersonRecord, pupil: &PersonRecord) -> Decision {
+    read_pupil_absence(caller, pupil)
+}
+
+/// B7: a school's unreported lessons per teacher: its principal and
+/// school administrators. Other staff of the school 403, anyone else 404.
+pub fn read_school_unreported(caller: &PersonRecord, school: SchoolId) -> Decision {
+    if caller.has_role_at(school, &LEADERS) {
+        Decision::Allow
+    } else if caller.has_duty_at(school) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}

@@ -415,6 +415,8 @@ pub struct TestResponse {
     pub content_type: String,
     pub headers: reqwest::header::HeaderMap,
     pub json: serde_json::Value,
+    /// The body as text (a calendar, a CSV export), BOM included.
+    pub text: String,
 }
 
 impl TestResponse {
@@ -511,6 +513,7 @@ impl TestApp {
             content_type,
             headers,
             json,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
         }
     }
 

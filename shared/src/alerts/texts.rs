@@ -71,6 +71,7 @@ mod tests {
             language: Language::Sv,
             mail: MailPreferences::default(),
             left: None,
+            protected_identity: false,
         }
     }
 

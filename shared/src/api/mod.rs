@@ -14,6 +14,7 @@ mod me;
 mod news;
 mod notices;
 pub mod problem;
+mod reports;
 pub mod routes;
 mod sms_credit;
 mod talks;
@@ -121,12 +122,21 @@ impl Call {
     }
 }
 
-/// A successful answer: a status and a JSON body, or a calendar.
+/// A successful answer: a status and a JSON body, or a text document.
 pub struct Reply {
     pub status: StatusCode,
     pub body: serde_json::Value,
-    /// An iCalendar document instead of JSON (a personal calendar feed).
-    pub calendar: Option<String>,
+    /// A document instead of JSON: a calendar feed, a CSV export.
+    pub text: Option<Text>,
+}
+
+/// A text document as an answer.
+pub struct Text {
+    pub content_type: &'static str,
+    /// Offered as a download under this name (`Content-Disposition`);
+    /// ASCII letters, digits, `-`, `_` and `.` only.
+    pub filename: Option<String>,
+    pub body: String,
 }
 
 impl Reply {
@@ -150,17 +160,45 @@ impl Reply {
         Ok(Reply {
             status,
             body,
-            calendar: None,
+            text: None,
         })
+    }
+
+    fn text(content_type: &'static str, filename: Option<String>, body: String) -> Reply {
+        Reply {
+            status: StatusCode::OK,
+            body: serde_json::Value::Null,
+            text: Some(Text {
+                content_type,
+                filename,
+                body,
+            }),
+        }
     }
 
     /// `text/calendar` (RFC 5545).
     pub fn calendar(text: String) -> Result<Reply, Problem> {
-        Ok(Reply {
-            status: StatusCode::OK,
-            body: serde_json::Value::Null,
-            calendar: Some(text),
-        })
+        Ok(Self::text("text/calendar; charset=utf-8", None, text))
+    }
+
+    /// `text/csv` (RFC 4180, with a header row), as a download named
+    /// `filename`; see `reports::csv` for the dialect.
+    pub fn csv(filename: &str, text: String) -> Result<Reply, Problem> {
+        let safe: String = filename
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        Ok(Self::text(
+            "text/csv; charset=utf-8; header=present",
+            Some(safe),
+            text,
+        ))
     }
 }
 
@@ -349,16 +387,22 @@ async fn dispatch_inner(
 fn render(outcome: Result<Reply, Problem>) -> Response<Bytes> {
     match outcome {
         Ok(Reply {
-            calendar: Some(text),
+            text: Some(text),
             status,
             ..
         }) => {
-            let mut res = Response::new(Bytes::from(text));
+            let mut res = Response::new(Bytes::from(text.body));
             *res.status_mut() = status;
             res.headers_mut().insert(
                 header::CONTENT_TYPE,
-                header::HeaderValue::from_static("text/calendar; charset=utf-8"),
+                header::HeaderValue::from_static(text.content_type),
             );
+            let disposition = text.filename.and_then(|f| {
+                header::HeaderValue::try_from(format!("attachment; filename=\"{f}\"")).ok()
+            });
+            if let Some(d) = disposition {
+                res.headers_mut().insert(header::CONTENT_DISPOSITION, d);
+            }
             res
         }
         Ok(reply) => json_response(reply.status, &reply.body),

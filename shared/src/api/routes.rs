@@ -7,8 +7,8 @@
 //! holds infra/template.yaml and each function's `main` to it.
 
 use super::{
-    Handler, absence, attendance, blog, calendar, imports, lessons, me, news, notices, sms_credit,
-    talks,
+    Handler, absence, attendance, blog, calendar, imports, lessons, me, news, notices, reports,
+    sms_credit, talks,
 };
 use http::Method;
 use std::collections::HashMap;
@@ -194,6 +194,18 @@ route_table! {
     }
     sms_credit_add "sms-credit-add" {
         POST "/schools/{schoolId}/sms-credit" => sms_credit::top_up
+    }
+    absence_group_days "absence-group-days" {
+        GET "/groups/{groupId}/absence" => reports::group_absence
+    }
+    absence_group_report "absence-group-report" {
+        GET "/groups/{groupId}/absence-report" => reports::group_report
+    }
+    absence_pupil_report "absence-pupil-report" {
+        GET "/pupils/{pupilId}/absence-report" => reports::pupil_report
+    }
+    lessons_school_unreported "lessons-school-unreported" {
+        GET "/schools/{schoolId}/unreported-lessons" => reports::school_unreported
     }
     import_request "import-request" {
         POST "/organisations/{organisationId}/imports" => imports::start

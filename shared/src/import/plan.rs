@@ -311,6 +311,8 @@ pub fn person(row: &PersonDetails, orgs: &Organisations, today: NaiveDate) -> Re
         language: Default::default(),
         mail: Default::default(),
         left,
+        // The import skips every protected person (A2).
+        protected_identity: false,
     };
     let relations: Vec<Relation> = schools
         .iter()

@@ -231,6 +231,7 @@ async fn add_group_4c(app: &TestApp) -> (GroupId, PersonId) {
                 language: Language::Sv,
                 mail: Default::default(),
                 left: None,
+                protected_identity: false,
             },
             &[
                 Relation::EnrolledAt { school_id: school },

@@ -36,6 +36,7 @@ mod news;
 mod openapi;
 mod policy_matrix;
 mod preferences;
+mod reports;
 mod routes_template;
 mod sample_events;
 mod ses;

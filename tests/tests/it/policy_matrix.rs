@@ -639,3 +639,62 @@ async fn every_lesson_use_case_answers_every_role_as_the_policy_says_on_sqlite()
 async fn every_lesson_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
     every_lesson_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
 }
+
+/// B4, B7: class 4A's absence by day and report (the child's group), the
+/// child's report, and Solrosskolan's unreported lessons.
+const GROUP_ABSENCE: [u16; 10] = [403, 404, 403, 404, 200, 403, 200, 200, 200, 404];
+const PUPIL_REPORT: [u16; 10] = [200, 404, 200, 404, 200, 403, 200, 200, 200, 404];
+const SCHOOL_UNREPORTED: [u16; 10] = [404, 404, 404, 404, 403, 403, 403, 200, 200, 404];
+
+async fn every_report_use_case_answers_every_role_as_the_policy_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    demo::seed_lessons(app.store.as_ref(), "2026-11-23".parse().unwrap())
+        .await
+        .unwrap();
+    let period = "from=2026-11-23&to=2026-11-27";
+    let class = demo::class(1);
+    let cases: [(String, [u16; 10]); 4] = [
+        (format!("/groups/{class}/absence?{period}"), GROUP_ABSENCE),
+        (
+            format!("/groups/{class}/absence-report?{period}"),
+            GROUP_ABSENCE,
+        ),
+        (
+            format!("/pupils/{}/absence-report?{period}", demo::pupil(1)),
+            PUPIL_REPORT,
+        ),
+        (
+            format!("/schools/{}/unreported-lessons?{period}", demo::school()),
+            SCHOOL_UNREPORTED,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (i, role) in ROLES.iter().enumerate() {
+        for (path, want) in &cases {
+            let res = app.get(person(*role), path).await;
+            if res.status != want[i] {
+                failures.push(format!(
+                    "{path} as {role:?}: {} (want {})",
+                    res.status, want[i]
+                ));
+            } else if res.status != 200 && res.text.contains("scheduledMinutes") {
+                failures.push(format!("{path} as {role:?}: a refusal leaks the report"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "reports policy matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_report_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
+    every_report_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn every_report_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
+    every_report_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
+}

@@ -262,6 +262,36 @@ async fn the_alert_stream_sample_event_alerts_the_pupils_guardians_once() {
 }
 
 #[tokio::test]
+async fn the_report_sample_events_read_absence_over_a_week() {
+    let h = harness().await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    demo::seed_lessons(h.ctx.store.as_ref(), day)
+        .await
+        .expect("lessons");
+    // At 08:00 on Monday no lesson has begun yet: the reports are empty,
+    // and each function answers its own sample.
+    let mentor = demo::staff(demo::MENTOR_4A);
+    for (function, who) in [
+        ("absence-group-days", mentor),
+        ("absence-group-report", mentor),
+        ("absence-pupil-report", demo::guardian(1)),
+        ("lessons-school-unreported", demo::staff(demo::PRINCIPAL)),
+    ] {
+        let (status, body) = invoke(&h, function, who, &event_text(function)).await;
+        assert_eq!(status, 200, "{function}: {body}");
+        assert_eq!(body["from"], "2026-11-23", "{function}: {body}");
+    }
+    let (_, report) = invoke(
+        &h,
+        "absence-group-report",
+        mentor,
+        &event_text("absence-group-report"),
+    )
+    .await;
+    assert_eq!(report["pupils"].as_array().map(Vec::len), Some(20));
+}
+
+#[tokio::test]
 async fn the_talk_sample_events_create_book_move_list_cancel_and_remove() {
     let h = harness().await;
     let guardian = demo::guardian(1);

@@ -509,6 +509,7 @@ async fn add_families(app: &TestApp, n: usize) -> Vec<(PersonId, PersonId)> {
             language: Language::Sv,
             mail: Default::default(),
             left: None,
+            protected_identity: false,
         };
         items.extend(
             directory::person_items(
