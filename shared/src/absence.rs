@@ -6,14 +6,15 @@
 //! locking in the same transaction as the report: two overlapping reports
 //! sent at once cannot both land.
 
+use crate::attendance::{AbsenceReason, Registration};
 use crate::clock::Clock;
 use crate::directory::{self, PersonRecord};
-use crate::ids::{GroupId, OutboxId, PersonId, ReportId, SchoolId};
+use crate::ids::{GroupId, LessonId, OutboxId, PersonId, ReportId, SchoolId};
 use crate::keys;
 use crate::outbox::{self, Notice};
 use crate::policy::{self, Decision, PendingScope};
 use crate::store::{Condition, Item, Query, SortKey, Store, StoreError, Write, query_all};
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// How far ahead a guardian may report (B1).
@@ -460,13 +461,45 @@ pub async fn pending_for_school(
     Ok(reports)
 }
 
-/// B5: who of the school is reported absent today.
+/// One lesson a pupil was registered away from or late to today (B3).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisteredToday {
+    pub lesson_id: LessonId,
+    pub title: String,
+    pub start: DateTime<FixedOffset>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end: Option<DateTime<FixedOffset>>,
+    pub reason: AbsenceReason,
+    pub minutes: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<ReportId>,
+}
+
+/// A pupil's absence today: what their guardians reported (`entries`)
+/// and what teachers registered, lesson by lesson (`lessons`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct PupilToday {
+    pub pupil_id: PersonId,
+    pub pupil_name: String,
+    pub school_id: SchoolId,
+    pub day: NaiveDate,
+    pub entries: Vec<DayEntry>,
+    pub lessons: Vec<RegisteredToday>,
+}
+
+/// B5: who of the school is absent today, reported and registered
+/// merged, one item per pupil sorted by name. One Query of the school's
+/// day (GSI2), where the reported days and the lessons' registrations
+/// both are; the names of pupils registered but not reported come from
+/// their records (one BatchGetItem per 100, only when there are such).
 pub async fn today_for_school(
     store: &dyn Store,
     clock: &dyn Clock,
     caller: &PersonRecord,
     school_id: SchoolId,
-) -> Result<(NaiveDate, Vec<AbsenceDay>), AbsenceError> {
+) -> Result<(NaiveDate, Vec<PupilToday>), AbsenceError> {
     decide(policy::read_school_absence_today(caller, school_id))?;
     let today = clock.today();
     let items = query_all(
@@ -475,12 +508,60 @@ pub async fn today_for_school(
             .on(crate::store::Index::Gsi2),
     )
     .await?;
-    let mut days = items
+    let mut pupils: Vec<PupilToday> = Vec::new();
+    let mut registrations = Vec::new();
+    for item in &items {
+        if item.entity == keys::LESSON_ATTENDANCE {
+            registrations.push(item.parse::<Registration>()?);
+        } else {
+            let day: AbsenceDay = item.parse()?;
+            pupils.push(PupilToday {
+                pupil_id: day.pupil_id,
+                pupil_name: day.pupil_name,
+                school_id: day.school_id,
+                day: day.day,
+                entries: day.entries,
+                lessons: Vec::new(),
+            });
+        }
+    }
+    let unnamed: Vec<PersonId> = registrations
         .iter()
-        .map(|i| i.parse::<AbsenceDay>())
-        .collect::<Result<Vec<_>, _>>()?;
-    days.sort_by(|a, b| a.pupil_name.cmp(&b.pupil_name));
-    Ok((today, days))
+        .flat_map(|r| r.absences.iter().map(|a| a.pupil_id))
+        .filter(|p| !pupils.iter().any(|d| d.pupil_id == *p))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for person in directory::people(store, &unnamed).await? {
+        pupils.push(PupilToday {
+            pupil_id: person.id,
+            pupil_name: person.full_name(),
+            school_id,
+            day: today,
+            entries: Vec::new(),
+            lessons: Vec::new(),
+        });
+    }
+    for registration in registrations {
+        for absence in registration.absences {
+            if let Some(pupil) = pupils.iter_mut().find(|p| p.pupil_id == absence.pupil_id) {
+                pupil.lessons.push(RegisteredToday {
+                    lesson_id: registration.lesson_id,
+                    title: registration.lesson_title.clone(),
+                    start: registration.lesson_start,
+                    end: registration.lesson_end,
+                    reason: absence.reason,
+                    minutes: absence.minutes,
+                    report_id: absence.report_id,
+                });
+            }
+        }
+    }
+    for pupil in &mut pupils {
+        pupil.lessons.sort_by_key(|l| l.start);
+    }
+    pupils.sort_by(|a, b| a.pupil_name.cmp(&b.pupil_name));
+    Ok((today, pupils))
 }
 
 #[cfg(test)]

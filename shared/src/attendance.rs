@@ -66,11 +66,34 @@ pub struct Registration {
     pub school_id: SchoolId,
     pub group_ids: Vec<GroupId>,
     pub lesson_start: DateTime<FixedOffset>,
+    /// The lesson's end and title as registered, so the school's day (B5)
+    /// names the lesson without reading it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lesson_end: Option<DateTime<FixedOffset>>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub lesson_title: String,
     pub absences: Vec<LessonAbsence>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
     pub registered_by: PersonId,
     pub registered_at: DateTime<Utc>,
+}
+
+impl Registration {
+    /// The item, also in the school's day on GSI2 (B5: the school's
+    /// absence today is one Query, reported and registered together).
+    pub fn to_item(&self) -> Result<Item, StoreError> {
+        Ok(Item::new(
+            keys::lesson_attendance(self.lesson_id),
+            keys::LESSON_ATTENDANCE,
+            self,
+        )?
+        .with_gsi2(keys::attendance_on_day(
+            self.school_id,
+            self.lesson_start.date_naive(),
+            self.lesson_id,
+        )))
+    }
 }
 
 /// An absence as the teacher enters it.
@@ -269,6 +292,8 @@ pub async fn register(
         school_id: lesson.school_id,
         group_ids: lesson.group_ids.clone(),
         lesson_start: lesson.start,
+        lesson_end: Some(lesson.end),
+        lesson_title: lesson.title.clone(),
         absences: registered,
         comment,
         registered_by: caller.id(),
@@ -291,11 +316,7 @@ pub async fn register(
                 .collect(),
             None => Vec::new(),
         };
-        let mut item = Item::new(
-            keys::lesson_attendance(lesson.id),
-            keys::LESSON_ATTENDANCE,
-            &registration,
-        )?;
+        let mut item = registration.to_item()?;
         item.version = version;
         let mut writes = vec![Write::Put(item, condition)];
         if today {

@@ -122,6 +122,15 @@ pub fn absence_on_day_partition(school: SchoolId, day: NaiveDate) -> String {
     format!("SCHOOL#{school}#DAY#{day}")
 }
 
+/// GSI2: a lesson's registration in its school's day (B5), beside the
+/// reported absence of that day (`LESSON#` sorts before `PERSON#`).
+pub fn attendance_on_day(school: SchoolId, day: NaiveDate, lesson: LessonId) -> Key {
+    Key::new(
+        absence_on_day_partition(school, day),
+        format!("LESSON#{lesson}"),
+    )
+}
+
 pub fn absence_on_day(school: SchoolId, day: NaiveDate, pupil: PersonId) -> Key {
     Key::new(
         absence_on_day_partition(school, day),

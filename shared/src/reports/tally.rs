@@ -309,6 +309,8 @@ mod tests {
             school_id: lesson.school_id,
             group_ids: lesson.group_ids.clone(),
             lesson_start: lesson.start,
+            lesson_end: Some(lesson.end),
+            lesson_title: lesson.title.clone(),
             absences: absences
                 .iter()
                 .map(|(p, reason, minutes)| LessonAbsence {

@@ -284,7 +284,82 @@ async fn a_teacher_sees_the_lessons_of_the_last_two_weeks_not_yet_reported(backe
     assert!(unreported(&app, demo::guardian(1)).await.is_empty());
 }
 
+async fn the_school_sees_reported_and_registered_absence_of_today_per_pupil(backend: Backend) {
+    let app = app(backend).await;
+    // Pupil 3's guardian reports the afternoon; pupil 5 is reported by no
+    // one. The mentor registers both away from the morning's Svenska.
+    let reported = app
+        .post(
+            demo::guardian(3),
+            &format!("/pupils/{}/absence-reports", demo::pupil(3)),
+            json!({"day": "2026-11-23", "fromTime": "13:00", "toTime": "15:00", "reason": "other"}),
+        )
+        .await;
+    assert_eq!(reported.status, 201, "{}", reported.json);
+    let res = app
+        .put(
+            demo::staff(demo::MENTOR_4A),
+            &path(1),
+            json!({"absences": [
+                {"pupilId": demo::pupil(3).to_string(), "reason": "invalid"},
+                {"pupilId": demo::pupil(5).to_string(), "reason": "late", "minutes": 15}
+            ]}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.json);
+
+    let today = app
+        .get(
+            demo::staff(demo::SUBJECT_TEACHER),
+            &format!("/schools/{}/absence-today", demo::school()),
+        )
+        .await;
+    assert_eq!(today.status, 200, "{}", today.json);
+    assert_eq!(today.json["count"], 2, "{}", today.json);
+    let pupil = |n: u32| {
+        today.json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["pupilId"] == demo::pupil(n).to_string())
+            .cloned()
+            .unwrap_or_else(|| panic!("pupil {n} in {}", today.json))
+    };
+    let three = pupil(3);
+    assert_eq!(three["entries"][0]["from"], "13:00:00");
+    assert_eq!(
+        three["lessons"][0]["reason"], "invalid",
+        "the report covers the afternoon only"
+    );
+    assert_eq!(three["lessons"][0]["title"], "Svenska 4A");
+    let five = pupil(5);
+    assert!(five["entries"].as_array().unwrap().is_empty());
+    assert_eq!(five["lessons"][0]["reason"], "late");
+    assert_eq!(five["lessons"][0]["minutes"], 15);
+    assert!(
+        !five["pupilName"].as_str().unwrap_or_default().is_empty(),
+        "named from the pupil's record"
+    );
+    // Registering again without pupil 5 takes them off today's list.
+    let res = app
+        .put(
+            demo::staff(demo::MENTOR_4A),
+            &path(1),
+            json!({"absences": [{"pupilId": demo::pupil(3).to_string(), "reason": "invalid"}]}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.json);
+    let again = app
+        .get(
+            demo::staff(demo::MENTOR_4A),
+            &format!("/schools/{}/absence-today", demo::school()),
+        )
+        .await;
+    assert_eq!(again.json["count"], 1, "{}", again.json);
+}
+
 on_both_stores!(
+    the_school_sees_reported_and_registered_absence_of_today_per_pupil,
     a_teacher_sees_the_lessons_of_the_last_two_weeks_not_yet_reported,
     a_teacher_registers_a_lesson_and_minutes_default_to_the_pupils_scheduled_time,
     registering_again_replaces_and_an_empty_list_confirms_no_absence,
