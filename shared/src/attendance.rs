@@ -190,13 +190,16 @@ pub struct AttendanceView {
     pub lesson: Lesson,
     pub registration: Option<Registration>,
     pub reported: Vec<ReportedAbsence>,
+    /// The school's comments to pick from (free text is allowed too).
+    pub comments: Vec<String>,
 }
 
-/// B3: the lesson, its registration and the reports that cover it, for
-/// whoever may register it, and the school's principal and
-/// administrators. Reads the lesson and its registration (one Query of
-/// the lesson's partition would also bring the copies: two GetItems are
-/// less), the group members and their reported days.
+/// B3: the lesson, its registration, the reports that cover it and the
+/// school's comments to pick from, for whoever may register it, and the
+/// school's principal and administrators. Reads the lesson and its
+/// registration (one Query of the lesson's partition would also bring the
+/// copies: two GetItems are less), the group members, their reported days
+/// and the school.
 pub async fn view(
     store: &dyn Store,
     caller: &PersonRecord,
@@ -220,10 +223,15 @@ pub async fn view(
         }
     }
     let reported = reported_for(store, &lesson, &pupils).await?;
+    let comments = directory::school(store, lesson.school_id)
+        .await?
+        .map(|s| s.settings.attendance_comments)
+        .unwrap_or_default();
     Ok(AttendanceView {
         lesson,
         registration,
         reported,
+        comments,
     })
 }
 

@@ -216,6 +216,9 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
             name: name.into(),
             settings: SchoolSettings {
                 alert_unexcused_absence: id == school(),
+                attendance_comments: ["Tandläkare", "Studiebesök", "Glömt idrottskläder"]
+                    .map(String::from)
+                    .to_vec(),
                 ..SchoolSettings::default()
             },
         })?);

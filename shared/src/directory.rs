@@ -28,6 +28,10 @@ pub struct SchoolSettings {
     /// registered absent without a valid reason (B6).
     #[serde(default)]
     pub alert_unexcused_absence: bool,
+    /// The comments a teacher picks from when registering a lesson (B3);
+    /// free text is allowed too.
+    #[serde(default)]
+    pub attendance_comments: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -30,6 +30,7 @@ pub mod outbox;
 pub mod policy;
 pub mod reminders;
 pub mod reports;
+pub mod school_settings;
 pub mod sms;
 pub mod ss12000;
 pub mod store;

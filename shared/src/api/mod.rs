@@ -16,6 +16,7 @@ mod notices;
 pub mod problem;
 mod reports;
 pub mod routes;
+mod school_settings;
 mod sms_credit;
 mod talks;
 

@@ -8,7 +8,7 @@
 
 use super::{
     Handler, absence, attendance, blog, calendar, imports, lessons, me, news, notices, reports,
-    sms_credit, talks,
+    school_settings, sms_credit, talks,
 };
 use http::Method;
 use std::collections::HashMap;
@@ -188,6 +188,12 @@ route_table! {
     }
     attendance_get "attendance-get" {
         GET "/lessons/{lessonId}/attendance" => attendance::view
+    }
+    school_settings_get "school-settings-get" {
+        GET "/schools/{schoolId}/settings" => school_settings::get
+    }
+    school_settings_put "school-settings-put" {
+        PUT "/schools/{schoolId}/settings" => school_settings::put
     }
     sms_credit_get "sms-credit-get" {
         GET "/schools/{schoolId}/sms-credit" => sms_credit::get

@@ -39,6 +39,7 @@ mod preferences;
 mod reports;
 mod routes_template;
 mod sample_events;
+mod school_settings;
 mod ses;
 mod store_conformance;
 mod talks;

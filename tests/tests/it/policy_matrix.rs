@@ -698,3 +698,52 @@ async fn every_report_use_case_answers_every_role_as_the_policy_says_on_sqlite()
 async fn every_report_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
     every_report_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
 }
+
+/// B3: a lesson of the child's class opened for registering (V01,
+/// Svenska 4A); B6 and the school's settings: its leaders'.
+const ATTENDANCE_VIEW: [u16; 10] = [404, 404, 404, 404, 200, 403, 200, 200, 200, 404];
+const SCHOOL_LEADERS: [u16; 10] = [404, 404, 404, 404, 403, 403, 403, 200, 200, 404];
+
+async fn every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let day = "2026-11-23".parse().unwrap();
+    demo::seed_lessons(app.store.as_ref(), day).await.unwrap();
+    let lesson = demo::lessons(day)[0].id;
+    let school = demo::school();
+    let cases: [(String, [u16; 10]); 3] = [
+        (format!("/lessons/{lesson}/attendance"), ATTENDANCE_VIEW),
+        (format!("/schools/{school}/settings"), SCHOOL_LEADERS),
+        (format!("/schools/{school}/sms-credit"), SCHOOL_LEADERS),
+    ];
+    let mut failures = Vec::new();
+    for (i, role) in ROLES.iter().enumerate() {
+        for (path, want) in &cases {
+            let res = app.get(person(*role), path).await;
+            if res.status != want[i] {
+                failures.push(format!(
+                    "{path} as {role:?}: {} (want {})",
+                    res.status, want[i]
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "lesson and school policy matrix:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says_on_sqlite() {
+    every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says(Backend::Sqlite)
+        .await;
+}
+
+#[tokio::test]
+async fn every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says_on_dynamodb() {
+    every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says(Backend::Dynamo)
+        .await;
+}

@@ -132,6 +132,18 @@ async fn every_http_sample_event_is_served_by_its_function() {
         ),
         ("news-group", guardian, event_text("news-group"), 200),
         (
+            "school-settings-get",
+            demo::staff(demo::PRINCIPAL),
+            event_text("school-settings-get"),
+            200,
+        ),
+        (
+            "school-settings-put",
+            demo::staff(demo::PRINCIPAL),
+            event_text("school-settings-put"),
+            200,
+        ),
+        (
             "sms-credit-get",
             demo::staff(demo::ADMIN),
             event_text("sms-credit-get"),
