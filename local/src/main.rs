@@ -119,6 +119,10 @@ fn print_welcome(base: &str, data: &std::path::Path, seeded: bool) {
         "Mail: every e-mail lands as an .eml file in {}",
         data.join("outbox").display()
     );
+    println!(
+        "SMS: every text lands as a line of {}",
+        data.join("outbox").join("sms.jsonl").display()
+    );
     println!();
     println!("Demo logins (school Solrosskolan, id {}):", demo::school());
     for l in demo::logins() {

@@ -83,7 +83,13 @@ impl SmsSender for FolderSmsSender {
             .open(self.file())
             .await
             .map_err(|e| SmsError(format!("outbox folder: {e}")))?;
-        file.write_all(format!("{line}\n").as_bytes())
+        // tokio's File writes in the background: flush, or a line can be
+        // lost when the file is dropped.
+        let written = async {
+            file.write_all(format!("{line}\n").as_bytes()).await?;
+            file.flush().await
+        };
+        written
             .await
             .map_err(|e| SmsError(format!("outbox folder: {e}")))
     }
@@ -176,6 +182,30 @@ mod tests {
             MobileNumber::parse("+47 412 34 567").map(|n| n.0),
             Some("+4741234567".to_string())
         );
+    }
+
+    #[tokio::test]
+    async fn locally_each_text_is_one_json_line_in_the_outbox_folder() {
+        let dir = std::env::temp_dir().join(format!("skolnav-sms-{}", ulid::Ulid::generate()));
+        let sender = FolderSmsSender::new(&dir);
+        for text in ["Första", "Andra"] {
+            sender
+                .send(&Sms {
+                    to: MobileNumber::parse("070-123 45 67").unwrap(),
+                    text: text.into(),
+                })
+                .await
+                .unwrap();
+        }
+        let written = std::fs::read_to_string(sender.file()).unwrap();
+        let lines: Vec<serde_json::Value> = written
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["to"], "+46701234567");
+        assert_eq!(lines[1]["text"], "Andra");
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
