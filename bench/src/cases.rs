@@ -5,6 +5,7 @@ use crate::{BenchResult, COLD, WARM};
 use chrono::{Days, NaiveDate};
 use http::Method;
 use skolnav::absence::{self, NewReport, Period, Reason};
+use skolnav::attendance::{self, AbsenceReason, NewAbsence};
 use skolnav::clock::{Clock, SystemClock};
 use skolnav::demo;
 use skolnav::devkeys::DevIssuer;
@@ -51,6 +52,26 @@ pub struct Fixture {
     /// Per class and round: 40 slots, the first 20 booked by the class's
     /// pupils in order, the rest open to move to.
     pub move_rounds: [Vec<(TalkRoundId, Vec<SlotId>)>; 2],
+    /// The first day of the week of demo lessons that ends today: each
+    /// day's lessons (`demo::lessons`), those before today registered.
+    pub week_start: NaiveDate,
+}
+
+/// Days of demo lessons before today, for the reports.
+const LESSON_DAYS_BACK: u64 = 6;
+
+/// `?from=..&to=..` of the week of lessons.
+fn week(fx: &Fixture) -> String {
+    format!("from={}&to={}", fx.week_start, fx.today)
+}
+
+fn get(path: String, who: PersonId) -> Call {
+    Call {
+        method: Method::GET,
+        path,
+        body: None,
+        who,
+    }
 }
 
 /// Talk rounds per class for booking and for moving: every request of a
@@ -228,7 +249,167 @@ pub static CASES: &[Case] = &[
             }
         },
     },
+    Case {
+        function: "lessons-teacher-day",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, _| {
+            let teacher = demo::staff(demo::SUBJECT_TEACHER);
+            get(
+                format!("/teachers/{teacher}/lessons?date={}", fx.today),
+                teacher,
+            )
+        },
+    },
+    Case {
+        function: "lessons-group-day",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, i| {
+            let n = pupil_of(i);
+            get(
+                format!(
+                    "/groups/{}/lessons?date={}",
+                    demo::class(if n > 20 { 2 } else { 1 }),
+                    fx.today
+                ),
+                demo::guardian(n),
+            )
+        },
+    },
+    Case {
+        function: "lessons-unreported",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, _| {
+            get(
+                "/me/lessons/unreported".into(),
+                demo::staff(demo::SUBJECT_TEACHER),
+            )
+        },
+    },
+    Case {
+        function: "attendance-get",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, _| {
+            let lesson = demo::lessons(fx.today)[0].id;
+            get(
+                format!("/lessons/{lesson}/attendance"),
+                demo::staff(demo::MENTOR_4A),
+            )
+        },
+    },
+    Case {
+        function: "attendance-register",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |fx, i| {
+            // Today's Svenska 4A, registered again and again: three
+            // pupils away, the third of them a different one each time.
+            let lesson = demo::lessons(fx.today)[0].id;
+            let third = 5 + (i as u32 % 15);
+            Call {
+                method: Method::PUT,
+                path: format!("/lessons/{lesson}/attendance"),
+                body: Some(format!(
+                    r#"{{"absences":[{{"pupilId":"{}","reason":"valid"}},{{"pupilId":"{}","reason":"late","minutes":10}},{{"pupilId":"{}","reason":"invalid"}}]}}"#,
+                    demo::pupil(3),
+                    demo::pupil(4),
+                    demo::pupil(third)
+                )),
+                who: demo::staff(demo::MENTOR_4A),
+            }
+        },
+    },
+    Case {
+        function: "absence-group-report",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, _| {
+            get(
+                format!("/groups/{}/absence-report?{}", demo::class(1), week(fx)),
+                demo::staff(demo::MENTOR_4A),
+            )
+        },
+    },
+    Case {
+        function: "absence-pupil-report",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, i| {
+            let n = (i as u32 % 20) + 1;
+            get(
+                format!("/pupils/{}/absence-report?{}", demo::pupil(n), week(fx)),
+                demo::guardian(n),
+            )
+        },
+    },
+    Case {
+        function: "school-settings-get",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, _| {
+            get(
+                format!("/schools/{}/settings", demo::school()),
+                demo::staff(demo::PRINCIPAL),
+            )
+        },
+    },
+    Case {
+        function: "sms-credit-get",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, _| {
+            get(
+                format!("/schools/{}/sms-credit", demo::school()),
+                demo::staff(demo::ADMIN),
+            )
+        },
+    },
 ];
+
+/// A week of demo lessons ending today; the lessons of the days before
+/// today registered by their teachers (two pupils of the lesson's first
+/// class away from each).
+async fn seed_lessons(store: &dyn Store, today: NaiveDate) -> BenchResult<NaiveDate> {
+    let start = today
+        .checked_sub_days(Days::new(LESSON_DAYS_BACK))
+        .unwrap_or(today);
+    for day in start.iter_days().take_while(|d| *d <= today) {
+        demo::seed_lessons(store, day)
+            .await
+            .map_err(|e| format!("seeding lessons: {e}"))?;
+        if day == today {
+            continue;
+        }
+        for lesson in demo::lessons(day) {
+            let teacher = directory::person_record(store, lesson.teacher_ids[0])
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or("demo teacher missing")?;
+            let first = if lesson.group_ids.contains(&demo::class(1)) {
+                3
+            } else {
+                23
+            };
+            let away = [first, first + 3].map(|n| NewAbsence {
+                pupil_id: demo::pupil(n),
+                reason: if n == first {
+                    AbsenceReason::Valid
+                } else {
+                    AbsenceReason::Invalid
+                },
+                minutes: None,
+                comment: None,
+            });
+            attendance::register(store, &SystemClock, &teacher, lesson.id, away.to_vec(), None)
+                .await
+                .map_err(|e| format!("seeding a registration: {e}"))?;
+        }
+    }
+    Ok(start)
+}
 
 /// One round of talks for a class on `date` (and the day after when more
 /// than 24 talks are asked for), 20 minutes each from 08:00.
@@ -351,11 +532,13 @@ impl Fixture {
         }
         debug_assert!(pending.len() >= COLD + WARM);
         let (book_rounds, move_rounds) = seed_talks(store, today).await?;
+        let week_start = seed_lessons(store, today).await?;
         Ok(Fixture {
             today,
             pending,
             book_rounds,
             move_rounds,
+            week_start,
         })
     }
 }
