@@ -403,9 +403,16 @@ async fn seed_lessons(store: &dyn Store, today: NaiveDate) -> BenchResult<NaiveD
                 minutes: None,
                 comment: None,
             });
-            attendance::register(store, &SystemClock, &teacher, lesson.id, away.to_vec(), None)
-                .await
-                .map_err(|e| format!("seeding a registration: {e}"))?;
+            attendance::register(
+                store,
+                &SystemClock,
+                &teacher,
+                lesson.id,
+                away.to_vec(),
+                None,
+            )
+            .await
+            .map_err(|e| format!("seeding a registration: {e}"))?;
         }
     }
     Ok(start)

@@ -348,6 +348,13 @@ impl Relation {
                 "PLACED",
                 holder,
             )),
+            // Staff notices (C1, C7): who works at a school. One entry per
+            // duty; a person with two roles there is listed twice.
+            Relation::Duty { school_id, .. } => Some(keys::relation_reverse(
+                &format!("SCHOOL#{school_id}"),
+                "STAFF",
+                holder,
+            )),
             _ => None,
         }
     }
@@ -592,6 +599,30 @@ pub async fn school_pupils(
         .filter_map(|k| k.sk.strip_prefix("PUPIL#"))
         .filter_map(PersonId::parse)
         .collect())
+}
+
+/// Access pattern: the staff of a school (anyone with a duty there), one
+/// query on GSI1 (`PEOPLE#SCHOOL#<school>`, `STAFF#<person>`), each once.
+pub async fn school_staff(
+    store: &dyn Store,
+    school: SchoolId,
+) -> Result<Vec<PersonId>, StoreError> {
+    let items = query_all(
+        store,
+        Query::partition(keys::pupils_of_school_partition(school))
+            .on(crate::store::Index::Gsi1)
+            .begins_with("STAFF#"),
+    )
+    .await?;
+    let mut staff: Vec<PersonId> = items
+        .iter()
+        .filter_map(|i| i.gsi1.as_ref())
+        .filter_map(|k| k.sk.strip_prefix("STAFF#"))
+        .filter_map(PersonId::parse)
+        .collect();
+    staff.sort();
+    staff.dedup();
+    Ok(staff)
 }
 
 /// Access pattern: the pupils of a group, one query on GSI1

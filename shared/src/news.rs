@@ -333,6 +333,7 @@ fn targets_of(feeds: &[Placement]) -> Vec<Target> {
             targets.push(Target::School {
                 school_id: *school_id,
                 reach: *reach,
+                staff: false,
             });
         }
     }

@@ -315,9 +315,14 @@ pub const EXPANSION_KIND: &str = "audienceExpansion";
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Target {
-    /// A school's enrolled pupils and/or their guardians.
+    /// A school's enrolled pupils and/or their guardians, and/or its staff.
     #[serde(rename_all = "camelCase")]
-    School { school_id: SchoolId, reach: Reach },
+    School {
+        school_id: SchoolId,
+        reach: Reach,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        staff: bool,
+    },
     /// Groups' pupils and/or their guardians.
     Groups { groups: Vec<GroupTarget> },
 }
@@ -381,8 +386,20 @@ pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreErro
         return Ok(Delivery::AlreadySent);
     }
     let mut reach = match &expansion.target {
-        Target::School { school_id, reach } => {
-            crate::audience::school_recipients(store, *school_id, *reach).await?
+        Target::School {
+            school_id,
+            reach,
+            staff,
+        } => {
+            let mut people = if reach.pupils || reach.guardians {
+                crate::audience::school_recipients(store, *school_id, *reach).await?
+            } else {
+                Default::default()
+            };
+            if *staff {
+                people.extend(directory::school_staff(store, *school_id).await?);
+            }
+            people
         }
         Target::Groups { groups } => crate::audience::group_recipients(store, groups).await?,
     };

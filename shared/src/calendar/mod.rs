@@ -396,16 +396,15 @@ pub async fn create(
             (copies, recipients)
         }
         // A school's families are hundreds of reverse-index reads: the
-        // outbox expands them (staff have no such index yet, and are not
-        // notified).
+        // outbox expands them, and the school's staff (one query).
         Calendars::School(school_id, reach, staff) => (
             vec![event(school_id, Placement::School { reach, staff })],
             Vec::new(),
         ),
     };
     let school_notice = match calendars {
-        Calendars::School(school_id, reach, _) if reach.pupils || reach.guardians => {
-            Some((school_id, reach))
+        Calendars::School(school_id, reach, staff) if reach.pupils || reach.guardians || staff => {
+            Some((school_id, reach, staff))
         }
         _ => None,
     };
@@ -421,10 +420,14 @@ pub async fn create(
         });
     }
     let (_, mut batch_items) = notices::batches(NoticeId::generate(), &subject, &packed, now)?;
-    if let Some((school_id, reach)) = school_notice {
+    if let Some((school_id, reach, staff)) = school_notice {
         batch_items.push(notices::expansion(
             &subject,
-            notices::Target::School { school_id, reach },
+            notices::Target::School {
+                school_id,
+                reach,
+                staff,
+            },
             caller.id(),
             now,
         )?);
@@ -465,10 +468,12 @@ fn reminder_targets(copies: &[Event]) -> Vec<notices::Target> {
             Placement::Group { group_id, reach } => {
                 groups.push(crate::audience::GroupTarget { group_id, reach })
             }
+            // Day-before reminders are for pupils and guardians (C1).
             Placement::School { reach, .. } if reach.pupils || reach.guardians => {
                 targets.push(notices::Target::School {
                     school_id: copy.school_id,
                     reach,
+                    staff: false,
                 })
             }
             Placement::School { .. } => {}

@@ -557,7 +557,64 @@ async fn a_personal_feed_holds_what_its_holder_sees_until_it_is_replaced_or_revo
     assert_eq!(fetch(&app, "/calendar/feeds/not-a-token").await.0, 404);
 }
 
+async fn a_staff_event_notifies_the_schools_staff_and_no_family(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let principal = demo::staff(demo::PRINCIPAL);
+    create(
+        &app,
+        principal,
+        event(to_staff(demo::school()), "Personalmöte"),
+    )
+    .await;
+    for _ in 0..3 {
+        app.deliver_outbox().await;
+    }
+    let count = |who| {
+        let app = &app;
+        async move {
+            app.get(who, "/me/notices").await.json["items"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or_default()
+        }
+    };
+    for who in [
+        demo::staff(demo::MENTOR_4A),
+        demo::staff(demo::MENTOR_4B),
+        demo::staff(demo::SUBJECT_TEACHER),
+        demo::staff(demo::ADMIN),
+    ] {
+        assert_eq!(count(who).await, 1, "{who} works at Solrosskolan");
+    }
+    for who in [
+        principal,
+        demo::staff(demo::OTHER_SCHOOL_ADMIN),
+        demo::guardian(1),
+        demo::pupil(1),
+    ] {
+        assert_eq!(count(who).await, 0, "{who}");
+    }
+    let mut staff_addresses = Vec::new();
+    for n in [
+        demo::MENTOR_4A,
+        demo::MENTOR_4B,
+        demo::SUBJECT_TEACHER,
+        demo::ADMIN,
+    ] {
+        let person = skolnav::directory::person(app.store.as_ref(), demo::staff(n))
+            .await
+            .unwrap()
+            .unwrap();
+        staff_addresses.extend(person.email);
+    }
+    let mut mailed: Vec<String> = app.mailer.sent().into_iter().map(|m| m.to).collect();
+    mailed.sort();
+    staff_addresses.sort();
+    assert_eq!(mailed, staff_addresses, "the staff mailed, no family");
+}
+
 on_both_stores!(
+    a_staff_event_notifies_the_schools_staff_and_no_family,
     a_personal_feed_holds_what_its_holder_sees_until_it_is_replaced_or_revoked,
     a_reminder_reaches_the_families_the_day_before_each_time_and_once,
     a_school_event_reaches_each_family_of_the_school_once_through_the_outbox,
