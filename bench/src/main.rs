@@ -13,6 +13,7 @@
 //!
 //! It prints figures; it passes or fails nothing.
 
+mod absence;
 mod cases;
 mod import;
 mod notices;
@@ -448,6 +449,40 @@ fn main() {
         }
         return;
     }
+    if args.first().map(String::as_str) == Some("absence") {
+        let pupils = match args.get(1).map(|a| a.parse::<usize>()) {
+            None => 600,
+            Some(Ok(n)) => n,
+            Some(Err(_)) => {
+                eprintln!("bench: usage: skolnav-bench absence [PUPILS]");
+                std::process::exit(2);
+            }
+        };
+        let started = chrono::Utc::now();
+        match runtime.block_on(absence::run(pupils)) {
+            Ok(figures) => {
+                let out = root().join("bench/results/absence.json");
+                let json = serde_json::json!({
+                    "startedAt": started,
+                    "machine": report::machine(),
+                    "figures": figures,
+                });
+                if let Err(e) = std::fs::write(
+                    &out,
+                    serde_json::to_string_pretty(&json).unwrap_or_default(),
+                ) {
+                    eprintln!("bench: writing {}: {e}", out.display());
+                }
+                println!("{}", figures.to_markdown());
+                eprintln!("bench: figures written to {}", out.display());
+            }
+            Err(e) => {
+                eprintln!("bench: {e}");
+                std::process::exit(1);
+            }
+        }
+        return;
+    }
     if args.first().map(String::as_str) == Some("notices") {
         let pupils = match args.get(1).map(|a| a.parse::<usize>()) {
             None => 600,
@@ -481,7 +516,7 @@ fn main() {
         }
         _ => {
             eprintln!(
-                "bench: usage: skolnav-bench [--only FUNCTION,...] | import [PUPILS ...] | notices [PUPILS]"
+                "bench: usage: skolnav-bench [--only FUNCTION,...] | import [PUPILS ...] | notices [PUPILS] | absence [PUPILS]"
             );
             std::process::exit(2);
         }
