@@ -492,8 +492,8 @@ pub struct PupilToday {
 /// B5: who of the school is absent today, reported and registered
 /// merged, one item per pupil sorted by name. One Query of the school's
 /// day (GSI2), where the reported days and the lessons' registrations
-/// both are; the names of pupils registered but not reported come from
-/// their records (one BatchGetItem per 100, only when there are such).
+/// both are, each naming its pupils (a registration written before
+/// registrations named them sends its pupils' records for a BatchGetItem).
 pub async fn today_for_school(
     store: &dyn Store,
     clock: &dyn Clock,
@@ -523,6 +523,23 @@ pub async fn today_for_school(
                 entries: day.entries,
                 lessons: Vec::new(),
             });
+        }
+    }
+    // Registrations name their pupils; older ones may not.
+    for registration in &registrations {
+        for absence in &registration.absences {
+            if !absence.pupil_name.is_empty()
+                && !pupils.iter().any(|p| p.pupil_id == absence.pupil_id)
+            {
+                pupils.push(PupilToday {
+                    pupil_id: absence.pupil_id,
+                    pupil_name: absence.pupil_name.clone(),
+                    school_id,
+                    day: today,
+                    entries: Vec::new(),
+                    lessons: Vec::new(),
+                });
+            }
         }
     }
     let unnamed: Vec<PersonId> = registrations

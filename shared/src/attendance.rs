@@ -48,6 +48,10 @@ impl AbsenceReason {
 #[serde(rename_all = "camelCase")]
 pub struct LessonAbsence {
     pub pupil_id: PersonId,
+    /// As when registered, so the school's day (B5) names the pupil
+    /// without reading them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pupil_name: String,
     pub reason: AbsenceReason,
     pub minutes: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -145,6 +149,7 @@ pub async fn get(store: &dyn Store, lesson: LessonId) -> Result<Option<Registrat
 #[serde(rename_all = "camelCase")]
 pub struct ReportedAbsence {
     pub pupil_id: PersonId,
+    pub pupil_name: String,
     pub report_id: ReportId,
     pub reason: crate::absence::Reason,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,16 +165,38 @@ pub async fn reported_for(
     lesson: &Lesson,
     pupils: &[PersonId],
 ) -> Result<Vec<ReportedAbsence>, StoreError> {
+    Ok(pupils_day(store, lesson, pupils, false).await?.0)
+}
+
+/// The reports among `pupils` that cover the lesson and, with `named`,
+/// the pupils' names, in the same BatchGetItem (their `ABSENCEDAY#<day>`
+/// and `PERSON` items sit in one partition each; 50 pupils a request).
+async fn pupils_day(
+    store: &dyn Store,
+    lesson: &Lesson,
+    pupils: &[PersonId],
+    named: bool,
+) -> Result<(Vec<ReportedAbsence>, Vec<(PersonId, String)>), StoreError> {
     let day = lesson.start.date_naive();
     let span = (lesson.start.time(), lesson.end.time());
     let mut reported = Vec::new();
-    for chunk in pupils.chunks(100) {
-        let keys: Vec<_> = chunk.iter().map(|p| keys::absence_day(*p, day)).collect();
+    let mut names = Vec::new();
+    for chunk in pupils.chunks(if named { 50 } else { 100 }) {
+        let mut keys: Vec<_> = chunk.iter().map(|p| keys::absence_day(*p, day)).collect();
+        if named {
+            keys.extend(chunk.iter().map(|p| keys::person(*p)));
+        }
         for item in store.get_many(&keys).await? {
+            if item.entity == keys::PERSON {
+                let person: crate::directory::Person = item.parse()?;
+                names.push((person.id, person.full_name()));
+                continue;
+            }
             let day: AbsenceDay = item.parse()?;
             if let Some(entry) = day.entries.iter().find(|e| e.overlaps(Some(span))) {
                 reported.push(ReportedAbsence {
                     pupil_id: day.pupil_id,
+                    pupil_name: day.pupil_name.clone(),
                     report_id: entry.report_id,
                     reason: entry.reason,
                     from: entry.from,
@@ -179,7 +206,7 @@ pub async fn reported_for(
         }
     }
     reported.sort_by_key(|r| r.pupil_id);
-    Ok(reported)
+    Ok((reported, names))
 }
 
 /// A lesson's attendance as its teacher opens it: the registration, if
@@ -286,8 +313,11 @@ pub async fn register(
         }
     }
     let mut registered = checked(&lesson, &members, absences)?;
-    let reported = reported_for(store, &lesson, &pupils).await?;
+    let (reported, names) = pupils_day(store, &lesson, &pupils, true).await?;
     for absence in &mut registered {
+        if let Some((_, name)) = names.iter().find(|(p, _)| *p == absence.pupil_id) {
+            absence.pupil_name = name.clone();
+        }
         if absence.reason == AbsenceReason::Invalid
             && let Some(report) = reported.iter().find(|r| r.pupil_id == absence.pupil_id)
         {
@@ -401,6 +431,7 @@ fn checked(
         }
         registered.push(LessonAbsence {
             pupil_id: a.pupil_id,
+            pupil_name: String::new(),
             reason: a.reason,
             minutes,
             comment: a.comment,

@@ -22,6 +22,49 @@ pub const MAX_SCHOOLS: usize = 50;
 /// (anpassad grundskola).
 pub const GRADE_YEARS: std::ops::RangeInclusive<u8> = 0..=10;
 
+/// Some grade years of a school (0-10), as a bit set so that it stays
+/// `Copy` inside a placement; on the wire, the sorted list of years.
+/// Empty: no grade-year limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Grades(u16);
+
+impl Grades {
+    /// The years of [`GRADE_YEARS`] among `years` (others are ignored).
+    pub fn of(years: &[u8]) -> Self {
+        Grades(
+            years
+                .iter()
+                .filter(|y| GRADE_YEARS.contains(y))
+                .fold(0, |bits, y| bits | 1 << y),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn years(&self) -> Vec<u8> {
+        GRADE_YEARS.filter(|y| self.0 & (1 << y) != 0).collect()
+    }
+
+    /// Whether any of `years` is in the set.
+    pub fn meets(&self, years: &[u8]) -> bool {
+        !(Grades::of(years).0 & self.0 == 0)
+    }
+}
+
+impl Serialize for Grades {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.years().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Grades {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Grades::of(&Vec::<u8>::deserialize(d)?))
+    }
+}
+
 /// Which people of a group (or school) are reached.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -481,6 +524,27 @@ pub async fn school_view(
     Ok(crate::policy::read_school(caller, school, child_enrolled))
 }
 
+/// The people a grade-year audience reaches: the pupils of those grade
+/// years of the school and/or their guardians, each once. One query per
+/// year, and one per pupil for guardians: for the outbox worker.
+pub async fn grade_recipients(
+    store: &dyn Store,
+    school: SchoolId,
+    grades: Grades,
+    reach: Reach,
+) -> Result<BTreeSet<PersonId>, StoreError> {
+    let mut people = BTreeSet::new();
+    for pupil in directory::grade_pupils(store, school, &grades.years()).await? {
+        if reach.pupils {
+            people.insert(pupil);
+        }
+        if reach.guardians {
+            people.extend(guardians_of(store, pupil).await?);
+        }
+    }
+    Ok(people)
+}
+
 /// The people a school audience reaches: its enrolled pupils and/or
 /// their guardians, each once. One query for the pupils and one per
 /// pupil for guardians, so this runs in the outbox worker, not in a
@@ -505,6 +569,18 @@ pub async fn school_recipients(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grades_keep_the_years_of_compulsory_school_and_meet_any_shared_year() {
+        let g = Grades::of(&[9, 4, 11, 4]);
+        assert_eq!(g.years(), [4, 9], "11 is no grade year; 4 once");
+        assert!(g.meets(&[1, 9]));
+        assert!(!g.meets(&[5]));
+        assert!(!g.meets(&[]));
+        assert_eq!(serde_json::to_string(&g).unwrap(), "[4,9]");
+        assert_eq!(serde_json::from_str::<Grades>("[9,4]").unwrap(), g);
+        assert!(Grades::default().is_empty());
+    }
     use crate::directory::{GroupKind, Language, Person, Relation};
     use crate::ids::OrganisationId;
 

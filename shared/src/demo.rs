@@ -255,7 +255,10 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
         add(
             person(pupil(n), GIVEN[i], family, false, Language::Sv),
             vec![
-                Relation::EnrolledAt { school_id: school },
+                Relation::EnrolledAt {
+                    school_id: school,
+                    school_year: Some(if n <= 40 { 4 } else { 5 }),
+                },
                 Relation::MemberOf {
                     group_id: group,
                     school_id: school,

@@ -223,9 +223,14 @@ pub enum Relation {
     /// Vårdnadshavare of a pupil.
     #[serde(rename_all = "camelCase")]
     GuardianOf { pupil_id: PersonId },
-    /// A pupil enrolled at a school.
+    /// A pupil enrolled at a school, in a grade year (årskurs) when the
+    /// registry gives one.
     #[serde(rename_all = "camelCase")]
-    EnrolledAt { school_id: SchoolId },
+    EnrolledAt {
+        school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        school_year: Option<u8>,
+    },
     /// A pupil who is a member of a group.
     #[serde(rename_all = "camelCase")]
     MemberOf {
@@ -283,7 +288,7 @@ impl Relation {
     fn target(&self) -> String {
         match self {
             Relation::GuardianOf { pupil_id } => format!("GUARDIAN#{pupil_id}"),
-            Relation::EnrolledAt { school_id } => format!("ENROLLED#{school_id}"),
+            Relation::EnrolledAt { school_id, .. } => format!("ENROLLED#{school_id}"),
             Relation::MemberOf { group_id, .. } => member_target(*group_id),
             Relation::Duty { school_id, role } => {
                 let role = serde_json::to_value(role)
@@ -338,7 +343,7 @@ impl Relation {
                 "MENTOR",
                 holder,
             )),
-            Relation::EnrolledAt { school_id } => Some(keys::relation_reverse(
+            Relation::EnrolledAt { school_id, .. } => Some(keys::relation_reverse(
                 &format!("SCHOOL#{school_id}"),
                 "PUPIL",
                 holder,
@@ -360,11 +365,19 @@ impl Relation {
     }
 
     pub fn to_item(&self, holder: PersonId) -> Result<Item, StoreError> {
-        let item = Item::new(keys::relation(holder, &self.target()), keys::RELATION, self)?;
-        Ok(match self.reverse(holder) {
-            Some(k) => item.with_gsi1(k),
-            None => item,
-        })
+        let mut item = Item::new(keys::relation(holder, &self.target()), keys::RELATION, self)?;
+        if let Some(k) = self.reverse(holder) {
+            item = item.with_gsi1(k);
+        }
+        // Grade-year audiences (C3): the pupils of a school's grade year.
+        if let Relation::EnrolledAt {
+            school_id,
+            school_year: Some(year),
+        } = self
+        {
+            item = item.with_gsi2(keys::grade_pupil(*school_id, *year, holder));
+        }
+        Ok(item)
     }
 }
 
@@ -480,7 +493,18 @@ impl PersonRecord {
     /// The school a pupil is enrolled at (the first, if several).
     pub fn enrolled_school(&self) -> Option<SchoolId> {
         self.relations.iter().find_map(|r| match r {
-            Relation::EnrolledAt { school_id } => Some(*school_id),
+            Relation::EnrolledAt { school_id, .. } => Some(*school_id),
+            _ => None,
+        })
+    }
+
+    /// The grade year the person is enrolled in at `school`, if any.
+    pub fn school_year_at(&self, school: SchoolId) -> Option<u8> {
+        self.relations.iter().find_map(|r| match r {
+            Relation::EnrolledAt {
+                school_id,
+                school_year,
+            } if *school_id == school => *school_year,
             _ => None,
         })
     }
@@ -566,18 +590,66 @@ pub async fn has_child_enrolled_at(
     caller: &PersonRecord,
     school_id: SchoolId,
 ) -> Result<bool, StoreError> {
-    let keys = caller
+    Ok(children_enrolled_at(store, caller, school_id)
+        .await?
+        .is_some())
+}
+
+/// The grade years of the caller's children enrolled at a school, or
+/// `None` when none is: one BatchGetItem of their enrolments.
+pub async fn children_enrolled_at(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let keys: Vec<_> = caller
         .children()
-        .map(|child| {
-            Relation::EnrolledAt { school_id }
-                .to_item(child)
-                .map(|i| i.key)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|child| keys::relation(child, &format!("ENROLLED#{school_id}")))
+        .collect();
     if keys.is_empty() {
-        return Ok(false);
+        return Ok(None);
     }
-    Ok(!store.get_many(&keys).await?.is_empty())
+    let enrolments = store.get_many(&keys).await?;
+    if enrolments.is_empty() {
+        return Ok(None);
+    }
+    let mut years = Vec::new();
+    for item in enrolments {
+        if let Relation::EnrolledAt {
+            school_year: Some(year),
+            ..
+        } = item.parse::<Relation>()?
+        {
+            years.push(year);
+        }
+    }
+    Ok(Some(years))
+}
+
+/// Access pattern: the pupils of grade years of a school, one query per
+/// year on GSI2 (`PEOPLE#SCHOOL#<school>#YEAR#<year>`, `PUPIL#<pupil>`).
+pub async fn grade_pupils(
+    store: &dyn Store,
+    school: SchoolId,
+    years: &[u8],
+) -> Result<Vec<PersonId>, StoreError> {
+    let mut pupils = Vec::new();
+    for year in years {
+        let items = query_all(
+            store,
+            Query::partition(keys::grade_pupils_partition(school, *year))
+                .on(crate::store::Index::Gsi2),
+        )
+        .await?;
+        pupils.extend(
+            items
+                .iter()
+                .filter_map(|i| i.gsi2.as_ref())
+                .filter_map(|k| k.sk.strip_prefix("PUPIL#"))
+                .filter_map(PersonId::parse),
+        );
+    }
+    Ok(pupils)
 }
 
 /// Access pattern: the pupils enrolled at a school, one query on GSI1

@@ -83,6 +83,18 @@ pub fn relation(holder: PersonId, target: &str) -> Key {
 /// Index entry of a relation, so the other side can find its holders:
 /// GSI1 `PEOPLE#<object>` / `<kind>#<holder>` (the guardians of a pupil,
 /// the members of a group).
+/// GSI2: the pupils of a school's grade year (C3 grade-year audiences).
+pub fn grade_pupils_partition(school: SchoolId, year: u8) -> String {
+    format!("PEOPLE#SCHOOL#{school}#YEAR#{year}")
+}
+
+pub fn grade_pupil(school: SchoolId, year: u8, pupil: PersonId) -> Key {
+    Key::new(
+        grade_pupils_partition(school, year),
+        format!("PUPIL#{pupil}"),
+    )
+}
+
 pub fn relation_reverse(object: &str, kind: &str, holder: PersonId) -> Key {
     Key::new(format!("PEOPLE#{object}"), format!("{kind}#{holder}"))
 }

@@ -11,7 +11,7 @@
 //! minutes) once its time has come, in one transaction with the removal
 //! of its schedule entry, so they go out once.
 
-use crate::audience::{self, Audience, GroupTarget, Reach};
+use crate::audience::{self, Audience, Grades, GroupTarget, Reach};
 use crate::blog::markdown;
 use crate::clock::Clock;
 use crate::directory::{self, PersonRecord};
@@ -37,8 +37,15 @@ pub const MAX_DAYS_AHEAD: i64 = 366;
 pub enum Placement {
     #[serde(rename_all = "camelCase")]
     Group { group_id: GroupId, reach: Reach },
+    /// A school's feed; with grade years, only their pupils and
+    /// guardians read it.
     #[serde(rename_all = "camelCase")]
-    School { school_id: SchoolId, reach: Reach },
+    School {
+        school_id: SchoolId,
+        reach: Reach,
+        #[serde(default, skip_serializing_if = "Grades::is_empty")]
+        grade_years: Grades,
+    },
 }
 
 /// One copy of a news item, in one feed.
@@ -70,6 +77,18 @@ impl NewsItem {
             keys::NEWS_ITEM,
             self,
         )
+    }
+
+    /// Whether a reader of these grade years (their own, their
+    /// children's) is addressed: always, unless the item is for grade
+    /// years.
+    fn reaches_grades(&self, grades: &[u8]) -> bool {
+        match self.placement {
+            Placement::School { grade_years, .. } if !grade_years.is_empty() => {
+                grade_years.meets(grades)
+            }
+            _ => true,
+        }
     }
 
     fn reach(&self) -> Reach {
@@ -275,8 +294,8 @@ pub async fn publish(
     })
 }
 
-/// The feeds an audience puts news in. Grade years are not known (groups
-/// store none yet) and a school's staff read all of their school's news.
+/// The feeds an audience puts news in: grade years go in their school's
+/// feed, marked; a school's staff read all of their school's news.
 fn feeds_of(audience: &Audience) -> Result<Vec<Placement>, NewsError> {
     let everyone = |reach: Reach| reach.pupils || reach.guardians;
     match audience {
@@ -292,6 +311,16 @@ fn feeds_of(audience: &Audience) -> Result<Vec<Placement>, NewsError> {
         } if everyone(*reach) => Ok(vec![Placement::School {
             school_id: *school_id,
             reach: *reach,
+            grade_years: Grades::default(),
+        }]),
+        Audience::GradeYears {
+            school_id,
+            years,
+            reach,
+        } => Ok(vec![Placement::School {
+            school_id: *school_id,
+            reach: *reach,
+            grade_years: Grades::of(years),
         }]),
         Audience::Schools {
             school_ids, reach, ..
@@ -300,14 +329,15 @@ fn feeds_of(audience: &Audience) -> Result<Vec<Placement>, NewsError> {
             .map(|s| Placement::School {
                 school_id: *s,
                 reach: *reach,
+                grade_years: Grades::default(),
             })
             .collect()),
         Audience::School { .. } | Audience::Schools { .. } => {
             Err(invalid("audience", "news reaches pupils and/or guardians"))
         }
-        Audience::GradeYears { .. } | Audience::SchoolStaff { .. } => Err(invalid(
+        Audience::SchoolStaff { .. } => Err(invalid(
             "audience",
-            "news is for a school, groups within it, or several schools",
+            "news is for a school, grade years or groups within it, or several schools",
         )),
     }
 }
@@ -329,11 +359,24 @@ fn targets_of(feeds: &[Placement]) -> Vec<Target> {
         targets.push(Target::Groups { groups });
     }
     for f in feeds {
-        if let Placement::School { school_id, reach } = f {
-            targets.push(Target::School {
-                school_id: *school_id,
-                reach: *reach,
-                staff: false,
+        if let Placement::School {
+            school_id,
+            reach,
+            grade_years,
+        } = f
+        {
+            targets.push(if grade_years.is_empty() {
+                Target::School {
+                    school_id: *school_id,
+                    reach: *reach,
+                    staff: false,
+                }
+            } else {
+                Target::GradeYears {
+                    school_id: *school_id,
+                    grades: *grade_years,
+                    reach: *reach,
+                }
             });
         }
     }
@@ -356,6 +399,7 @@ async fn read(
     clock: &dyn Clock,
     partition: String,
     reader: ReadView,
+    grades: &[u8],
     limit: u32,
     cursor: Option<String>,
 ) -> Result<Feed, NewsError> {
@@ -377,7 +421,8 @@ async fn read(
     let mut items = Vec::with_capacity(page.items.len());
     for item in &page.items {
         let news: NewsItem = item.parse()?;
-        if reader.sees(&news.reach()) {
+        if reader.sees(&news.reach()) && (reader == ReadView::Staff || news.reaches_grades(grades))
+        {
             items.push(news.view(now));
         }
     }
@@ -396,11 +441,25 @@ pub async fn school_feed(
     limit: u32,
     cursor: Option<String>,
 ) -> Result<Feed, NewsError> {
-    let reader = audience::school_view(store, caller, school_id)
-        .await?
-        .ok_or(NewsError::NotFound)?;
+    // The reader's grade years there: a pupil's own, a guardian's
+    // children's (read with their enrolments, as `audience::school_view`).
+    let (reader, grades) = if caller.has_duty_at(school_id) {
+        (policy::read_school(caller, school_id, false), Vec::new())
+    } else if caller.enrolled_school() == Some(school_id) {
+        (
+            policy::read_school(caller, school_id, false),
+            caller.school_year_at(school_id).into_iter().collect(),
+        )
+    } else {
+        let children = directory::children_enrolled_at(store, caller, school_id).await?;
+        (
+            policy::read_school(caller, school_id, children.is_some()),
+            children.unwrap_or_default(),
+        )
+    };
+    let reader = reader.ok_or(NewsError::NotFound)?;
     let partition = keys::school_news_partition(school_id);
-    read(store, clock, partition, reader, limit, cursor).await
+    read(store, clock, partition, reader, &grades, limit, cursor).await
 }
 
 /// C3: a group's news: staff of its school, its pupils, guardians of its
@@ -428,7 +487,7 @@ pub async fn group_feed(
         })?
     };
     let partition = keys::group_news_partition(group_id);
-    read(store, clock, partition, reader, limit, cursor).await
+    read(store, clock, partition, reader, &[], limit, cursor).await
 }
 
 /// What a release run did.

@@ -325,6 +325,13 @@ pub enum Target {
     },
     /// Groups' pupils and/or their guardians.
     Groups { groups: Vec<GroupTarget> },
+    /// The pupils of grade years of a school and/or their guardians.
+    #[serde(rename_all = "camelCase")]
+    GradeYears {
+        school_id: SchoolId,
+        grades: crate::audience::Grades,
+        reach: Reach,
+    },
 }
 
 /// One outbox item: the notice of a publish whose people are too many, or
@@ -402,6 +409,11 @@ pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreErro
             people
         }
         Target::Groups { groups } => crate::audience::group_recipients(store, groups).await?,
+        Target::GradeYears {
+            school_id,
+            grades,
+            reach,
+        } => crate::audience::grade_recipients(store, *school_id, *grades, *reach).await?,
     };
     reach.remove(&expansion.author_id);
     let recipients: Vec<PersonId> = reach.into_iter().collect();

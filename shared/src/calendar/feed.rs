@@ -161,7 +161,7 @@ pub async fn contents_of(
         .relations
         .iter()
         .filter_map(|r| match r {
-            Relation::Duty { school_id, .. } | Relation::EnrolledAt { school_id } => {
+            Relation::Duty { school_id, .. } | Relation::EnrolledAt { school_id, .. } => {
                 Some(*school_id)
             }
             _ => None,

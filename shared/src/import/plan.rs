@@ -316,7 +316,10 @@ pub fn person(row: &PersonDetails, orgs: &Organisations, today: NaiveDate) -> Re
     };
     let relations: Vec<Relation> = schools
         .iter()
-        .map(|s| Relation::EnrolledAt { school_id: *s })
+        .map(|s| Relation::EnrolledAt {
+            school_id: *s,
+            school_year: school_year_at(row, orgs, *s, today),
+        })
         .collect();
     let mut items =
         crate::directory::person_items(&person, &relations).map_err(|e| e.to_string())?;
@@ -385,6 +388,20 @@ pub fn enrolled_schools(
         }
     }
     Ok(schools)
+}
+
+/// The grade year of the pupil's active enrolment at `school`, if the
+/// registry gives one.
+fn school_year_at(
+    row: &PersonDetails,
+    orgs: &Organisations,
+    school: SchoolId,
+    today: NaiveDate,
+) -> Option<u8> {
+    row.enrolments
+        .iter()
+        .filter(|e| enrolment_active(e, today) && orgs.school(e.school_unit) == Some(school))
+        .find_map(|e| e.school_year)
 }
 
 /// Ended, as opposed to not started yet: emigrated or deceased, or every

@@ -315,6 +315,7 @@ mod tests {
                 .iter()
                 .map(|(p, reason, minutes)| LessonAbsence {
                     pupil_id: *p,
+                    pupil_name: String::new(),
                     reason: *reason,
                     minutes: *minutes,
                     comment: None,

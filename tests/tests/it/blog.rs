@@ -234,7 +234,10 @@ async fn add_group_4c(app: &TestApp) -> (GroupId, PersonId) {
                 protected_identity: false,
             },
             &[
-                Relation::EnrolledAt { school_id: school },
+                Relation::EnrolledAt {
+                    school_id: school,
+                    school_year: None,
+                },
                 Relation::MemberOf {
                     group_id: group,
                     school_id: school,

@@ -226,7 +226,67 @@ async fn only_school_leaders_publish_news_and_bad_input_names_the_field(backend:
     );
 }
 
+/// Class 4B's pupils (21-40) moved to grade 5 in the registry's terms.
+async fn put_4b_in_grade_5(app: &TestApp) {
+    use skolnav::directory::Relation;
+    for n in 21..=40 {
+        let enrolment = Relation::EnrolledAt {
+            school_id: demo::school(),
+            school_year: Some(5),
+        };
+        app.store
+            .put(
+                &enrolment.to_item(demo::pupil(n)).unwrap(),
+                skolnav::store::Condition::None,
+            )
+            .await
+            .unwrap();
+    }
+}
+
+async fn news_to_a_grade_year_reaches_only_its_pupils_and_their_guardians(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    put_4b_in_grade_5(&app).await;
+    let to_grade_5 = json!({ "gradeYears": {
+        "schoolId": demo::school().to_string(), "years": [5]
+    } });
+    let res = app
+        .post(
+            demo::staff(demo::PRINCIPAL),
+            NEWS,
+            item(to_grade_5, "Lägerskola åk 5"),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    assert_eq!(res.json["news"]["gradeYears"], json!([5]), "{}", res.json);
+    drain(&app).await;
+
+    for (who, sees) in [
+        (demo::pupil(21), true),
+        (demo::guardian(21), true),
+        (demo::guardian(70), true),
+        (demo::pupil(1), false),
+        (demo::guardian(1), false),
+        (demo::staff(demo::MENTOR_4A), true),
+    ] {
+        let feed = app.get(who, &school_news()).await;
+        assert_eq!(feed.status, 200, "{who}: {}", feed.json);
+        assert_eq!(
+            feed.item_titles().contains(&"Lägerskola åk 5".to_string()),
+            sees,
+            "{who}: {}",
+            feed.json
+        );
+        let notices = app.get(who, "/me/notices").await;
+        let noticed = notices.json["items"].as_array().map(Vec::len).unwrap_or(0);
+        if who != demo::staff(demo::MENTOR_4A) {
+            assert_eq!(noticed, usize::from(sees), "{who}: {}", notices.json);
+        }
+    }
+}
+
 on_both_stores!(
+    news_to_a_grade_year_reaches_only_its_pupils_and_their_guardians,
     families_read_what_is_addressed_to_them_and_hear_of_it_once,
     scheduled_news_shows_and_notifies_only_when_its_time_comes,
     only_school_leaders_publish_news_and_bad_input_names_the_field,

@@ -517,6 +517,7 @@ async fn add_families(app: &TestApp, n: usize) -> Vec<(PersonId, PersonId)> {
                 &[
                     Relation::EnrolledAt {
                         school_id: demo::school(),
+                        school_year: None,
                     },
                     Relation::MemberOf {
                         group_id: demo::class(1),
