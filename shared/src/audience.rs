@@ -49,7 +49,7 @@ impl Grades {
 
     /// Whether any of `years` is in the set.
     pub fn meets(&self, years: &[u8]) -> bool {
-        !(Grades::of(years).0 & self.0 == 0)
+        Grades::of(years).0 & self.0 != 0
     }
 }
 
