@@ -213,6 +213,7 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
     meter.take();
     let post = blog::publish(
         &store,
+        &skolnav::files::NoFiles,
         &SystemClock,
         &caller,
         &Audience::Groups(vec![GroupTarget {
@@ -223,6 +224,7 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
             title: "Utflykt på fredag".into(),
             body: "Vi går till skogen. Ta med matsäck.".into(),
         },
+        &[],
     )
     .await
     .map_err(|e| e.to_string())?;
