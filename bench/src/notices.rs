@@ -246,6 +246,7 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
     let school_id = skolnav::ids::SchoolId::from_registry(uuid::Uuid::from_u128(school.0));
     news::publish(
         &store,
+        &skolnav::files::NoFiles,
         &SystemClock,
         &caller,
         &Audience::School {
@@ -257,6 +258,7 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
             title: "Skolfotografering".into(),
             body: "Fotografen kommer på tisdag.".into(),
             publish_at: None,
+            attachments: vec![],
         },
     )
     .await

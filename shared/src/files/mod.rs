@@ -1,4 +1,4 @@
-//! Files (C1-C3: a blog post's images and files): uploaded by staff
+//! Files (C1-C3: the images and files of blog posts and news): uploaded by staff
 //! straight to storage through a presigned PUT, attached to a post by id,
 //! downloaded through a short-lived presigned GET after the caller is
 //! authorized against what the file is attached to.
@@ -27,7 +27,7 @@ pub use s3::S3Files;
 
 use crate::clock::Clock;
 use crate::directory::PersonRecord;
-use crate::ids::{FileId, GroupId, PersonId, PostId, SchoolId};
+use crate::ids::{FileId, GroupId, NewsId, PersonId, PostId, SchoolId};
 use crate::keys;
 use crate::store::{Condition, Item, Store, StoreError, Write};
 use async_trait::async_trait;
@@ -208,6 +208,13 @@ pub enum AttachedTo {
     BlogPost {
         post_id: PostId,
         group_ids: Vec<GroupId>,
+    },
+    /// A news item, in each of these feeds.
+    #[serde(rename_all = "camelCase")]
+    News {
+        news_id: NewsId,
+        publish_at: DateTime<Utc>,
+        placements: Vec<crate::news::Placement>,
     },
 }
 
@@ -527,6 +534,22 @@ pub async fn download(
             None => false,
             Some(AttachedTo::BlogPost { post_id, group_ids }) => {
                 crate::blog::may_read_attachment(store, caller, group_ids, *post_id, id).await?
+            }
+            Some(AttachedTo::News {
+                news_id,
+                publish_at,
+                placements,
+            }) => {
+                crate::news::may_read_attachment(
+                    store,
+                    clock.now(),
+                    caller,
+                    *news_id,
+                    *publish_at,
+                    placements,
+                    id,
+                )
+                .await?
             }
         };
     if !allowed {
