@@ -1,4 +1,4 @@
-//! Files (C2 attachments) end to end through the local server: staff ask
+//! Files (C2, C3 attachments) end to end through the local server: staff ask
 //! to upload, PUT the bytes to the signed URL the answer gives (the local
 //! server's folder, as S3 in the cloud), attach the file to a post, and
 //! the post's readers, and only they, download it through a short-lived
@@ -238,6 +238,64 @@ async fn a_file_left_out_by_an_edit_is_no_longer_the_readers(backend: Backend) {
     );
 }
 
+async fn a_news_image_is_the_schools_families_and_waits_for_its_publish_time(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let principal = demo::staff(demo::PRINCIPAL);
+    let png = b"\x89PNG\r\n\x1a\nbild".to_vec();
+    let granted = ask_upload(&app, principal, "skolfoto.png", "image/png", png.len()).await;
+    assert_eq!(put_bytes(&app, &granted.json, png.clone()).await, 200);
+    let image = granted.json["fileId"].as_str().expect("fileId").to_string();
+    let letter = upload(&app, principal, "inbjudan.pdf", pdf_bytes("news")).await;
+    let to_school = json!({ "school": { "schoolId": demo::school().to_string(), "pupils": true, "guardians": true } });
+
+    let now = app
+        .post(
+            principal,
+            "/news",
+            json!({ "audience": to_school, "title": "Skolfoto", "body": "På tisdag.", "attachments": [image] }),
+        )
+        .await;
+    assert_eq!(now.status, 201, "{}", now.json);
+    assert_eq!(
+        now.json["news"]["attachments"][0]["image"], true,
+        "{}",
+        now.json
+    );
+    let path = format!("/files/{image}");
+    let granted = app.get(demo::guardian(21), &path).await;
+    assert_eq!(granted.status, 200, "{}", granted.json);
+    let (status, _, got) = fetch(&app, granted.json["url"].as_str().expect("url")).await;
+    assert_eq!((status, got), (200, png));
+    assert_eq!(
+        app.get(demo::guardian(41), &path).await.status,
+        404,
+        "another school's family"
+    );
+
+    // Scheduled for tomorrow: its school's staff may fetch the file now,
+    // families once it is published.
+    let tomorrow = skolnav_tests::school_morning() + chrono::Duration::days(1);
+    let later = app
+        .post(
+            principal,
+            "/news",
+            json!({ "audience": to_school, "title": "Föräldramöte", "body": "Välkomna.",
+                    "publishAt": tomorrow.to_rfc3339(), "attachments": [letter] }),
+        )
+        .await;
+    assert_eq!(later.status, 201, "{}", later.json);
+    let path = format!("/files/{letter}");
+    assert_eq!(app.get(demo::guardian(1), &path).await.status, 404);
+    assert_eq!(
+        app.get(demo::staff(demo::SUBJECT_TEACHER), &path)
+            .await
+            .status,
+        200
+    );
+    app.clock.set(tomorrow + chrono::Duration::minutes(1));
+    assert_eq!(app.get(demo::guardian(1), &path).await.status, 200);
+}
+
 async fn types_sizes_and_names_outside_the_limits_are_refused_naming_the_field(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mentor = demo::staff(demo::MENTOR_4A);
@@ -409,6 +467,7 @@ on_both_stores!(
     a_guardian_of_the_group_downloads_the_attachment_and_another_group_gets_404,
     a_file_of_a_post_to_pupils_only_is_not_the_guardians,
     a_file_left_out_by_an_edit_is_no_longer_the_readers,
+    a_news_image_is_the_schools_families_and_waits_for_its_publish_time,
     types_sizes_and_names_outside_the_limits_are_refused_naming_the_field,
     anothers_file_one_never_uploaded_or_one_attached_already_is_refused_naming_it,
     bytes_that_are_not_the_declared_upload_cannot_be_attached,
