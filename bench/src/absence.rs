@@ -354,6 +354,7 @@ fn ctx(store: Arc<dyn Store>, issuer: &DevIssuer, clock: Arc<FixedClock>) -> Ctx
             issuer.jwks(),
         )),
         clock,
+        files: Arc::new(skolnav::files::NoFiles),
     }
 }
 

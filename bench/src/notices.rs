@@ -213,6 +213,7 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
     meter.take();
     let post = blog::publish(
         &store,
+        &skolnav::files::NoFiles,
         &SystemClock,
         &caller,
         &Audience::Groups(vec![GroupTarget {
@@ -223,6 +224,7 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
             title: "Utflykt på fredag".into(),
             body: "Vi går till skogen. Ta med matsäck.".into(),
         },
+        &[],
     )
     .await
     .map_err(|e| e.to_string())?;
@@ -244,6 +246,7 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
     let school_id = skolnav::ids::SchoolId::from_registry(uuid::Uuid::from_u128(school.0));
     news::publish(
         &store,
+        &skolnav::files::NoFiles,
         &SystemClock,
         &caller,
         &Audience::School {
@@ -255,6 +258,7 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
             title: "Skolfotografering".into(),
             body: "Fotografen kommer på tisdag.".into(),
             publish_at: None,
+            attachments: vec![],
         },
     )
     .await

@@ -5,6 +5,7 @@
 //! authenticator fetches it from there.
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -13,6 +14,7 @@ use skolnav::api::{self, Ctx, MAX_BODY, Problem};
 use skolnav::clock::Clock;
 use skolnav::demo;
 use skolnav::devkeys::DevIssuer;
+use skolnav::files::{FolderFiles, LocalRequest};
 use skolnav::mail::Mailer;
 use skolnav::outbox;
 use skolnav::sms::SmsSender;
@@ -29,17 +31,130 @@ pub const TOKEN_TTL: Duration = Duration::from_secs(12 * 3600);
 struct App {
     ctx: Ctx,
     issuer: Arc<DevIssuer>,
+    files: Arc<FolderFiles>,
 }
 
-/// The whole HTTP surface: the API routes, and under /dev and
-/// /.well-known what only the local server offers.
-pub fn router(ctx: Ctx, issuer: Arc<DevIssuer>) -> Router {
+/// The whole HTTP surface: the API routes, and under /dev, /.well-known
+/// and /local-files what only the local server offers. `files` is the
+/// folder of uploads; `ctx.files` should be the same adapter.
+pub fn router(ctx: Ctx, issuer: Arc<DevIssuer>, files: Arc<FolderFiles>) -> Router {
+    let largest = usize::try_from(skolnav::files::MAX_DOCUMENT_BYTES).unwrap_or(usize::MAX);
     Router::new()
         .route("/.well-known/jwks.json", get(jwks))
         .route("/dev/logins", get(logins))
         .route("/dev/token/{login}", get(token))
+        .route(
+            "/local-files/{*key}",
+            get(download_file)
+                .put(upload_file)
+                .layer(DefaultBodyLimit::max(largest)),
+        )
         .fallback(api_fallback)
-        .with_state(App { ctx, issuer })
+        .with_state(App { ctx, issuer, files })
+}
+
+/// A refusal of the local file server, as S3 refuses a bad presigned URL:
+/// 403 (what is wrong in the detail, never whose file it is).
+fn file_refused(status: http::StatusCode, detail: String) -> axum::response::Response {
+    to_axum(
+        Problem::new(
+            status,
+            "file-url-refused",
+            "The file URL does not allow this",
+        )
+        .detail(detail)
+        .into_response(),
+    )
+}
+
+/// The local stand-in for a presigned S3 PUT.
+async fn upload_file(
+    State(app): State<App>,
+    Path(key): Path<String>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let (content_type, size) =
+        match app
+            .files
+            .verify(&http::Method::PUT, &key, &query, app.ctx.clock.now())
+        {
+            Ok(LocalRequest::Upload { content_type, size }) => (content_type, size),
+            Ok(_) => return file_refused(http::StatusCode::FORBIDDEN, "not an upload URL".into()),
+            Err(e) => return file_refused(http::StatusCode::FORBIDDEN, e.to_string()),
+        };
+    let sent_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if sent_type != content_type {
+        return file_refused(
+            http::StatusCode::FORBIDDEN,
+            "Content-Type is not the signed one".into(),
+        );
+    }
+    let limit = usize::try_from(size).unwrap_or(usize::MAX);
+    let body = match axum::body::to_bytes(req.into_body(), limit).await {
+        Ok(b) if b.len() == limit => b,
+        _ => {
+            return file_refused(
+                http::StatusCode::FORBIDDEN,
+                "the body is not the signed size".into(),
+            );
+        }
+    };
+    match app.files.write(&key, &content_type, &body).await {
+        Ok(()) => http::StatusCode::OK.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "local file not written");
+            to_axum(Problem::internal().into_response())
+        }
+    }
+}
+
+/// The local stand-in for a presigned S3 GET.
+async fn download_file(
+    State(app): State<App>,
+    Path(key): Path<String>,
+    req: axum::extract::Request,
+) -> axum::response::Response {
+    let query = req.uri().query().unwrap_or_default();
+    let (content_type, file_name) =
+        match app
+            .files
+            .verify(&http::Method::GET, &key, query, app.ctx.clock.now())
+        {
+            Ok(LocalRequest::Download {
+                content_type,
+                file_name,
+            }) => (content_type, file_name),
+            Ok(_) => {
+                return file_refused(http::StatusCode::FORBIDDEN, "not a download URL".into());
+            }
+            Err(e) => return file_refused(http::StatusCode::FORBIDDEN, e.to_string()),
+        };
+    match app.files.read(&key).await {
+        Ok(Some(data)) => {
+            let disposition = skolnav::files::content_disposition(&file_name);
+            let mut res = axum::response::Response::new(axum::body::Body::from(data));
+            for (name, value) in [
+                (http::header::CONTENT_TYPE, content_type),
+                (http::header::CONTENT_DISPOSITION, disposition),
+            ] {
+                if let Ok(v) = http::HeaderValue::try_from(value) {
+                    res.headers_mut().insert(name, v);
+                }
+            }
+            res
+        }
+        Ok(None) => to_axum(Problem::not_found().into_response()),
+        Err(e) => {
+            tracing::error!(error = %e, "local file not read");
+            to_axum(Problem::internal().into_response())
+        }
+    }
 }
 
 async fn jwks(State(app): State<App>) -> impl IntoResponse {

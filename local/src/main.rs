@@ -12,6 +12,7 @@ use skolnav::auth::Authenticator;
 use skolnav::clock::SystemClock;
 use skolnav::demo;
 use skolnav::devkeys::DevIssuer;
+use skolnav::files::FolderFiles;
 use skolnav::mail::FolderMailer;
 use skolnav::sms::FolderSmsSender;
 use skolnav::store::sqlite::SqliteStore;
@@ -62,10 +63,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let issuer = Arc::new(DevIssuer::generate(ISSUER, AUDIENCE));
     let auth = Authenticator::new(issuer.auth_config(&format!("{base}/.well-known/jwks.json")));
     let clock = Arc::new(SystemClock);
+    let files = Arc::new(FolderFiles::new(data.join("files"), &base));
     let ctx = Ctx {
         store: store.clone(),
         auth: Arc::new(auth),
         clock: clock.clone(),
+        files: files.clone(),
     };
     let mailer = Arc::new(FolderMailer::new(&outbox_dir, "no-reply@skolnav.local"));
     let sms = Arc::new(FolderSmsSender::new(&outbox_dir));
@@ -99,7 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         demo::organisation()
     );
     println!();
-    axum::serve(listener, skolnav_local::router(ctx, issuer)).await?;
+    axum::serve(listener, skolnav_local::router(ctx, issuer, files)).await?;
     Ok(())
 }
 
@@ -122,6 +125,10 @@ fn print_welcome(base: &str, data: &std::path::Path, seeded: bool) {
     println!(
         "SMS: every text lands as a line of {}",
         data.join("outbox").join("sms.jsonl").display()
+    );
+    println!(
+        "Files: uploads land in {} (signed URLs under {base}/local-files/)",
+        data.join("files").display()
     );
     println!();
     println!("Demo logins (school Solrosskolan, id {}):", demo::school());

@@ -29,6 +29,8 @@ struct Endpoints {
     sesv2: Option<String>,
     #[cfg_attr(not(feature = "sns"), allow(dead_code))]
     sns: Option<String>,
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    s3: Option<String>,
 }
 
 impl Endpoints {
@@ -69,6 +71,7 @@ impl AwsEnv {
             dynamodb: var("AWS_ENDPOINT_URL_DYNAMODB"),
             sesv2: var("AWS_ENDPOINT_URL_SESV2"),
             sns: var("AWS_ENDPOINT_URL_SNS"),
+            s3: var("AWS_ENDPOINT_URL_S3"),
         };
         Ok(AwsEnv {
             region: Region::new(region),
@@ -118,6 +121,25 @@ impl AwsEnv {
             config = config.endpoint_url(url);
         }
         aws_sdk_sns::Client::from_conf(config.build())
+    }
+
+    /// S3 for files. A local endpoint (moto) gets path-style addressing,
+    /// since `<bucket>.127.0.0.1` does not resolve. Checksums only where
+    /// S3 requires them: a presigned PUT must not carry the checksum of a
+    /// body the signer never saw.
+    #[cfg(feature = "s3")]
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        use aws_sdk_s3::config::{BehaviorVersion, Builder, RequestChecksumCalculation};
+        let mut config = Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(self.region.clone())
+            .credentials_provider(self.credentials.clone())
+            .http_client(self.http.for_sdk())
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired);
+        if let Some(url) = self.endpoints.pick(&self.endpoints.s3) {
+            config = config.endpoint_url(url).force_path_style(true);
+        }
+        aws_sdk_s3::Client::from_conf(config.build())
     }
 }
 

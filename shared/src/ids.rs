@@ -99,6 +99,12 @@ id_type!(
     LessonId
 );
 
+id_type!(
+    /// An uploaded file (C1-C3 attachments), owned by its uploader and
+    /// attached to at most one post.
+    FileId
+);
+
 impl OutboxId {
     /// The `n`th id after this one (the same time, the next random bits):
     /// ids derived from one outbox item come out alike on every retry.

@@ -7,7 +7,7 @@
 //! one query for the range `PERSON` ..= `REL$`.
 
 use crate::ids::{
-    ActivityId, EventId, GroupId, ImportRunId, LessonId, NewsId, NoticeId, OrganisationId,
+    ActivityId, EventId, FileId, GroupId, ImportRunId, LessonId, NewsId, NoticeId, OrganisationId,
     OutboxId, PersonId, PostId, ReportId, SchoolId, SlotId, TalkRoundId,
 };
 use crate::store::Key;
@@ -41,6 +41,7 @@ pub const LESSON_OF_GROUP: &str = "LessonOfGroup";
 pub const LESSON_OF_TEACHER: &str = "LessonOfTeacher";
 pub const LESSON_ATTENDANCE: &str = "LessonAttendance";
 pub const SMS_CREDIT: &str = "SmsCredit";
+pub const FILE: &str = "File";
 /// Outbox items of unexcused-absence alerts (B6): delivered by
 /// `absence-alerts` (SMS and mail), not by `notifications-deliver`, which
 /// takes only `OUTBOX` items from the stream.
@@ -292,6 +293,18 @@ pub const BLOG_POST_PREFIX: &str = "POST#";
 
 pub fn blog_post(group: GroupId, post: PostId) -> Key {
     Key::new(blog_partition(group), format!("{BLOG_POST_PREFIX}{post}"))
+}
+
+/// An uploaded file (C1-C3 attachments): who owns it, what it is, what
+/// it is attached to. One item per file, read by id.
+pub fn file(id: FileId) -> Key {
+    Key::new(format!("FILE#{id}"), "FILE")
+}
+
+/// Where a file's bytes are in the bucket (or the local folder). Not
+/// the file's name: names never leave the table.
+pub fn file_object(id: FileId) -> String {
+    format!("files/{id}")
 }
 
 /// A calendar (C1): the events addressed to one group, or to a school

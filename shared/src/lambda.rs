@@ -69,13 +69,35 @@ async fn warm(store: &dyn Store) {
 
 /// Serves the HTTP routes of one function: its own rows of the route
 /// table (`routes::<function>::ROUTES`), so the binary links only them.
+/// It handles no files (see [`run_http_with_files`]).
 pub async fn run_http(rows: &'static [routes::Route]) -> Result<(), Error> {
+    serve_http(rows, |_| Ok(Arc::new(crate::files::NoFiles))).await
+}
+
+/// As [`run_http`], for the functions that sign file uploads and
+/// downloads or attach files: S3, the bucket named by SKOLNAV_FILES_BUCKET.
+#[cfg(feature = "s3")]
+pub async fn run_http_with_files(rows: &'static [routes::Route]) -> Result<(), Error> {
+    serve_http(rows, |aws| {
+        Ok(Arc::new(crate::files::S3Files::new(
+            aws.s3(),
+            env("SKOLNAV_FILES_BUCKET")?,
+        )))
+    })
+    .await
+}
+
+async fn serve_http(
+    rows: &'static [routes::Route],
+    files: impl FnOnce(&AwsEnv) -> Result<Arc<dyn crate::files::Files>, Error>,
+) -> Result<(), Error> {
     init_tracing();
     let init = InitClock::start();
     let http = Http::new();
     let aws = AwsEnv::from_env(http.clone())?;
     init.mark("environment read");
     let store = store_from_env(&aws)?;
+    let files = files(&aws)?;
     let auth = Authenticator::with_http(AuthConfig::from_env()?, http);
     init.mark("clients built");
     let (_, keys) = tokio::join!(warm(&store), auth.warm());
@@ -87,6 +109,7 @@ pub async fn run_http(rows: &'static [routes::Route]) -> Result<(), Error> {
         store: Arc::new(store),
         auth: Arc::new(auth),
         clock: Arc::new(SystemClock),
+        files,
     };
     let ctx = &ctx;
     lambda_http::run(lambda_http::service_fn(move |req: Request| async move {

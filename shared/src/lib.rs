@@ -8,7 +8,7 @@ pub mod api;
 pub mod attendance;
 pub mod audience;
 pub mod auth;
-#[cfg(any(feature = "dynamodb", feature = "ses"))]
+#[cfg(any(feature = "dynamodb", feature = "ses", feature = "sns", feature = "s3"))]
 pub mod aws;
 pub mod blog;
 pub mod calendar;
@@ -16,6 +16,7 @@ pub mod clock;
 pub mod demo;
 pub mod devkeys;
 pub mod directory;
+pub mod files;
 pub mod http_client;
 pub mod ids;
 pub mod import;

@@ -15,7 +15,8 @@ use crate::audience::{self, Audience, Grades, GroupTarget, Reach};
 use crate::blog::markdown;
 use crate::clock::Clock;
 use crate::directory::{self, PersonRecord};
-use crate::ids::{GroupId, NewsId, PersonId, SchoolId};
+use crate::files::{self, AttachedTo, Attachment, AttachmentView, FileError, Files};
+use crate::ids::{FileId, GroupId, NewsId, PersonId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject, Target};
 use crate::policy::{self, Decision, ReadView};
@@ -61,6 +62,9 @@ pub struct NewsItem {
     pub body: String,
     pub publish_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
+    /// The image and files, downloaded through `GET /files/{fileId}`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub attachments: Vec<Attachment>,
 }
 
 impl NewsItem {
@@ -109,6 +113,7 @@ impl NewsItem {
             body: self.body.clone(),
             body_html: rendered.html,
             embeds: rendered.embeds,
+            attachments: self.attachments.iter().map(Attachment::view).collect(),
             publish_at: self.publish_at,
             published: self.publish_at <= now,
         }
@@ -127,6 +132,8 @@ pub struct NewsView {
     pub body: String,
     pub body_html: String,
     pub embeds: Vec<markdown::Embed>,
+    /// The image (`image: true`) and files.
+    pub attachments: Vec<AttachmentView>,
     pub publish_at: DateTime<Utc>,
     /// False while it waits for its publish time (staff see it then).
     pub published: bool,
@@ -138,6 +145,8 @@ pub struct Draft {
     pub title: String,
     pub body: String,
     pub publish_at: Option<DateTime<Utc>>,
+    /// Files uploaded through `POST /files`, to attach.
+    pub attachments: Vec<FileId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -150,6 +159,9 @@ pub enum NewsError {
     NotAddressable { field: String },
     #[error("{0}")]
     Invalid(audience::FieldError),
+    /// An attachment was refused (the field names which).
+    #[error(transparent)]
+    Attachment(FileError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -209,6 +221,7 @@ pub struct Published {
 /// their organisation, may; teachers publish to groups through the blog.
 pub async fn publish(
     store: &dyn Store,
+    files: &dyn Files,
     clock: &dyn Clock,
     caller: &PersonRecord,
     audience: &Audience,
@@ -243,6 +256,25 @@ pub async fn publish(
 
     let id = NewsId::generate();
     let publish_at = draft.publish_at.unwrap_or(now).max(now);
+    let release = Release {
+        news_id: id,
+        title: draft.title.clone(),
+        publish_at,
+        author_id: caller.id(),
+        targets: targets_of(&feeds),
+    };
+    let others = if publish_at > now {
+        1
+    } else {
+        release.targets.len()
+    };
+    if feeds.len() + others + draft.attachments.len() > MAX_TRANSACTION {
+        return Err(invalid("audience", "too many feeds for one news item"));
+    }
+    let attaching =
+        files::prepare_attach(store, files, caller, &draft.attachments, "attachments", &[])
+            .await
+            .map_err(NewsError::Attachment)?;
     let copies: Vec<NewsItem> = feeds
         .iter()
         .map(|feed| {
@@ -259,16 +291,10 @@ pub async fn publish(
                 body: draft.body.clone(),
                 publish_at,
                 created_at: now,
+                attachments: attaching.attachments(),
             }
         })
         .collect();
-    let release = Release {
-        news_id: id,
-        title: draft.title.clone(),
-        publish_at,
-        author_id: caller.id(),
-        targets: targets_of(&feeds),
-    };
     let mut writes = Vec::with_capacity(copies.len() + release.targets.len());
     for copy in &copies {
         writes.push(Write::Put(copy.to_item()?, Condition::MustNotExist));
@@ -280,11 +306,27 @@ pub async fn publish(
             writes.push(Write::Put(item, Condition::MustNotExist));
         }
     }
+    writes.extend(attaching.writes(&AttachedTo::News {
+        news_id: id,
+        publish_at,
+        placements: feeds.clone(),
+    })?);
     if writes.len() > MAX_TRANSACTION {
         return Err(invalid("audience", "too many feeds for one news item"));
     }
-    store.transact(&writes).await?;
-    tracing::info!(news = %id, feeds = copies.len(), scheduled = publish_at > now, "news published");
+    match store.transact(&writes).await {
+        Ok(()) => {}
+        // The copies and notices are new: a failed condition is a file
+        // attached elsewhere at the same moment.
+        Err(e) if e.is_condition_failure() && !attaching.is_empty() => {
+            return Err(NewsError::Attachment(FileError::NotAttachable {
+                field: "attachments".into(),
+                reason: "a file was attached elsewhere at the same moment".into(),
+            }));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(news = %id, feeds = copies.len(), scheduled = publish_at > now, files = attaching.len(), "news published");
     Ok(Published {
         feeds: copies.len(),
         news: copies
@@ -472,22 +514,74 @@ pub async fn group_feed(
     limit: u32,
     cursor: Option<String>,
 ) -> Result<Feed, NewsError> {
-    let group = directory::group(store, group_id)
+    let reader = group_reader(store, caller, group_id)
         .await?
-        .ok_or(NewsError::NotFound)?;
-    // Staff of the group's school read its news, not only its teachers.
-    let reader = if caller.has_duty_at(group.school_id) {
-        ReadView::Staff
-    } else {
-        let children: Vec<PersonId> = caller.children().collect();
-        let children = directory::members_among(store, group.id, &children).await?;
-        policy::read_blog(caller, &group, &children).map_err(|d| match d {
+        .map_err(|d| match d {
             Decision::Forbidden => NewsError::Forbidden,
             _ => NewsError::NotFound,
-        })?
-    };
+        })?;
     let partition = keys::group_news_partition(group_id);
     read(store, clock, partition, reader, &[], limit, cursor).await
+}
+
+/// Who of a group's news the caller is: staff of the group's school read
+/// all of it, not only its teachers; its pupils and their guardians what
+/// is addressed to them; anyone else is refused (`Decision`).
+async fn group_reader(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+) -> Result<Result<ReadView, Decision>, StoreError> {
+    let Some(group) = directory::group(store, group_id).await? else {
+        return Ok(Err(Decision::NotFound));
+    };
+    if caller.has_duty_at(group.school_id) {
+        return Ok(Ok(ReadView::Staff));
+    }
+    let children: Vec<PersonId> = caller.children().collect();
+    let children = directory::members_among(store, group.id, &children).await?;
+    Ok(policy::read_blog(caller, &group, &children))
+}
+
+/// Whether the caller may download a file attached to news: they may read
+/// one of its feeds, the copy there is addressed to them and published
+/// (staff of the school also see it scheduled), and it lists the file.
+pub async fn may_read_attachment(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    caller: &PersonRecord,
+    news_id: NewsId,
+    publish_at: DateTime<Utc>,
+    placements: &[Placement],
+    file_id: FileId,
+) -> Result<bool, StoreError> {
+    for placement in placements {
+        let (reader, partition) = match placement {
+            Placement::School { school_id, .. } => (
+                audience::school_view(store, caller, *school_id).await?,
+                keys::school_news_partition(*school_id),
+            ),
+            Placement::Group { group_id, .. } => (
+                group_reader(store, caller, *group_id).await?.ok(),
+                keys::group_news_partition(*group_id),
+            ),
+        };
+        let Some(reader) = reader else {
+            continue;
+        };
+        if reader != ReadView::Staff && publish_at > now {
+            continue;
+        }
+        let key = keys::news_item(partition, publish_at, news_id);
+        let Some(item) = store.get(&key).await? else {
+            continue;
+        };
+        let news: NewsItem = item.parse()?;
+        if reader.sees(&news.reach()) && news.attachments.iter().any(|a| a.file_id == file_id) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// What a release run did.

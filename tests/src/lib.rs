@@ -15,6 +15,7 @@ use skolnav::auth::Authenticator;
 use skolnav::aws::AwsEnv;
 use skolnav::clock::FixedClock;
 use skolnav::devkeys::DevIssuer;
+use skolnav::files::FolderFiles;
 use skolnav::http_client::Http;
 use skolnav::ids::PersonId;
 use skolnav::mail::{Mail, MailError, Mailer};
@@ -176,6 +177,12 @@ pub fn dynamodb_client() -> aws_sdk_dynamodb::Client {
 /// An SES v2 client for the local moto server.
 pub fn ses_client() -> aws_sdk_sesv2::Client {
     aws_env(&[("AWS_ENDPOINT_URL_SESV2", moto_endpoint().to_string())]).sesv2()
+}
+
+/// An S3 client for the local moto server (path-style, as every local
+/// endpoint gets).
+pub fn s3_client() -> aws_sdk_s3::Client {
+    aws_env(&[("AWS_ENDPOINT_URL_S3", moto_endpoint().to_string())]).s3()
 }
 
 /// An SNS client for the local moto server.
@@ -402,6 +409,8 @@ pub fn school_morning() -> chrono::DateTime<chrono::Utc> {
 /// seeded with the demo school.
 pub struct TestApp {
     pub base: String,
+    /// The local file folder the server serves (a fresh temporary folder).
+    pub files: Arc<FolderFiles>,
     pub store: Arc<dyn Store>,
     pub mailer: Arc<RecordingMailer>,
     pub sms: Arc<RecordingSms>,
@@ -471,19 +480,27 @@ impl TestApp {
             skolnav_local::AUDIENCE,
         ));
         let clock = Arc::new(FixedClock::at(school_morning()));
+        let files_dir = std::env::temp_dir().join(format!(
+            "skolnav-files-{}-{}",
+            std::process::id(),
+            ulid::Ulid::generate()
+        ));
+        let files = Arc::new(FolderFiles::new(&files_dir, &base));
         let ctx = Ctx {
             store: store.clone(),
             auth: Arc::new(Authenticator::new(
                 issuer.auth_config(&format!("{base}/.well-known/jwks.json")),
             )),
             clock: clock.clone(),
+            files: files.clone(),
         };
-        let router = skolnav_local::router(ctx, issuer.clone());
+        let router = skolnav_local::router(ctx, issuer.clone(), files.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
         TestApp {
             base,
+            files,
             store,
             mailer: Arc::new(RecordingMailer::default()),
             sms: Arc::new(RecordingSms::default()),

@@ -4,7 +4,7 @@
 use super::{Call, Ctx, Problem, Reply};
 use crate::audience::{AudienceBody, FieldError};
 use crate::blog::{self, BlogError, MAX_BODY_CHARS, MAX_TITLE_CHARS, PostText};
-use crate::ids::{GroupId, PostId};
+use crate::ids::{FileId, GroupId, PostId};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::json;
@@ -28,6 +28,7 @@ impl From<BlogError> for Problem {
                 "post-changed",
                 "The post was changed at the same moment; reload it and try again",
             ),
+            BlogError::Attachment(e) => e.into(),
             BlogError::Store(e) => e.into(),
         }
     }
@@ -67,6 +68,35 @@ struct PublishBody {
     audience: AudienceBody,
     title: String,
     body: String,
+    #[serde(default)]
+    attachments: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EditBody {
+    title: String,
+    body: String,
+    /// The new list of files; absent keeps the list as it is.
+    #[serde(default)]
+    attachments: Option<Vec<String>>,
+}
+
+/// File ids as sent (`attachments[i]`), each a well-formed id.
+pub(super) fn file_ids(ids: &[String], field: &str) -> Result<Vec<FileId>, Problem> {
+    if ids.len() > crate::files::MAX_ATTACHMENTS {
+        return Err(Problem::invalid_input(
+            field,
+            format!("at most {} files", crate::files::MAX_ATTACHMENTS),
+        ));
+    }
+    ids.iter()
+        .enumerate()
+        .map(|(i, id)| {
+            FileId::parse(id)
+                .ok_or_else(|| Problem::invalid_input(&format!("{field}[{i}]"), "not a valid id"))
+        })
+        .collect()
 }
 
 /// POST /blog/posts
@@ -78,12 +108,15 @@ pub async fn publish(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
         body: body.body,
     }
     .parse()?;
+    let attachments = file_ids(&body.attachments, "attachments")?;
     let published = blog::publish(
         ctx.store.as_ref(),
+        ctx.files.as_ref(),
         ctx.clock.as_ref(),
         &call.caller,
         &audience,
         text,
+        &attachments,
     )
     .await?;
     Reply::created(published)
@@ -108,14 +141,26 @@ pub async fn feed(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
 pub async fn edit(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let group = call.id("groupId", GroupId::parse)?;
     let post = call.id("postId", PostId::parse)?;
-    let text = call.json::<TextBody>()?.parse()?;
+    let body = call.json::<EditBody>()?;
+    let text = TextBody {
+        title: body.title,
+        body: body.body,
+    }
+    .parse()?;
+    let attachments = body
+        .attachments
+        .as_deref()
+        .map(|ids| file_ids(ids, "attachments"))
+        .transpose()?;
     let view = blog::edit(
         ctx.store.as_ref(),
+        ctx.files.as_ref(),
         ctx.clock.as_ref(),
         &call.caller,
         group,
         post,
         text,
+        attachments.as_deref(),
     )
     .await?;
     Reply::ok(view)

@@ -7,6 +7,7 @@ mod absence;
 mod attendance;
 mod blog;
 mod calendar;
+mod files;
 mod idempotency;
 mod imports;
 mod lessons;
@@ -46,6 +47,9 @@ pub struct Ctx {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
     pub clock: Arc<dyn Clock>,
+    /// File storage: S3 in the functions that handle files, a folder
+    /// locally, `NoFiles` elsewhere.
+    pub files: Arc<dyn crate::files::Files>,
 }
 
 /// One authenticated request, as a handler sees it.

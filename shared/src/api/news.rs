@@ -15,6 +15,7 @@ impl From<NewsError> for Problem {
             NewsError::Forbidden => Problem::forbidden(),
             NewsError::NotAddressable { field } => Problem::not_addressable(field),
             NewsError::Invalid(f) => f.into(),
+            NewsError::Attachment(e) => e.into(),
             NewsError::Store(e) => e.into(),
         }
     }
@@ -28,6 +29,9 @@ struct PublishBody {
     body: String,
     /// When it shows (RFC 3339); now when absent or past.
     publish_at: Option<DateTime<Utc>>,
+    /// Files uploaded through `POST /files`: an image, attachments.
+    #[serde(default)]
+    attachments: Vec<String>,
 }
 
 /// POST /news
@@ -43,9 +47,11 @@ pub async fn publish(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
         title: text.title,
         body: text.body,
         publish_at: body.publish_at,
+        attachments: super::blog::file_ids(&body.attachments, "attachments")?,
     };
     let published = news::publish(
         ctx.store.as_ref(),
+        ctx.files.as_ref(),
         ctx.clock.as_ref(),
         &call.caller,
         &audience,

@@ -7,8 +7,8 @@
 //! holds infra/template.yaml and each function's `main` to it.
 
 use super::{
-    Handler, absence, attendance, blog, calendar, imports, lessons, me, news, notices, reports,
-    school_settings, sms_credit, talks,
+    Handler, absence, attendance, blog, calendar, files, imports, lessons, me, news, notices,
+    reports, school_settings, sms_credit, talks,
 };
 use http::Method;
 use std::collections::HashMap;
@@ -137,6 +137,12 @@ route_table! {
     }
     blog_delete "blog-delete" {
         DELETE "/groups/{groupId}/posts/{postId}" => blog::delete
+    }
+    files_upload "files-upload" {
+        POST "/files" => files::upload
+    }
+    files_download "files-download" {
+        GET "/files/{fileId}" => files::download
     }
     calendar_create "calendar-create" {
         POST "/calendar/events" => calendar::create

@@ -14,7 +14,8 @@ pub mod markdown;
 use crate::audience::{self, Audience, GroupTarget, Reach};
 use crate::clock::Clock;
 use crate::directory::{self, Group, PersonRecord};
-use crate::ids::{GroupId, NoticeId, PersonId, PostId, SchoolId};
+use crate::files::{self, AttachedTo, Attachment, AttachmentView, FileError, Files};
+use crate::ids::{FileId, GroupId, NoticeId, PersonId, PostId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject};
 use crate::policy::{self, Decision};
@@ -47,6 +48,10 @@ pub struct Post {
     /// The publish's notice, withdrawn when the post is deleted.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub notice: Option<notices::Sent>,
+    /// Images and files, in the order the author gave them; the bytes are
+    /// downloaded through `GET /files/{fileId}`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub attachments: Vec<Attachment>,
 }
 
 impl Post {
@@ -74,6 +79,7 @@ impl Post {
             body: self.body.clone(),
             body_html: rendered.html,
             embeds: rendered.embeds,
+            attachments: self.attachments.iter().map(Attachment::view).collect(),
             published_at: self.published_at,
             edited_at: self.edited_at,
         }
@@ -94,6 +100,8 @@ pub struct PostView {
     pub body: String,
     pub body_html: String,
     pub embeds: Vec<markdown::Embed>,
+    /// Images (`image: true`, to show in the post) and files (to list).
+    pub attachments: Vec<AttachmentView>,
     pub published_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<DateTime<Utc>>,
@@ -122,6 +130,9 @@ pub enum BlogError {
     AudienceTooLarge { recipients: usize },
     #[error("the post was changed at the same moment; try again")]
     Contended,
+    /// An attachment was refused (the field names which).
+    #[error(transparent)]
+    Attachment(FileError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -149,10 +160,12 @@ pub struct Published {
 /// organisation).
 pub async fn publish(
     store: &dyn Store,
+    files: &dyn Files,
     clock: &dyn Clock,
     caller: &PersonRecord,
     audience: &Audience,
     text: PostText,
+    attachments: &[FileId],
 ) -> Result<Published, BlogError> {
     // Guardians and pupils are refused before anything is read.
     if !audience::may_address_anyone(caller) {
@@ -181,13 +194,16 @@ pub async fn publish(
         title: text.title.clone(),
     };
     let packed = notices::pack(store, &subject, &recipients).await?;
-    if targets.len() + packed.len() > MAX_TRANSACTION {
+    if targets.len() + packed.len() + attachments.len() > MAX_TRANSACTION {
         return Err(BlogError::AudienceTooLarge {
             recipients: recipients.len(),
         });
     }
+    let attaching = files::prepare_attach(store, files, caller, attachments, "attachments", &[])
+        .await
+        .map_err(BlogError::Attachment)?;
     let (sent, batch_items) = notices::batches(NoticeId::generate(), &subject, &packed, now)?;
-    let mut writes = Vec::with_capacity(targets.len() + batch_items.len());
+    let mut writes = Vec::with_capacity(targets.len() + batch_items.len() + attaching.len());
     let mut first = None;
     for t in targets {
         let group = &groups[&t.group_id];
@@ -203,6 +219,7 @@ pub async fn publish(
             published_at: now,
             edited_at: None,
             notice: Some(sent.clone()),
+            attachments: attaching.attachments(),
         };
         writes.push(Write::Put(post.to_item(1)?, Condition::MustNotExist));
         first.get_or_insert(post);
@@ -210,13 +227,74 @@ pub async fn publish(
     for item in batch_items {
         writes.push(Write::Put(item, Condition::MustNotExist));
     }
-    store.transact(&writes).await?;
-    tracing::info!(post = %id, groups = targets.len(), notified = recipients.len(), "blog post published");
+    writes.extend(attaching.writes(&AttachedTo::BlogPost {
+        post_id: id,
+        group_ids: targets.iter().map(|t| t.group_id).collect(),
+    })?);
+    transact_attaching(store, &writes, !attaching.is_empty()).await?;
+    tracing::info!(post = %id, groups = targets.len(), notified = recipients.len(), files = attaching.len(), "blog post published");
     let post = first.ok_or(BlogError::NotFound)?;
     Ok(Published {
         post: post.view(),
         notified: recipients.len(),
     })
+}
+
+/// Writes a transaction that attaches files: a failed condition there is
+/// a file attached elsewhere at the same moment (the post's own items are
+/// new, or were read at their version: `Contended`).
+async fn transact_attaching(
+    store: &dyn Store,
+    writes: &[Write],
+    attaching: bool,
+) -> Result<(), BlogError> {
+    match store.transact(writes).await {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_condition_failure() && attaching => {
+            Err(BlogError::Attachment(FileError::NotAttachable {
+                field: "attachments".into(),
+                reason: "a file was attached elsewhere at the same moment, or the post changed"
+                    .into(),
+            }))
+        }
+        Err(e) if e.is_condition_failure() => Err(BlogError::Contended),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Whether the caller may download a file attached to a post: they may
+/// read one of the post's groups' blogs, the post's copy there is
+/// addressed to them, and it still lists the file (a file the author
+/// removed, or of a deleted post, is no longer the readers').
+pub async fn may_read_attachment(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_ids: &[GroupId],
+    post_id: PostId,
+    file_id: FileId,
+) -> Result<bool, StoreError> {
+    for group_id in group_ids {
+        let Some(group) = directory::group(store, *group_id).await? else {
+            continue;
+        };
+        let children = if policy::is_group_staff(caller, &group) {
+            vec![]
+        } else {
+            let children: Vec<PersonId> = caller.children().collect();
+            directory::members_among(store, group.id, &children).await?
+        };
+        let Ok(view) = policy::read_blog(caller, &group, &children) else {
+            continue;
+        };
+        let Some(item) = store.get(&keys::blog_post(*group_id, post_id)).await? else {
+            continue;
+        };
+        let post: Post = item.parse()?;
+        if view.sees(&post.reach) && post.attachments.iter().any(|a| a.file_id == file_id) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The caller's children who are pupils of the group (none asked for staff
@@ -319,23 +397,56 @@ async fn authors_copies(
     Ok(copies)
 }
 
-/// C2: the author edits title and body; every copy changes together, each
-/// on the version it was read at.
+/// C2: the author edits title and body, and with `attachments` the list
+/// of files (new ones are attached as on publish; one left out stays
+/// attached to this post but no reader sees it any more, and only its
+/// owner can download it). Every copy changes together, each on the
+/// version it was read at.
+#[allow(clippy::too_many_arguments)]
 pub async fn edit(
     store: &dyn Store,
+    files: &dyn Files,
     clock: &dyn Clock,
     caller: &PersonRecord,
     group_id: GroupId,
     post_id: PostId,
     text: PostText,
+    attachments: Option<&[FileId]>,
 ) -> Result<PostView, BlogError> {
     let copies = authors_copies(store, caller, group_id, post_id).await?;
     let now = clock.now();
-    let mut writes = Vec::with_capacity(copies.len());
+    let current: Vec<Attachment> = copies
+        .first()
+        .map(|(p, _)| p.attachments.clone())
+        .unwrap_or_default();
+    let (new_list, attaching) = match attachments {
+        None => (current, files::Attaching::none()),
+        Some(ids) => {
+            let kept: Vec<FileId> = current.iter().map(|a| a.file_id).collect();
+            let attaching = files::prepare_attach(store, files, caller, ids, "attachments", &kept)
+                .await
+                .map_err(BlogError::Attachment)?;
+            let fresh = attaching.attachments();
+            let list = ids
+                .iter()
+                .filter_map(|id| {
+                    current
+                        .iter()
+                        .chain(fresh.iter())
+                        .find(|a| a.file_id == *id)
+                        .cloned()
+                })
+                .collect();
+            (list, attaching)
+        }
+    };
+    let mut writes = Vec::with_capacity(copies.len() + attaching.len());
     let mut shown = None;
+    let group_ids: Vec<GroupId> = copies.iter().map(|(p, _)| p.group_id).collect();
     for (mut post, version) in copies {
         post.title = text.title.clone();
         post.body = text.body.clone();
+        post.attachments = new_list.clone();
         post.edited_at = Some(now);
         writes.push(Write::Put(
             post.to_item(version + 1)?,
@@ -345,12 +456,9 @@ pub async fn edit(
             shown = Some(post);
         }
     }
-    match store.transact(&writes).await {
-        Ok(()) => {}
-        Err(e) if e.is_condition_failure() => return Err(BlogError::Contended),
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(post = %post_id, "blog post edited");
+    writes.extend(attaching.writes(&AttachedTo::BlogPost { post_id, group_ids })?);
+    transact_attaching(store, &writes, !attaching.is_empty()).await?;
+    tracing::info!(post = %post_id, files = attaching.len(), "blog post edited");
     shown.map(|p| p.view()).ok_or(BlogError::NotFound)
 }
 

@@ -30,6 +30,7 @@ mod attendance;
 mod blog;
 mod calendar;
 mod dynamodb_faults;
+mod files;
 mod import;
 mod lessons;
 mod news;

@@ -33,6 +33,10 @@ async fn harness() -> Harness {
             store,
             auth: Arc::new(auth),
             clock: Arc::new(skolnav::clock::FixedClock::at(school_morning())),
+            files: Arc::new(skolnav::files::FolderFiles::new(
+                std::env::temp_dir().join(format!("skolnav-events-{}", ulid::Ulid::generate())),
+                "http://unused.invalid",
+            )),
         },
         issuer,
     }
@@ -160,6 +164,25 @@ async fn every_http_sample_event_is_served_by_its_function() {
         let (status, body) = invoke(&h, function, who, &text).await;
         assert_eq!(status, want, "{function}: {body}");
     }
+    // A file: asked for through its sample event, then its download URL
+    // by its owner (the folder adapter signs without the bytes).
+    let (status, granted) = invoke(&h, "files-upload", mentor, &event_text("files-upload")).await;
+    assert_eq!(status, 201, "{granted}");
+    let file_id = granted["fileId"].as_str().expect("fileId").to_string();
+    let download = event_text("files-download").replace("01JD0000000000000000000F01", &file_id);
+    let (status, body) = invoke(&h, "files-download", mentor, &download).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["url"]
+            .as_str()
+            .is_some_and(|u| u.contains("/local-files/files/")),
+        "{body}"
+    );
+    let (status, body) = invoke(&h, "files-download", guardian, &download).await;
+    assert_eq!(
+        status, 404,
+        "an unattached file is its owner's alone: {body}"
+    );
     // The feed: made through its sample event, then fetched with the
     // token in the path and no Authorization header.
     let (status, made) = invoke(
