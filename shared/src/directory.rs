@@ -4,7 +4,7 @@
 
 use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
 use crate::keys;
-use crate::store::{Condition, Item, Query, SortKey, Store, StoreError, query_all};
+use crate::store::{Condition, Index, Item, Query, SortKey, Store, StoreError, query_all};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -635,21 +635,34 @@ pub async fn grade_pupils(
 ) -> Result<Vec<PersonId>, StoreError> {
     let mut pupils = Vec::new();
     for year in years {
-        let items = query_all(
-            store,
-            Query::partition(keys::grade_pupils_partition(school, *year))
-                .on(crate::store::Index::Gsi2),
-        )
-        .await?;
-        pupils.extend(
-            items
-                .iter()
-                .filter_map(|i| i.gsi2.as_ref())
-                .filter_map(|k| k.sk.strip_prefix("PUPIL#"))
-                .filter_map(PersonId::parse),
-        );
+        let partition = keys::grade_pupils_partition(school, *year);
+        pupils.extend(indexed_people(store, Index::Gsi2, partition, "PUPIL#").await?);
     }
     Ok(pupils)
+}
+
+/// The people an index partition lists under `prefix` (`PUPIL#<id>`,
+/// `STAFF#<id>`, ...), every page, in the index's order.
+async fn indexed_people(
+    store: &dyn Store,
+    index: Index,
+    partition: String,
+    prefix: &str,
+) -> Result<Vec<PersonId>, StoreError> {
+    let items = query_all(
+        store,
+        Query::partition(partition).on(index).begins_with(prefix),
+    )
+    .await?;
+    Ok(items
+        .iter()
+        .filter_map(|i| match index {
+            Index::Gsi2 => i.gsi2.as_ref(),
+            _ => i.gsi1.as_ref(),
+        })
+        .filter_map(|k| k.sk.strip_prefix(prefix))
+        .filter_map(PersonId::parse)
+        .collect())
 }
 
 /// Access pattern: the pupils enrolled at a school, one query on GSI1
@@ -658,19 +671,8 @@ pub async fn school_pupils(
     store: &dyn Store,
     school: SchoolId,
 ) -> Result<Vec<PersonId>, StoreError> {
-    let items = query_all(
-        store,
-        Query::partition(keys::pupils_of_school_partition(school))
-            .on(crate::store::Index::Gsi1)
-            .begins_with("PUPIL#"),
-    )
-    .await?;
-    Ok(items
-        .iter()
-        .filter_map(|i| i.gsi1.as_ref())
-        .filter_map(|k| k.sk.strip_prefix("PUPIL#"))
-        .filter_map(PersonId::parse)
-        .collect())
+    let partition = keys::pupils_of_school_partition(school);
+    indexed_people(store, Index::Gsi1, partition, "PUPIL#").await
 }
 
 /// Access pattern: the staff of a school (anyone with a duty there), one
@@ -679,19 +681,8 @@ pub async fn school_staff(
     store: &dyn Store,
     school: SchoolId,
 ) -> Result<Vec<PersonId>, StoreError> {
-    let items = query_all(
-        store,
-        Query::partition(keys::pupils_of_school_partition(school))
-            .on(crate::store::Index::Gsi1)
-            .begins_with("STAFF#"),
-    )
-    .await?;
-    let mut staff: Vec<PersonId> = items
-        .iter()
-        .filter_map(|i| i.gsi1.as_ref())
-        .filter_map(|k| k.sk.strip_prefix("STAFF#"))
-        .filter_map(PersonId::parse)
-        .collect();
+    let partition = keys::pupils_of_school_partition(school);
+    let mut staff = indexed_people(store, Index::Gsi1, partition, "STAFF#").await?;
     staff.sort();
     staff.dedup();
     Ok(staff)
@@ -700,19 +691,8 @@ pub async fn school_staff(
 /// Access pattern: the pupils of a group, one query on GSI1
 /// (`PEOPLE#GROUP#<group>`, `MEMBER#<pupil>`).
 pub async fn group_members(store: &dyn Store, group: GroupId) -> Result<Vec<PersonId>, StoreError> {
-    let items = query_all(
-        store,
-        Query::partition(keys::members_of_group_partition(group))
-            .on(crate::store::Index::Gsi1)
-            .begins_with("MEMBER#"),
-    )
-    .await?;
-    Ok(items
-        .iter()
-        .filter_map(|i| i.gsi1.as_ref())
-        .filter_map(|k| k.sk.strip_prefix("MEMBER#"))
-        .filter_map(PersonId::parse)
-        .collect())
+    let partition = keys::members_of_group_partition(group);
+    indexed_people(store, Index::Gsi1, partition, "MEMBER#").await
 }
 
 /// Access pattern: people by id, with one BatchGetItem per 100, read
