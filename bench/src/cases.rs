@@ -560,8 +560,21 @@ fn template(function: &str) -> BenchResult<serde_json::Value> {
 /// function's sample event in events/.
 pub fn http_event(function: &str, call: &Call, token: &str) -> BenchResult<String> {
     let mut e = template(function)?;
-    e["rawPath"] = call.path.clone().into();
-    e["requestContext"]["http"]["path"] = call.path.clone().into();
+    // The query goes where API Gateway puts it, not into the path (the
+    // template's own query would otherwise stay and win).
+    let (path, query) = call.path.split_once('?').unwrap_or((&call.path, ""));
+    e["rawPath"] = path.into();
+    e["requestContext"]["http"]["path"] = path.into();
+    e["rawQueryString"] = query.into();
+    let parameters: serde_json::Map<String, serde_json::Value> =
+        form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned().into()))
+            .collect();
+    e["queryStringParameters"] = if parameters.is_empty() {
+        serde_json::Value::Null
+    } else {
+        parameters.into()
+    };
     e["requestContext"]["http"]["method"] = call.method.as_str().into();
     e["headers"]["authorization"] = format!("Bearer {token}").into();
     if let Some(h) = e["headers"].as_object_mut() {
