@@ -474,17 +474,15 @@ async fn read(
     })
 }
 
-/// C3: a school's news: its staff, its pupils, the guardians of its pupils.
-pub async fn school_feed(
+/// How the caller reads a school's feed, and their grade years there (a
+/// pupil's own, a guardian's children's, read with the enrolments as
+/// `audience::school_view` does; none for staff, who read everything).
+/// `None`: they may not read it.
+async fn school_reader(
     store: &dyn Store,
-    clock: &dyn Clock,
     caller: &PersonRecord,
     school_id: SchoolId,
-    limit: u32,
-    cursor: Option<String>,
-) -> Result<Feed, NewsError> {
-    // The reader's grade years there: a pupil's own, a guardian's
-    // children's (read with their enrolments, as `audience::school_view`).
+) -> Result<Option<(ReadView, Vec<u8>)>, StoreError> {
     let (reader, grades) = if caller.has_duty_at(school_id) {
         (policy::read_school(caller, school_id, false), Vec::new())
     } else if caller.enrolled_school() == Some(school_id) {
@@ -499,7 +497,21 @@ pub async fn school_feed(
             children.unwrap_or_default(),
         )
     };
-    let reader = reader.ok_or(NewsError::NotFound)?;
+    Ok(reader.map(|r| (r, grades)))
+}
+
+/// C3: a school's news: its staff, its pupils, the guardians of its pupils.
+pub async fn school_feed(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+    limit: u32,
+    cursor: Option<String>,
+) -> Result<Feed, NewsError> {
+    let (reader, grades) = school_reader(store, caller, school_id)
+        .await?
+        .ok_or(NewsError::NotFound)?;
     let partition = keys::school_news_partition(school_id);
     read(store, clock, partition, reader, &grades, limit, cursor).await
 }
@@ -544,8 +556,9 @@ async fn group_reader(
 }
 
 /// Whether the caller may download a file attached to news: they may read
-/// one of its feeds, the copy there is addressed to them and published
-/// (staff of the school also see it scheduled), and it lists the file.
+/// one of its feeds, the copy there is addressed to them (its reach, and
+/// its grade years) and published (staff of the school also see it
+/// scheduled), and it lists the file.
 pub async fn may_read_attachment(
     store: &dyn Store,
     now: DateTime<Utc>,
@@ -558,15 +571,18 @@ pub async fn may_read_attachment(
     for placement in placements {
         let (reader, partition) = match placement {
             Placement::School { school_id, .. } => (
-                audience::school_view(store, caller, *school_id).await?,
+                school_reader(store, caller, *school_id).await?,
                 keys::school_news_partition(*school_id),
             ),
             Placement::Group { group_id, .. } => (
-                group_reader(store, caller, *group_id).await?.ok(),
+                group_reader(store, caller, *group_id)
+                    .await?
+                    .ok()
+                    .map(|r| (r, Vec::new())),
                 keys::group_news_partition(*group_id),
             ),
         };
-        let Some(reader) = reader else {
+        let Some((reader, grades)) = reader else {
             continue;
         };
         if reader != ReadView::Staff && publish_at > now {
@@ -577,7 +593,9 @@ pub async fn may_read_attachment(
             continue;
         };
         let news: NewsItem = item.parse()?;
-        if reader.sees(&news.reach()) && news.attachments.iter().any(|a| a.file_id == file_id) {
+        let addressed = reader.sees(&news.reach())
+            && (reader == ReadView::Staff || news.reaches_grades(&grades));
+        if addressed && news.attachments.iter().any(|a| a.file_id == file_id) {
             return Ok(true);
         }
     }

@@ -463,7 +463,49 @@ async fn an_expired_or_tampered_local_url_is_refused(backend: Backend) {
     assert_eq!(put(url, PDF, data).await, 403);
 }
 
+async fn a_file_of_news_to_a_grade_year_is_only_that_years_families(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Class 4B's pupils (21-40) in grade 5.
+    for n in 21..=40 {
+        let enrolment = skolnav::directory::Relation::EnrolledAt {
+            school_id: demo::school(),
+            school_year: Some(5),
+        };
+        app.store
+            .put(
+                &enrolment.to_item(demo::pupil(n)).unwrap(),
+                skolnav::store::Condition::None,
+            )
+            .await
+            .unwrap();
+    }
+    let principal = demo::staff(demo::PRINCIPAL);
+    let letter = upload(&app, principal, "lagerskola.pdf", pdf_bytes("grade")).await;
+    let to_grade_5 =
+        json!({ "gradeYears": { "schoolId": demo::school().to_string(), "years": [5] } });
+    let res = app
+        .post(
+            principal,
+            "/news",
+            json!({ "audience": to_grade_5, "title": "Lägerskola", "body": "Packlista.", "attachments": [letter] }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    let path = format!("/files/{letter}");
+    for (who, status) in [
+        (demo::guardian(21), 200),
+        (demo::pupil(40), 200),
+        (demo::staff(demo::MENTOR_4A), 200),
+        (demo::guardian(1), 404),
+        (demo::pupil(1), 404),
+    ] {
+        let res = app.get(who, &path).await;
+        assert_eq!(res.status, status, "{who}: {}", res.json);
+    }
+}
+
 on_both_stores!(
+    a_file_of_news_to_a_grade_year_is_only_that_years_families,
     a_guardian_of_the_group_downloads_the_attachment_and_another_group_gets_404,
     a_file_of_a_post_to_pupils_only_is_not_the_guardians,
     a_file_left_out_by_an_edit_is_no_longer_the_readers,
