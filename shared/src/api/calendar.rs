@@ -24,6 +24,7 @@ impl From<CalendarError> for Problem {
             CalendarError::AudienceTooLarge { recipients } => {
                 Problem::audience_too_large(recipients)
             }
+            CalendarError::Attachment(e) => e.into(),
             CalendarError::Store(e) => e.into(),
         }
     }
@@ -59,6 +60,9 @@ struct CreateBody {
     repeat: Option<RepeatBody>,
     #[serde(default)]
     reminder: bool,
+    /// Files uploaded through `POST /files`.
+    #[serde(default)]
+    attachments: Vec<String>,
 }
 
 fn within(field: &str, text: &str, max: usize, required: bool) -> Result<(), Problem> {
@@ -132,12 +136,15 @@ pub async fn create(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let body = call.json::<CreateBody>()?;
     let details = body.details()?;
     let audience = body.audience.parse("audience")?;
+    let attachments = super::blog::file_ids(&body.attachments, "attachments")?;
     let created = calendar::create(
         ctx.store.as_ref(),
+        ctx.files.as_ref(),
         ctx.clock.as_ref(),
         &call.caller,
         &audience,
         details,
+        &attachments,
     )
     .await?;
     Reply::created(created)

@@ -347,6 +347,7 @@ mod tests {
             repeat,
             reminder: false,
             created_at: Utc::now(),
+            attachments: Vec::new(),
         }
     }
 

@@ -121,6 +121,10 @@ pub struct Event {
     pub repeat: Option<Repeat>,
     pub reminder: bool,
     pub created_at: DateTime<Utc>,
+    /// Files uploaded through `POST /files`, downloadable by whoever
+    /// reads the event.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::files::Attachment>,
 }
 
 impl Event {
@@ -253,6 +257,9 @@ pub enum CalendarError {
     Invalid(audience::FieldError),
     #[error("the audience is too large for one event ({recipients} people)")]
     AudienceTooLarge { recipients: usize },
+    /// An attachment was refused (the field names which).
+    #[error(transparent)]
+    Attachment(crate::files::FileError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -312,10 +319,12 @@ pub struct Created {
 /// addressed pupils and guardians.
 pub async fn create(
     store: &dyn Store,
+    files: &dyn crate::files::Files,
     clock: &dyn Clock,
     caller: &PersonRecord,
     audience: &Audience,
     details: Details,
+    attachments: &[crate::ids::FileId],
 ) -> Result<Created, CalendarError> {
     if !audience::may_address_anyone(caller) {
         return Err(CalendarError::Forbidden);
@@ -358,6 +367,10 @@ pub async fn create(
     audience::authorize(caller, audience, "audience", &groups, &schools)
         .map_err(|e| CalendarError::NotAddressable { field: e.field })?;
 
+    let attaching =
+        crate::files::prepare_attach(store, files, caller, attachments, "attachments", &[])
+            .await
+            .map_err(CalendarError::Attachment)?;
     let now = clock.now();
     let id = EventId::generate();
     let event = |school_id: SchoolId, placement: Placement| Event {
@@ -372,6 +385,7 @@ pub async fn create(
         repeat: details.repeat,
         reminder: details.reminder,
         created_at: now,
+        attachments: attaching.attachments(),
     };
     let (copies, recipients): (Vec<Event>, Vec<PersonId>) = match calendars {
         Calendars::Groups(targets) => {
@@ -414,7 +428,7 @@ pub async fn create(
         first_day: details.when.first_day(),
     };
     let packed = notices::pack(store, &subject, &recipients).await?;
-    if copies.len() + packed.len() > MAX_TRANSACTION {
+    if copies.len() + packed.len() + attaching.len() + 2 > MAX_TRANSACTION {
         return Err(CalendarError::AudienceTooLarge {
             recipients: recipients.len(),
         });
@@ -450,8 +464,26 @@ pub async fn create(
         };
         writes.push(Write::Put(reminder.to_item()?, Condition::MustNotExist));
     }
-    store.transact(&writes).await?;
-    tracing::info!(event = %id, calendars = copies.len(), notified = recipients.len(), "calendar event created");
+    writes.extend(attaching.writes(&crate::files::AttachedTo::CalendarEvent {
+        event_id: id,
+        first_day: details.when.first_day(),
+        copies: copies.iter().map(|c| (c.school_id, c.placement)).collect(),
+    })?);
+    match store.transact(&writes).await {
+        Ok(()) => {}
+        // The copies, notices and reminder are new: a failed condition is
+        // a file attached elsewhere at the same moment.
+        Err(e) if e.is_condition_failure() && !attaching.is_empty() => {
+            return Err(CalendarError::Attachment(
+                crate::files::FileError::NotAttachable {
+                    field: "attachments".into(),
+                    reason: "a file was attached elsewhere at the same moment".into(),
+                },
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(event = %id, calendars = copies.len(), notified = recipients.len(), files = attaching.len(), "calendar event created");
     Ok(Created {
         calendars: copies.len(),
         notified: school_notice.is_none().then_some(recipients.len()),
@@ -595,6 +627,59 @@ pub async fn school_calendar(
         .collect())
 }
 
+/// Whether the caller may download a file attached to an event: they
+/// read one of its calendars, the copy there is addressed to them (a
+/// staff-only event only its school's staff), and it lists the file.
+pub async fn may_read_attachment(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    event_id: EventId,
+    first_day: NaiveDate,
+    copies: &[(SchoolId, Placement)],
+    file_id: crate::ids::FileId,
+) -> Result<bool, StoreError> {
+    for (school_id, placement) in copies {
+        let (view, partition) = match placement {
+            Placement::Group { group_id, .. } => {
+                let Some(group) = directory::group(store, *group_id).await? else {
+                    continue;
+                };
+                let children = if policy::is_group_staff(caller, &group) {
+                    Vec::new()
+                } else {
+                    let children: Vec<PersonId> = caller.children().collect();
+                    directory::members_among(store, group.id, &children).await?
+                };
+                (
+                    policy::read_blog(caller, &group, &children).ok(),
+                    keys::group_calendar_partition(*group_id),
+                )
+            }
+            Placement::School { .. } => (
+                audience::school_view(store, caller, *school_id).await?,
+                keys::school_calendar_partition(*school_id),
+            ),
+        };
+        let Some(view) = view else {
+            continue;
+        };
+        let reach = match placement {
+            Placement::Group { reach, .. } | Placement::School { reach, .. } => *reach,
+        };
+        if !view.sees(&reach) {
+            continue;
+        }
+        let key = keys::calendar_event(partition, first_day, event_id);
+        if let Some(item) = store.get(&key).await? {
+            let event: Event = item.parse()?;
+            if event.attachments.iter().any(|a| a.file_id == file_id) {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -622,6 +707,7 @@ mod tests {
             repeat,
             reminder: false,
             created_at: Utc::now(),
+            attachments: Vec::new(),
         }
     }
 

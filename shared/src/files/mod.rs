@@ -216,6 +216,14 @@ pub enum AttachedTo {
         publish_at: DateTime<Utc>,
         placements: Vec<crate::news::Placement>,
     },
+    /// A calendar event, in each of these calendars (its school and
+    /// placement), filed under its first day.
+    #[serde(rename_all = "camelCase")]
+    CalendarEvent {
+        event_id: crate::ids::EventId,
+        first_day: chrono::NaiveDate,
+        copies: Vec<(crate::ids::SchoolId, crate::calendar::Placement)>,
+    },
 }
 
 /// The item of one file.
@@ -548,6 +556,16 @@ pub async fn download(
                     *publish_at,
                     placements,
                     id,
+                )
+                .await?
+            }
+            Some(AttachedTo::CalendarEvent {
+                event_id,
+                first_day,
+                copies,
+            }) => {
+                crate::calendar::may_read_attachment(
+                    store, caller, *event_id, *first_day, copies, id,
                 )
                 .await?
             }

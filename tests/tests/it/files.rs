@@ -504,7 +504,77 @@ async fn a_file_of_news_to_a_grade_year_is_only_that_years_families(backend: Bac
     }
 }
 
+async fn a_file_of_an_event_is_its_readers_and_a_staff_events_only_staffs(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let list = upload(&app, mentor, "packlista.pdf", pdf_bytes("event")).await;
+    let event = |audience: Value, title: &str, file: &str| {
+        json!({ "audience": audience, "title": title, "start": "2026-11-25T09:00:00",
+                "end": "2026-11-25T11:30:00", "attachments": [file] })
+    };
+    let to_4a = json!({ "groups": [{ "groupId": demo::class(1).to_string() }] });
+    let res = app
+        .post(mentor, "/calendar/events", event(to_4a, "Utflykt", &list))
+        .await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    assert_eq!(
+        res.json["event"]["attachments"][0]["fileName"], "packlista.pdf",
+        "{}",
+        res.json
+    );
+    let path = format!("/files/{list}");
+    for (who, status) in [
+        (demo::guardian(1), 200),
+        (demo::pupil(1), 200),
+        (demo::guardian(21), 404),
+        (demo::staff(demo::OTHER_SCHOOL_ADMIN), 404),
+    ] {
+        let res = app.get(who, &path).await;
+        assert_eq!(res.status, status, "{who}: {}", res.json);
+    }
+    let granted = app.get(demo::guardian(1), &path).await;
+    let (status, _, got) = fetch(&app, granted.json["url"].as_str().expect("url")).await;
+    assert_eq!((status, got), (200, pdf_bytes("event")));
+
+    // A staff-only event's file: the school's staff, no family.
+    let principal = demo::staff(demo::PRINCIPAL);
+    let agenda = upload(&app, principal, "dagordning.pdf", pdf_bytes("staff")).await;
+    let to_staff = json!({ "schoolStaff": { "schoolId": demo::school().to_string() } });
+    let res = app
+        .post(
+            principal,
+            "/calendar/events",
+            event(to_staff, "Personalmöte", &agenda),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    let path = format!("/files/{agenda}");
+    for (who, status) in [
+        (demo::staff(demo::SUBJECT_TEACHER), 200),
+        (demo::guardian(1), 404),
+        (demo::pupil(1), 404),
+    ] {
+        let res = app.get(who, &path).await;
+        assert_eq!(res.status, status, "{who}: {}", res.json);
+    }
+    // Another's file cannot be attached.
+    let res = app
+        .post(
+            mentor,
+            "/calendar/events",
+            event(
+                json!({ "groups": [{ "groupId": demo::class(1).to_string() }] }),
+                "x",
+                &agenda,
+            ),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.json);
+    assert_eq!(invalid_names(&res), ["attachments[0]"], "{}", res.json);
+}
+
 on_both_stores!(
+    a_file_of_an_event_is_its_readers_and_a_staff_events_only_staffs,
     a_file_of_news_to_a_grade_year_is_only_that_years_families,
     a_guardian_of_the_group_downloads_the_attachment_and_another_group_gets_404,
     a_file_of_a_post_to_pupils_only_is_not_the_guardians,
