@@ -451,63 +451,26 @@ fn main() {
         return;
     }
     if args.first().map(String::as_str) == Some("absence") {
-        let pupils = match args.get(1).map(|a| a.parse::<usize>()) {
-            None => 600,
-            Some(Ok(n)) => n,
-            Some(Err(_)) => {
-                eprintln!("bench: usage: skolnav-bench absence [PUPILS]");
-                std::process::exit(2);
-            }
-        };
+        let pupils = pupils_arg(&args, "absence");
         let started = chrono::Utc::now();
-        match runtime.block_on(absence::run(pupils)) {
-            Ok(figures) => {
-                let out = root().join("bench/results/absence.json");
-                let json = serde_json::json!({
-                    "startedAt": started,
-                    "machine": report::machine(),
-                    "figures": figures,
-                });
-                if let Err(e) = std::fs::write(
-                    &out,
-                    serde_json::to_string_pretty(&json).unwrap_or_default(),
-                ) {
-                    eprintln!("bench: writing {}: {e}", out.display());
-                }
-                println!("{}", figures.to_markdown());
-                eprintln!("bench: figures written to {}", out.display());
-            }
-            Err(e) => {
-                eprintln!("bench: {e}");
-                std::process::exit(1);
-            }
-        }
+        let figures = runtime
+            .block_on(absence::run(pupils))
+            .unwrap_or_else(|e| fail(&e));
+        let json = serde_json::json!({
+            "startedAt": started,
+            "machine": report::machine(),
+            "figures": figures,
+        });
+        write_figures("absence.json", &json, &figures.to_markdown());
         return;
     }
     if args.first().map(String::as_str) == Some("notices") {
-        let pupils = match args.get(1).map(|a| a.parse::<usize>()) {
-            None => 600,
-            Some(Ok(n)) => n,
-            Some(Err(_)) => {
-                eprintln!("bench: usage: skolnav-bench notices [PUPILS]");
-                std::process::exit(2);
-            }
-        };
-        match runtime.block_on(notices::run(pupils)) {
-            Ok(figures) => {
-                let out = root().join("bench/results/notices.json");
-                let _ = std::fs::write(
-                    &out,
-                    serde_json::to_string_pretty(&figures).unwrap_or_default(),
-                );
-                println!("{}", figures.to_markdown());
-                eprintln!("bench: figures written to {}", out.display());
-            }
-            Err(e) => {
-                eprintln!("bench: {e}");
-                std::process::exit(1);
-            }
-        }
+        let pupils = pupils_arg(&args, "notices");
+        let figures = runtime
+            .block_on(notices::run(pupils))
+            .unwrap_or_else(|e| fail(&e));
+        let json = serde_json::to_value(&figures).unwrap_or_default();
+        write_figures("notices.json", &json, &figures.to_markdown());
         return;
     }
     let only = match args.as_slice() {
@@ -522,31 +485,43 @@ fn main() {
             std::process::exit(2);
         }
     };
-    match runtime.block_on(run(&only)) {
-        Ok(figures) => {
-            let json = figures.to_json();
-            // A run of some functions does not replace the full run's figures.
-            let file = if only.is_subset() {
-                "subset.json"
-            } else {
-                "latest.json"
-            };
-            let out = root().join("bench/results").join(file);
-            let _ = std::fs::create_dir_all(root().join("bench/results"));
-            if let Err(e) = std::fs::write(
-                &out,
-                serde_json::to_string_pretty(&json).unwrap_or_default(),
-            ) {
-                eprintln!("bench: writing {}: {e}", out.display());
-            }
-            println!("{}", figures.to_markdown());
-            eprintln!("bench: figures written to {}", out.display());
-        }
-        Err(e) => {
-            eprintln!("bench: {e}");
-            std::process::exit(1);
+    let figures = runtime.block_on(run(&only)).unwrap_or_else(|e| fail(&e));
+    // A run of some functions does not replace the full run's figures.
+    let file = if only.is_subset() {
+        "subset.json"
+    } else {
+        "latest.json"
+    };
+    write_figures(file, &figures.to_json(), &figures.to_markdown());
+}
+
+/// The `[PUPILS]` argument of a scenario command (600 by default).
+fn pupils_arg(args: &[String], command: &str) -> usize {
+    match args.get(1).map(|a| a.parse::<usize>()) {
+        None => 600,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            eprintln!("bench: usage: skolnav-bench {command} [PUPILS]");
+            std::process::exit(2);
         }
     }
+}
+
+fn fail<T>(e: &str) -> T {
+    eprintln!("bench: {e}");
+    std::process::exit(1);
+}
+
+/// Prints the table and writes the figures to `bench/results/<file>`.
+fn write_figures(file: &str, json: &serde_json::Value, markdown: &str) {
+    let dir = root().join("bench/results");
+    let _ = std::fs::create_dir_all(&dir);
+    let out = dir.join(file);
+    if let Err(e) = std::fs::write(&out, serde_json::to_string_pretty(json).unwrap_or_default()) {
+        eprintln!("bench: writing {}: {e}", out.display());
+    }
+    println!("{markdown}");
+    eprintln!("bench: figures written to {}", out.display());
 }
 
 /// The system's PEM bundle (Debian or Amazon Linux path).
