@@ -524,6 +524,38 @@ pub async fn school_view(
     Ok(crate::policy::read_school(caller, school, child_enrolled))
 }
 
+/// How a pupil or guardian reads a group's feeds (blog, calendar, news),
+/// without reading the group: a pupil's membership is on their record,
+/// their children's is one BatchGetItem, and someone who is neither may
+/// not know the group (404). `None` for a caller with a duty anywhere or
+/// an organisation role: staff views need the group's school, so those
+/// take the group's path.
+pub async fn family_view(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+) -> Result<Option<Result<crate::policy::ReadView, crate::policy::Decision>>, StoreError> {
+    let staff = caller.relations.iter().any(|r| {
+        matches!(
+            r,
+            directory::Relation::Duty { .. } | directory::Relation::OrganisationAdmin { .. }
+        )
+    });
+    if staff {
+        return Ok(None);
+    }
+    let pupil = caller.groups().any(|g| g == group_id);
+    let children: Vec<PersonId> = caller.children().collect();
+    let guardian = !directory::members_among(store, group_id, &children)
+        .await?
+        .is_empty();
+    Ok(Some(if pupil || guardian {
+        Ok(crate::policy::ReadView::Reader { pupil, guardian })
+    } else {
+        Err(crate::policy::Decision::NotFound)
+    }))
+}
+
 /// The people a grade-year audience reaches: the pupils of those grade
 /// years of the school and/or their guardians, each once. One query per
 /// year, and one per pupil for guardians: for the outbox worker.

@@ -544,6 +544,9 @@ async fn group_reader(
     caller: &PersonRecord,
     group_id: GroupId,
 ) -> Result<Result<ReadView, Decision>, StoreError> {
+    if let Some(view) = audience::family_view(store, caller, group_id).await? {
+        return Ok(view);
+    }
     let Some(group) = directory::group(store, group_id).await? else {
         return Ok(Err(Decision::NotFound));
     };

@@ -337,9 +337,15 @@ pub async fn feed(
     limit: u32,
     cursor: Option<String>,
 ) -> Result<Feed, BlogError> {
-    let group = group(store, group_id).await?;
-    let children = children_in_group(store, caller, &group).await?;
-    let view = policy::read_blog(caller, &group, &children).map_err(|d| match d {
+    let view = match crate::audience::family_view(store, caller, group_id).await? {
+        Some(view) => view,
+        None => {
+            let group = group(store, group_id).await?;
+            let children = children_in_group(store, caller, &group).await?;
+            policy::read_blog(caller, &group, &children)
+        }
+    }
+    .map_err(|d| match d {
         Decision::Forbidden => BlogError::Forbidden,
         _ => BlogError::NotFound,
     })?;

@@ -579,16 +579,22 @@ pub async fn group_calendar(
     group_id: GroupId,
     range: Range,
 ) -> Result<Vec<Event>, CalendarError> {
-    let group = directory::group(store, group_id)
-        .await?
-        .ok_or(CalendarError::NotFound)?;
-    let children = if policy::is_group_staff(caller, &group) {
-        Vec::new()
-    } else {
-        let children: Vec<PersonId> = caller.children().collect();
-        directory::members_among(store, group.id, &children).await?
-    };
-    let view = policy::read_blog(caller, &group, &children).map_err(|d| match d {
+    let view = match audience::family_view(store, caller, group_id).await? {
+        Some(view) => view,
+        None => {
+            let group = directory::group(store, group_id)
+                .await?
+                .ok_or(CalendarError::NotFound)?;
+            let children = if policy::is_group_staff(caller, &group) {
+                Vec::new()
+            } else {
+                let children: Vec<PersonId> = caller.children().collect();
+                directory::members_among(store, group.id, &children).await?
+            };
+            policy::read_blog(caller, &group, &children)
+        }
+    }
+    .map_err(|d| match d {
         Decision::Forbidden => CalendarError::Forbidden,
         _ => CalendarError::NotFound,
     })?;
