@@ -556,6 +556,39 @@ pub async fn family_view(
     }))
 }
 
+/// The caller's children who are pupils of the group: one BatchGetItem of
+/// their memberships (none asked for the group's staff, who are decided
+/// without them).
+pub async fn children_in_group(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group: &Group,
+) -> Result<Vec<PersonId>, StoreError> {
+    if crate::policy::is_group_staff(caller, group) {
+        return Ok(Vec::new());
+    }
+    let children: Vec<PersonId> = caller.children().collect();
+    directory::members_among(store, group.id, &children).await
+}
+
+/// How the caller reads a group's blog and calendar
+/// ([`crate::policy::read_blog`]): a pupil or guardian without reading the
+/// group ([`family_view`]), staff with it. A missing group is 404.
+pub async fn group_view(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+) -> Result<Result<crate::policy::ReadView, crate::policy::Decision>, StoreError> {
+    if let Some(view) = family_view(store, caller, group_id).await? {
+        return Ok(view);
+    }
+    let Some(group) = directory::group(store, group_id).await? else {
+        return Ok(Err(crate::policy::Decision::NotFound));
+    };
+    let children = children_in_group(store, caller, &group).await?;
+    Ok(crate::policy::read_blog(caller, &group, &children))
+}
+
 /// The people a grade-year audience reaches: the pupils of those grade
 /// years of the school and/or their guardians, each once. One query per
 /// year, and one per pupil for guardians: for the outbox worker.

@@ -274,16 +274,7 @@ pub async fn may_read_attachment(
     file_id: FileId,
 ) -> Result<bool, StoreError> {
     for group_id in group_ids {
-        let Some(group) = directory::group(store, *group_id).await? else {
-            continue;
-        };
-        let children = if policy::is_group_staff(caller, &group) {
-            vec![]
-        } else {
-            let children: Vec<PersonId> = caller.children().collect();
-            directory::members_among(store, group.id, &children).await?
-        };
-        let Ok(view) = policy::read_blog(caller, &group, &children) else {
+        let Ok(view) = crate::audience::group_view(store, caller, *group_id).await? else {
             continue;
         };
         let Some(item) = store.get(&keys::blog_post(*group_id, post_id)).await? else {
@@ -295,20 +286,6 @@ pub async fn may_read_attachment(
         }
     }
     Ok(false)
-}
-
-/// The caller's children who are pupils of the group (none asked for staff
-/// of the group, who are decided without it).
-async fn children_in_group(
-    store: &dyn Store,
-    caller: &PersonRecord,
-    group: &Group,
-) -> Result<Vec<PersonId>, BlogError> {
-    if policy::is_group_staff(caller, group) {
-        return Ok(vec![]);
-    }
-    let children: Vec<PersonId> = caller.children().collect();
-    Ok(directory::members_among(store, group.id, &children).await?)
 }
 
 async fn group(store: &dyn Store, id: GroupId) -> Result<Group, BlogError> {
@@ -337,18 +314,12 @@ pub async fn feed(
     limit: u32,
     cursor: Option<String>,
 ) -> Result<Feed, BlogError> {
-    let view = match crate::audience::family_view(store, caller, group_id).await? {
-        Some(view) => view,
-        None => {
-            let group = group(store, group_id).await?;
-            let children = children_in_group(store, caller, &group).await?;
-            policy::read_blog(caller, &group, &children)
-        }
-    }
-    .map_err(|d| match d {
-        Decision::Forbidden => BlogError::Forbidden,
-        _ => BlogError::NotFound,
-    })?;
+    let view = crate::audience::group_view(store, caller, group_id)
+        .await?
+        .map_err(|d| match d {
+            Decision::Forbidden => BlogError::Forbidden,
+            _ => BlogError::NotFound,
+        })?;
     let page = store
         .query(
             &Query::partition(keys::blog_partition(group_id))
@@ -381,7 +352,7 @@ async fn authors_copies(
     post_id: PostId,
 ) -> Result<Vec<(Post, u64)>, BlogError> {
     let group = group(store, group_id).await?;
-    let children = children_in_group(store, caller, &group).await?;
+    let children = crate::audience::children_in_group(store, caller, &group).await?;
     decide(policy::change_blog_post(caller, &group, &children))?;
     let item = store
         .get(&keys::blog_post(group_id, post_id))

@@ -13,11 +13,11 @@ pub mod feed;
 
 use crate::audience::{self, Audience, Reach};
 use crate::clock::Clock;
-use crate::directory::{self, PersonRecord};
+use crate::directory::PersonRecord;
 use crate::ids::{EventId, GroupId, NoticeId, PersonId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject};
-use crate::policy::{self, Decision};
+use crate::policy::Decision;
 use crate::store::{Condition, Item, MAX_TRANSACTION, Query, SortKey, Store, StoreError, Write};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -579,25 +579,12 @@ pub async fn group_calendar(
     group_id: GroupId,
     range: Range,
 ) -> Result<Vec<Event>, CalendarError> {
-    let view = match audience::family_view(store, caller, group_id).await? {
-        Some(view) => view,
-        None => {
-            let group = directory::group(store, group_id)
-                .await?
-                .ok_or(CalendarError::NotFound)?;
-            let children = if policy::is_group_staff(caller, &group) {
-                Vec::new()
-            } else {
-                let children: Vec<PersonId> = caller.children().collect();
-                directory::members_among(store, group.id, &children).await?
-            };
-            policy::read_blog(caller, &group, &children)
-        }
-    }
-    .map_err(|d| match d {
-        Decision::Forbidden => CalendarError::Forbidden,
-        _ => CalendarError::NotFound,
-    })?;
+    let view = audience::group_view(store, caller, group_id)
+        .await?
+        .map_err(|d| match d {
+            Decision::Forbidden => CalendarError::Forbidden,
+            _ => CalendarError::NotFound,
+        })?;
     let events = events_in(store, keys::group_calendar_partition(group_id), range).await?;
     Ok(events
         .into_iter()
@@ -646,21 +633,10 @@ pub async fn may_read_attachment(
 ) -> Result<bool, StoreError> {
     for (school_id, placement) in copies {
         let (view, partition) = match placement {
-            Placement::Group { group_id, .. } => {
-                let Some(group) = directory::group(store, *group_id).await? else {
-                    continue;
-                };
-                let children = if policy::is_group_staff(caller, &group) {
-                    Vec::new()
-                } else {
-                    let children: Vec<PersonId> = caller.children().collect();
-                    directory::members_among(store, group.id, &children).await?
-                };
-                (
-                    policy::read_blog(caller, &group, &children).ok(),
-                    keys::group_calendar_partition(*group_id),
-                )
-            }
+            Placement::Group { group_id, .. } => (
+                audience::group_view(store, caller, *group_id).await?.ok(),
+                keys::group_calendar_partition(*group_id),
+            ),
             Placement::School { .. } => (
                 audience::school_view(store, caller, *school_id).await?,
                 keys::school_calendar_partition(*school_id),
