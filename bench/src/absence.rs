@@ -47,7 +47,7 @@ use skolnav::ids::{GroupId, LessonId, PersonId, SchoolId};
 use skolnav::store::Store;
 use skolnav::store::dynamodb::{DynamoStore, Meter, MeterReading};
 use skolnav_ss12000_fixture::{
-    AssignmentRoleType, CalendarEvent, DutyRole, GroupType, Id, Municipality, ServerOptions, Spec,
+    AssignmentRoleType, CalendarEvent, GroupType, Id, Municipality, ServerOptions, Spec,
     Ss12000Server, generate,
 };
 use std::collections::BTreeMap;
@@ -244,18 +244,9 @@ struct ClassCast {
 }
 
 fn cast(m: &Municipality) -> BenchResult<Cast> {
-    let school = m
-        .schools()
-        .max_by_key(|s| m.pupils_at(s.id).len())
-        .ok_or("no school")?
-        .id;
-    let principal = m
-        .duties
-        .values()
-        .find(|d| d.duty_at.id == school && d.duty_role == DutyRole::Rektor)
-        .ok_or("the school has no principal")?
-        .person
-        .id;
+    let (school, principal) = m
+        .largest_school_and_principal()
+        .ok_or("no school with a principal")?;
     let mut lessons: BTreeMap<Id, Vec<(Id, DateTime<FixedOffset>)>> = BTreeMap::new();
     for e in m.calendar_events.values() {
         if let Some(a) = m.activities.get(&e.activity.id) {

@@ -29,7 +29,7 @@ use skolnav::outbox;
 use skolnav::store::Store;
 use skolnav::store::dynamodb::{DynamoStore, Meter, MeterReading};
 use skolnav_ss12000_fixture::{
-    DutyRole, GroupType, Id, Municipality, ServerOptions, Spec, Ss12000Server, generate,
+    GroupType, Id, Municipality, ServerOptions, Spec, Ss12000Server, generate,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -122,18 +122,9 @@ fn person(id: Id) -> PersonId {
 /// The school with the most pupils, its principal, one of its classes with
 /// its pupils, and a guardian of one of them.
 fn cast(m: &Municipality) -> Result<(Id, Id, Id, usize, Id), String> {
-    let school = m
-        .schools()
-        .max_by_key(|s| m.pupils_at(s.id).len())
-        .ok_or("no school")?
-        .id;
-    let principal = m
-        .duties
-        .values()
-        .find(|d| d.duty_at.id == school && d.duty_role == DutyRole::Rektor)
-        .ok_or("the school has no principal")?
-        .person
-        .id;
+    let (school, principal) = m
+        .largest_school_and_principal()
+        .ok_or("no school with a principal")?;
     let class = m
         .groups
         .values()
