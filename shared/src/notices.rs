@@ -13,7 +13,7 @@ use crate::directory::{self, Language, MailKind, Person};
 use crate::ids::{EventId, GroupId, NewsId, NoticeId, OutboxId, PersonId, PostId, SchoolId};
 use crate::keys;
 use crate::mail::{Mail, Mailer};
-use crate::outbox::{CLAIM_TIMEOUT_SECONDS, DeliverError, Delivery, MAX_ATTEMPTS, Status};
+use crate::outbox::{DeliverError, Delivery, MAX_ATTEMPTS, Status};
 use crate::store::{Condition, Index, Item, Query, Store, StoreError, query_all};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -472,17 +472,8 @@ pub async fn deliver_batch(
     item: Item,
 ) -> Result<Delivery, DeliverError> {
     let mut batch: NoticeBatch = item.parse()?;
-    match batch.status {
-        Status::Sent | Status::Undeliverable => return Ok(Delivery::AlreadySent),
-        Status::Failed => return Ok(Delivery::GaveUp),
-        Status::Sending
-            if batch
-                .claimed_at
-                .is_some_and(|t| (now - t).num_seconds() < CLAIM_TIMEOUT_SECONDS) =>
-        {
-            return Ok(Delivery::ClaimedElsewhere);
-        }
-        Status::Pending | Status::Sending => {}
+    if let Some(outcome) = crate::outbox::settled(batch.status, batch.claimed_at, now) {
+        return Ok(outcome);
     }
     batch.status = Status::Sending;
     batch.claimed_at = Some(now);

@@ -155,6 +155,27 @@ pub enum DeliverError {
     Store(#[from] StoreError),
 }
 
+/// What a delivery attempt finds before it claims an item: the outcome
+/// when the item is sent, given up or freshly claimed by another worker;
+/// `None` when it may be claimed (pending, or a claim that timed out).
+pub(crate) fn settled(
+    status: Status,
+    claimed_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<Delivery> {
+    match status {
+        Status::Sent => Some(Delivery::AlreadySent),
+        Status::Undeliverable => Some(Delivery::Undeliverable),
+        Status::Failed => Some(Delivery::GaveUp),
+        Status::Sending
+            if claimed_at.is_some_and(|t| (now - t).num_seconds() < CLAIM_TIMEOUT_SECONDS) =>
+        {
+            Some(Delivery::ClaimedElsewhere)
+        }
+        Status::Pending | Status::Sending => None,
+    }
+}
+
 /// Delivers one outbox item at most once (see the module notes).
 pub async fn deliver(
     store: &dyn Store,
@@ -175,18 +196,8 @@ pub async fn deliver(
         return crate::notices::deliver_batch(store, mailer, now, item).await;
     }
     let mut message: OutboxMessage = item.parse()?;
-    match message.status {
-        Status::Sent => return Ok(Delivery::AlreadySent),
-        Status::Undeliverable => return Ok(Delivery::Undeliverable),
-        Status::Failed => return Ok(Delivery::GaveUp),
-        Status::Sending
-            if message
-                .claimed_at
-                .is_some_and(|t| (now - t).num_seconds() < CLAIM_TIMEOUT_SECONDS) =>
-        {
-            return Ok(Delivery::ClaimedElsewhere);
-        }
-        Status::Pending | Status::Sending => {}
+    if let Some(outcome) = settled(message.status, message.claimed_at, now) {
+        return Ok(outcome);
     }
 
     // Claim.

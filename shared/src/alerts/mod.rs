@@ -31,7 +31,7 @@ use crate::directory::{self, MailKind, Person};
 use crate::ids::{LessonId, OutboxId, PersonId, SchoolId};
 use crate::keys;
 use crate::mail::{Mail, Mailer};
-use crate::outbox::{CLAIM_TIMEOUT_SECONDS, DeliverError, Delivery, MAX_ATTEMPTS, Status};
+use crate::outbox::{DeliverError, Delivery, MAX_ATTEMPTS, Status};
 use crate::sms::{MobileNumber, Sms, SmsSender};
 use crate::store::{Condition, Item, Store, StoreError, Write};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
@@ -251,17 +251,8 @@ async fn alert(
     item: Item,
 ) -> Result<Delivery, DeliverError> {
     let mut alert: PupilAlert = item.parse()?;
-    match alert.status {
-        Status::Sent | Status::Undeliverable => return Ok(Delivery::AlreadySent),
-        Status::Failed => return Ok(Delivery::GaveUp),
-        Status::Sending
-            if alert
-                .claimed_at
-                .is_some_and(|t| (now - t).num_seconds() < CLAIM_TIMEOUT_SECONDS) =>
-        {
-            return Ok(Delivery::ClaimedElsewhere);
-        }
-        Status::Pending | Status::Sending => {}
+    if let Some(outcome) = crate::outbox::settled(alert.status, alert.claimed_at, now) {
+        return Ok(outcome);
     }
     alert.status = Status::Sending;
     alert.claimed_at = Some(now);
