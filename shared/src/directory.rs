@@ -4,7 +4,7 @@
 
 use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
 use crate::keys;
-use crate::store::{Condition, Index, Item, Query, SortKey, Store, StoreError, query_all};
+use crate::store::{Index, Item, Query, SortKey, Store, StoreError, query_all};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -136,26 +136,20 @@ pub async fn set_preferences(
     person: PersonId,
     preferences: Preferences,
 ) -> Result<Option<Person>, StoreError> {
-    for _ in 0..4 {
-        let Some(mut item) = store.get(&keys::person(person)).await? else {
-            return Ok(None);
-        };
-        let version = item.version;
-        for (name, value) in [
-            ("language", serde_json::to_value(preferences.language)),
-            ("mail", serde_json::to_value(preferences.mail)),
-        ] {
-            let value = value.map_err(|e| StoreError::Mapping(e.to_string()))?;
-            item.attrs.insert(name.to_string(), value);
-        }
-        item.version = version + 1;
-        match store.put(&item, Condition::VersionEquals(version)).await {
-            Ok(()) => return item.parse().map(Some),
-            Err(e) if e.is_condition_failure() => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(StoreError::Conflict)
+    let value = |v: serde_json::Result<serde_json::Value>| {
+        v.map_err(|e| StoreError::Mapping(e.to_string()))
+    };
+    let attributes = [
+        (
+            "language",
+            value(serde_json::to_value(preferences.language))?,
+        ),
+        ("mail", value(serde_json::to_value(preferences.mail))?),
+    ];
+    crate::store::replace_attributes(store, &keys::person(person), &attributes)
+        .await?
+        .map(|item| item.parse())
+        .transpose()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -7,7 +7,7 @@
 use crate::directory::{self, PersonRecord, SchoolSettings, StaffRole};
 use crate::ids::SchoolId;
 use crate::keys;
-use crate::store::{Condition, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 pub const MAX_COMMENTS: usize = 30;
 pub const MAX_COMMENT_CHARS: usize = 100;
@@ -94,20 +94,10 @@ pub async fn set(
     authorized(store, caller, school_id).await?;
     let settings = checked(settings)?;
     let value = serde_json::to_value(&settings).map_err(|e| StoreError::Mapping(e.to_string()))?;
-    for _ in 0..4 {
-        let Some(mut item) = store.get(&keys::school(school_id)).await? else {
-            return Err(SettingsError::NotFound);
-        };
-        let version = item.version;
-        item.attrs.insert("settings".into(), value.clone());
-        item.version = version + 1;
-        match store.put(&item, Condition::VersionEquals(version)).await {
-            Ok(()) => return Ok(settings),
-            Err(e) if e.is_condition_failure() => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(StoreError::Conflict.into())
+    crate::store::replace_attributes(store, &keys::school(school_id), &[("settings", value)])
+        .await?
+        .ok_or(SettingsError::NotFound)?;
+    Ok(settings)
 }
 
 #[cfg(test)]

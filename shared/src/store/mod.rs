@@ -361,6 +361,33 @@ pub trait Store: Send + Sync {
 
 /// Reads every page of a query. For small collections only (a person's
 /// relations, today's reports of one school).
+/// Replaces some attributes of a stored item and keeps the rest of it, on
+/// the item's version: a concurrent rewrite (the nightly import of the
+/// same person or school) is read again, at most four times. `Ok(None)`:
+/// no such item.
+pub async fn replace_attributes(
+    store: &dyn Store,
+    key: &Key,
+    attributes: &[(&str, Value)],
+) -> Result<Option<Item>, StoreError> {
+    for _ in 0..4 {
+        let Some(mut item) = store.get(key).await? else {
+            return Ok(None);
+        };
+        let version = item.version;
+        for (name, value) in attributes {
+            item.attrs.insert((*name).to_string(), value.clone());
+        }
+        item.version = version + 1;
+        match store.put(&item, Condition::VersionEquals(version)).await {
+            Ok(()) => return Ok(Some(item)),
+            Err(e) if e.is_condition_failure() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
+}
+
 pub async fn query_all(store: &dyn Store, query: Query) -> Result<Vec<Item>, StoreError> {
     let mut q = query;
     let mut items = Vec::new();
