@@ -452,3 +452,31 @@ pub fn read_school_unreported(caller: &PersonRecord, school: SchoolId) -> Decisi
         Decision::NotFound
     }
 }
+
+/// A school's own settings and its SMS credit (B6): its principal and
+/// administrators, and the organisation's administrators; other staff of
+/// the school 403, anyone else 404.
+pub fn lead_school(caller: &PersonRecord, school: &crate::directory::School) -> Decision {
+    if caller.has_role_at(school.id, &LEADERS)
+        || caller.is_organisation_admin(school.organisation_id)
+    {
+        Decision::Allow
+    } else if caller.has_duty_at(school.id) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// Topping up a school's SMS credit (B6): the organisation's
+/// administrators, who buy the texts; staff of the school 403, anyone
+/// else 404.
+pub fn top_up_sms_credit(caller: &PersonRecord, school: &crate::directory::School) -> Decision {
+    if caller.is_organisation_admin(school.organisation_id) {
+        Decision::Allow
+    } else if caller.has_duty_at(school.id) {
+        Decision::Forbidden
+    } else {
+        Decision::NotFound
+    }
+}

@@ -4,9 +4,10 @@
 //! when they register a lesson (B3). The nightly import never writes
 //! them (it owns only the school's registry attributes).
 
-use crate::directory::{self, PersonRecord, SchoolSettings, StaffRole};
+use crate::directory::{self, PersonRecord, SchoolSettings};
 use crate::ids::SchoolId;
 use crate::keys;
+use crate::policy::{self, Decision};
 use crate::store::{Store, StoreError};
 
 pub const MAX_COMMENTS: usize = 30;
@@ -34,14 +35,10 @@ async fn authorized(
     let school = directory::school(store, school_id)
         .await?
         .ok_or(SettingsError::NotFound)?;
-    if caller.has_role_at(school_id, &[StaffRole::Principal, StaffRole::SchoolAdmin])
-        || caller.is_organisation_admin(school.organisation_id)
-    {
-        Ok(school)
-    } else if caller.has_duty_at(school_id) {
-        Err(SettingsError::Forbidden)
-    } else {
-        Err(SettingsError::NotFound)
+    match policy::lead_school(caller, &school) {
+        Decision::Allow => Ok(school),
+        Decision::Forbidden => Err(SettingsError::Forbidden),
+        Decision::NotFound => Err(SettingsError::NotFound),
     }
 }
 

@@ -3,9 +3,10 @@
 //! administrators see it here.
 
 use crate::clock::Clock;
-use crate::directory::{self, PersonRecord, StaffRole};
+use crate::directory::{self, PersonRecord};
 use crate::ids::SchoolId;
 use crate::keys;
+use crate::policy::{self, Decision};
 use crate::store::{Condition, Item, Store, StoreError};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -94,26 +95,30 @@ pub enum CreditError {
     Store(#[from] StoreError),
 }
 
-/// Reading the credit: the school's principal and administrators, and
-/// the organisation's administrators. Other staff of the school 403,
-/// anyone else 404.
+/// The school, if the caller passes `rule` for it.
+async fn school_for(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    school_id: SchoolId,
+    rule: fn(&PersonRecord, &directory::School) -> Decision,
+) -> Result<directory::School, CreditError> {
+    let school = directory::school(store, school_id)
+        .await?
+        .ok_or(CreditError::NotFound)?;
+    match rule(caller, &school) {
+        Decision::Allow => Ok(school),
+        Decision::Forbidden => Err(CreditError::Forbidden),
+        Decision::NotFound => Err(CreditError::NotFound),
+    }
+}
+
+/// Reading the credit: the school's leaders ([`policy::lead_school`]).
 pub async fn get(
     store: &dyn Store,
     caller: &PersonRecord,
     school_id: SchoolId,
 ) -> Result<SmsCredit, CreditError> {
-    let school = directory::school(store, school_id)
-        .await?
-        .ok_or(CreditError::NotFound)?;
-    if !(caller.has_role_at(school_id, &[StaffRole::Principal, StaffRole::SchoolAdmin])
-        || caller.is_organisation_admin(school.organisation_id))
-    {
-        return Err(if caller.has_duty_at(school_id) {
-            CreditError::Forbidden
-        } else {
-            CreditError::NotFound
-        });
-    }
+    school_for(store, caller, school_id, policy::lead_school).await?;
     Ok(read(store, school_id).await?.0)
 }
 
@@ -126,16 +131,7 @@ pub async fn top_up(
     school_id: SchoolId,
     add: u32,
 ) -> Result<SmsCredit, CreditError> {
-    let school = directory::school(store, school_id)
-        .await?
-        .ok_or(CreditError::NotFound)?;
-    if !caller.is_organisation_admin(school.organisation_id) {
-        return Err(if caller.has_duty_at(school_id) {
-            CreditError::Forbidden
-        } else {
-            CreditError::NotFound
-        });
-    }
+    school_for(store, caller, school_id, policy::top_up_sms_credit).await?;
     if add == 0 || add > MAX_TOP_UP {
         return Err(CreditError::Invalid {
             field: "add",
