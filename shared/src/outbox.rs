@@ -97,7 +97,19 @@ pub(crate) fn item<T: Serialize>(
     body: &T,
     version: u64,
 ) -> Result<Item, StoreError> {
-    let mut item = Item::new(keys::outbox(id), keys::OUTBOX, body)?;
+    item_of(keys::OUTBOX, id, status, body, version)
+}
+
+/// As [`item`], of another entity (absence alerts, which their own
+/// function delivers).
+pub(crate) fn item_of<T: Serialize>(
+    entity: &str,
+    id: OutboxId,
+    status: Status,
+    body: &T,
+    version: u64,
+) -> Result<Item, StoreError> {
+    let mut item = Item::new(keys::outbox(id), entity, body)?;
     item.version = version;
     if matches!(status, Status::Pending | Status::Sending) {
         item = item.with_gsi1(keys::pending_outbox(id));

@@ -99,12 +99,7 @@ fn outbox_item<T: Serialize>(
     body: &T,
     version: u64,
 ) -> Result<Item, StoreError> {
-    let mut item = Item::new(keys::outbox(id), keys::ABSENCE_ALERT, body)?;
-    item.version = version;
-    if matches!(status, Status::Pending | Status::Sending) {
-        item = item.with_gsi1(keys::pending_outbox(id));
-    }
-    Ok(item)
+    crate::outbox::item_of(keys::ABSENCE_ALERT, id, status, body, version)
 }
 
 /// Whether an outbox item is an alert (request or pupil alert).
