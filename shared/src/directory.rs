@@ -380,6 +380,18 @@ fn member_target(group: GroupId) -> String {
 }
 
 /// The key of a pupil's `MemberOf` relation to a group.
+/// The key of a pupil's enrolment at a school (whatever its grade year).
+pub fn enrolment_key(pupil: PersonId, school: SchoolId) -> crate::store::Key {
+    keys::relation(
+        pupil,
+        &Relation::EnrolledAt {
+            school_id: school,
+            school_year: None,
+        }
+        .target(),
+    )
+}
+
 pub fn membership_key(pupil: PersonId, group: GroupId) -> crate::store::Key {
     keys::relation(pupil, &member_target(group))
 }
@@ -598,7 +610,7 @@ pub async fn children_enrolled_at(
 ) -> Result<Option<Vec<u8>>, StoreError> {
     let keys: Vec<_> = caller
         .children()
-        .map(|child| keys::relation(child, &format!("ENROLLED#{school_id}")))
+        .map(|child| enrolment_key(child, school_id))
         .collect();
     if keys.is_empty() {
         return Ok(None);
