@@ -349,26 +349,6 @@ async fn every_talk_use_case_answers_every_role_as_the_policy_says(backend: Back
     );
 }
 
-#[tokio::test]
-async fn every_talk_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
-    every_talk_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_talk_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
-    every_talk_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
-}
-
-#[tokio::test]
-async fn every_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
-    every_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
-    every_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
-}
-
 /// C2 and C7, on group 4A, in the order of ROLES. Publishing addresses
 /// 4A; editing and deleting a post the mentor of 4A wrote.
 const BLOG_PUBLISH: [u16; 10] = [403, 403, 403, 403, 201, 403, 201, 201, 201, 403];
@@ -454,16 +434,6 @@ async fn every_blog_and_notice_use_case_answers_every_role_as_the_policy_says(ba
     );
 }
 
-#[tokio::test]
-async fn every_blog_and_notice_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
-    every_blog_and_notice_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_blog_and_notice_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
-    every_blog_and_notice_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
-}
-
 /// C1, on group 4A and school Solrosskolan, in the order of ROLES.
 /// Creating addresses 4A, or the school's staff (the principal alone);
 /// reading the school's calendar is for its staff, pupils and families.
@@ -546,16 +516,6 @@ async fn every_calendar_use_case_answers_every_role_as_the_policy_says(backend: 
     );
 }
 
-#[tokio::test]
-async fn every_calendar_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
-    every_calendar_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_calendar_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
-    every_calendar_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
-}
-
 /// A4, in the order of ROLES: the subject teacher's day (the teacher is
 /// `TeacherOfChildsGroup`) and class 4A's day (the child's group), and
 /// whether a 200 shows other pupils' exceptions (staff only).
@@ -630,16 +590,6 @@ async fn every_lesson_use_case_answers_every_role_as_the_policy_says(backend: Ba
     );
 }
 
-#[tokio::test]
-async fn every_lesson_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
-    every_lesson_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_lesson_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
-    every_lesson_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
-}
-
 /// Each GET of `cases` as each role: the statuses that differ from the
 /// row, and refusals whose body shows `leak` (a field of the answer).
 async fn get_matrix(app: &TestApp, cases: &[(String, [u16; 10])], leak: &str) -> Vec<String> {
@@ -696,16 +646,6 @@ async fn every_report_use_case_answers_every_role_as_the_policy_says(backend: Ba
     );
 }
 
-#[tokio::test]
-async fn every_report_use_case_answers_every_role_as_the_policy_says_on_sqlite() {
-    every_report_use_case_answers_every_role_as_the_policy_says(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn every_report_use_case_answers_every_role_as_the_policy_says_on_dynamodb() {
-    every_report_use_case_answers_every_role_as_the_policy_says(Backend::Dynamo).await;
-}
-
 /// B3: a lesson of the child's class opened for registering (V01,
 /// Svenska 4A); B6 and the school's settings: its leaders'.
 const ATTENDANCE_VIEW: [u16; 10] = [404, 404, 404, 404, 200, 403, 200, 200, 200, 404];
@@ -732,14 +672,12 @@ async fn every_lesson_and_school_leader_read_answers_every_role_as_the_policy_sa
     );
 }
 
-#[tokio::test]
-async fn every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says_on_sqlite() {
-    every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says(Backend::Sqlite)
-        .await;
-}
-
-#[tokio::test]
-async fn every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says_on_dynamodb() {
-    every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says(Backend::Dynamo)
-        .await;
-}
+on_both_stores!(
+    every_talk_use_case_answers_every_role_as_the_policy_says,
+    every_use_case_answers_every_role_as_the_policy_says,
+    every_blog_and_notice_use_case_answers_every_role_as_the_policy_says,
+    every_calendar_use_case_answers_every_role_as_the_policy_says,
+    every_lesson_use_case_answers_every_role_as_the_policy_says,
+    every_report_use_case_answers_every_role_as_the_policy_says,
+    every_lesson_and_school_leader_read_answers_every_role_as_the_policy_says,
+);
