@@ -31,6 +31,12 @@ impl MobileNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Loads the phone-number metadata (it is read on first use, tens of
+    /// milliseconds): called at init, so no delivery pays it.
+    pub fn warm() {
+        let _ = MobileNumber::parse("070-123 45 67");
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
