@@ -492,8 +492,7 @@ pub struct PupilToday {
 /// B5: who of the school is absent today, reported and registered
 /// merged, one item per pupil sorted by name. One Query of the school's
 /// day (GSI2), where the reported days and the lessons' registrations
-/// both are, each naming its pupils (a registration written before
-/// registrations named them sends its pupils' records for a BatchGetItem).
+/// both are, each naming its pupils.
 pub async fn today_for_school(
     store: &dyn Store,
     clock: &dyn Clock,
@@ -508,30 +507,31 @@ pub async fn today_for_school(
             .on(crate::store::Index::Gsi2),
     )
     .await?;
-    let mut pupils: Vec<PupilToday> = Vec::new();
+    let mut pupils: std::collections::BTreeMap<PersonId, PupilToday> = Default::default();
     let mut registrations = Vec::new();
     for item in &items {
         if item.entity == keys::LESSON_ATTENDANCE {
             registrations.push(item.parse::<Registration>()?);
         } else {
             let day: AbsenceDay = item.parse()?;
-            pupils.push(PupilToday {
-                pupil_id: day.pupil_id,
-                pupil_name: day.pupil_name,
-                school_id: day.school_id,
-                day: day.day,
-                entries: day.entries,
-                lessons: Vec::new(),
-            });
+            pupils.insert(
+                day.pupil_id,
+                PupilToday {
+                    pupil_id: day.pupil_id,
+                    pupil_name: day.pupil_name,
+                    school_id: day.school_id,
+                    day: day.day,
+                    entries: day.entries,
+                    lessons: Vec::new(),
+                },
+            );
         }
     }
-    // Registrations name their pupils; older ones may not.
-    for registration in &registrations {
-        for absence in &registration.absences {
-            if !absence.pupil_name.is_empty()
-                && !pupils.iter().any(|p| p.pupil_id == absence.pupil_id)
-            {
-                pupils.push(PupilToday {
+    for registration in registrations {
+        for absence in registration.absences {
+            let pupil = pupils
+                .entry(absence.pupil_id)
+                .or_insert_with(|| PupilToday {
                     pupil_id: absence.pupil_id,
                     pupil_name: absence.pupil_name.clone(),
                     school_id,
@@ -539,41 +539,18 @@ pub async fn today_for_school(
                     entries: Vec::new(),
                     lessons: Vec::new(),
                 });
-            }
+            pupil.lessons.push(RegisteredToday {
+                lesson_id: registration.lesson_id,
+                title: registration.lesson_title.clone(),
+                start: registration.lesson_start,
+                end: registration.lesson_end,
+                reason: absence.reason,
+                minutes: absence.minutes,
+                report_id: absence.report_id,
+            });
         }
     }
-    let unnamed: Vec<PersonId> = registrations
-        .iter()
-        .flat_map(|r| r.absences.iter().map(|a| a.pupil_id))
-        .filter(|p| !pupils.iter().any(|d| d.pupil_id == *p))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    for person in directory::people(store, &unnamed).await? {
-        pupils.push(PupilToday {
-            pupil_id: person.id,
-            pupil_name: person.full_name(),
-            school_id,
-            day: today,
-            entries: Vec::new(),
-            lessons: Vec::new(),
-        });
-    }
-    for registration in registrations {
-        for absence in registration.absences {
-            if let Some(pupil) = pupils.iter_mut().find(|p| p.pupil_id == absence.pupil_id) {
-                pupil.lessons.push(RegisteredToday {
-                    lesson_id: registration.lesson_id,
-                    title: registration.lesson_title.clone(),
-                    start: registration.lesson_start,
-                    end: registration.lesson_end,
-                    reason: absence.reason,
-                    minutes: absence.minutes,
-                    report_id: absence.report_id,
-                });
-            }
-        }
-    }
+    let mut pupils: Vec<PupilToday> = pupils.into_values().collect();
     for pupil in &mut pupils {
         pupil.lessons.sort_by_key(|l| l.start);
     }
