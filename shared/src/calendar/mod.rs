@@ -428,11 +428,6 @@ pub async fn create(
         first_day: details.when.first_day(),
     };
     let packed = notices::pack(store, &subject, &recipients).await?;
-    if copies.len() + packed.len() + attaching.len() + 2 > MAX_TRANSACTION {
-        return Err(CalendarError::AudienceTooLarge {
-            recipients: recipients.len(),
-        });
-    }
     let (_, mut batch_items) = notices::batches(NoticeId::generate(), &subject, &packed, now)?;
     if let Some((school_id, reach, staff)) = school_notice {
         batch_items.push(notices::expansion(
@@ -469,6 +464,13 @@ pub async fn create(
         first_day: details.when.first_day(),
         copies: copies.iter().map(|c| (c.school_id, c.placement)).collect(),
     })?);
+    // Copies, notice batches, the expansion, the reminder and the files:
+    // counted as written, not estimated.
+    if writes.len() > MAX_TRANSACTION {
+        return Err(CalendarError::AudienceTooLarge {
+            recipients: recipients.len(),
+        });
+    }
     match store.transact(&writes).await {
         Ok(()) => {}
         // The copies, notices and reminder are new: a failed condition is
