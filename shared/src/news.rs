@@ -180,6 +180,9 @@ fn invalid(field: &str, message: impl Into<String>) -> NewsError {
 pub struct Release {
     pub news_id: NewsId,
     pub title: String,
+    /// The body's start, for the notice ([`notices::excerpt`]).
+    #[serde(default)]
+    pub excerpt: String,
     pub publish_at: DateTime<Utc>,
     pub author_id: PersonId,
     pub targets: Vec<Target>,
@@ -198,6 +201,7 @@ impl Release {
         let subject = Subject::News {
             news_id: self.news_id,
             title: self.title.clone(),
+            excerpt: self.excerpt.clone(),
         };
         self.targets
             .iter()
@@ -259,6 +263,7 @@ pub async fn publish(
     let release = Release {
         news_id: id,
         title: draft.title.clone(),
+        excerpt: notices::excerpt(&draft.body),
         publish_at,
         author_id: caller.id(),
         targets: targets_of(&feeds),

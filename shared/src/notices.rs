@@ -22,6 +22,15 @@ use serde::{Deserialize, Serialize};
 /// destinations per call, so a batch is one bulk mail later on).
 pub const BATCH_SIZE: usize = 50;
 
+/// Characters of a body a notice carries ([`excerpt`]): a feed entry's
+/// preview, small enough that a notice stays one write unit.
+pub const EXCERPT_CHARS: usize = 240;
+
+/// The start of a Markdown body as plain text, for a notice.
+pub fn excerpt(body: &str) -> String {
+    crate::blog::markdown::excerpt(body, EXCERPT_CHARS)
+}
+
 /// What a notice points at.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -33,11 +42,23 @@ pub enum Subject {
         /// The addressed group the person reads it in (the first one that
         /// reaches them).
         group_id: GroupId,
+        /// Its name, for the feed ("7A").
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        group_name: String,
         title: String,
+        /// The post's start as plain text ([`excerpt`]), kept in step with
+        /// edits: the feed shows it without reading the post.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        excerpt: String,
     },
     /// C3: a news item.
     #[serde(rename_all = "camelCase")]
-    News { news_id: NewsId, title: String },
+    News {
+        news_id: NewsId,
+        title: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        excerpt: String,
+    },
     /// C1: an event with a reminder happens tomorrow.
     #[serde(rename_all = "camelCase")]
     EventReminder {
@@ -55,6 +76,22 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// The same subject with an edit's title and excerpt (a blog post is
+    /// the one thing edited after its notice went out).
+    pub fn revised(&self, new_title: &str, new_excerpt: &str) -> Subject {
+        let mut subject = self.clone();
+        match &mut subject {
+            Subject::BlogPost { title, excerpt, .. } | Subject::News { title, excerpt, .. } => {
+                *title = new_title.to_string();
+                *excerpt = new_excerpt.to_string();
+            }
+            Subject::EventReminder { title, .. } | Subject::CalendarEvent { title, .. } => {
+                *title = new_title.to_string();
+            }
+        }
+        subject
+    }
+
     /// Which of a person's e-mail preferences decides whether it is mailed.
     pub fn mail_kind(&self) -> MailKind {
         match self {
@@ -137,6 +174,10 @@ pub struct InAppNotice {
     pub created_at: DateTime<Utc>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub read_at: Option<DateTime<Utc>>,
+    /// When what it points at was last edited (its title and excerpt
+    /// follow the edit, see [`Revision`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub revised_at: Option<DateTime<Utc>>,
 }
 
 fn notice_item(
@@ -180,6 +221,9 @@ pub struct NoticeBatch {
     pub mailed: Vec<PersonId>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub last_error: Option<String>,
+    /// Set when an edit revised `subject` before the batch was delivered.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub revised_at: Option<DateTime<Utc>>,
 }
 
 impl NoticeBatch {
@@ -277,6 +321,7 @@ pub fn batches(
             claimed_at: None,
             mailed: Vec::new(),
             last_error: None,
+            revised_at: None,
         };
         sent.batches.push(batch.id);
         items.push(batch.to_item(1)?);
@@ -432,6 +477,7 @@ pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreErro
             claimed_at: None,
             mailed: Vec::new(),
             last_error: None,
+            revised_at: None,
         };
         match store.put(&batch.to_item(1)?, Condition::MustNotExist).await {
             Ok(()) => {}
@@ -556,6 +602,7 @@ async fn write_notices(store: &dyn Store, batch: &NoticeBatch) -> Result<(), Sto
         subject: batch.subject.clone(),
         created_at: batch.created_at,
         read_at: None,
+        revised_at: batch.revised_at,
     };
     for recipient in &batch.recipients {
         match store
@@ -651,6 +698,154 @@ async fn send_mails(
     Ok((mailed, failure))
 }
 
+/// The value of an outbox item's `kind` that marks a revision.
+pub const REVISION_KIND: &str = "noticeRevision";
+
+/// One outbox item: an edit of something already notified (a blog post's
+/// title or text), to carry into its notices, so that a feed never shows
+/// a title the author took back. Written in the edit's transaction.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Revision {
+    pub id: OutboxId,
+    /// Always [`REVISION_KIND`].
+    pub kind: String,
+    /// The notice to revise, and the batches that know its recipients.
+    pub sent: Sent,
+    pub title: String,
+    pub excerpt: String,
+    /// When the edit was made: a notice already revised by a later edit is
+    /// left as it is, whatever order the revisions are delivered in.
+    pub revised_at: DateTime<Utc>,
+    pub status: Status,
+    #[serde(default)]
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Whether an outbox item is a revision.
+pub fn is_revision(item: &Item) -> bool {
+    item.attrs.get("kind").and_then(|v| v.as_str()) == Some(REVISION_KIND)
+}
+
+/// The outbox item that revises the notice `sent` with an edit.
+pub fn revision(
+    sent: &Sent,
+    title: &str,
+    excerpt: &str,
+    now: DateTime<Utc>,
+) -> Result<Item, StoreError> {
+    let revision = Revision {
+        id: OutboxId::generate(),
+        kind: REVISION_KIND.to_string(),
+        sent: sent.clone(),
+        title: title.to_string(),
+        excerpt: excerpt.to_string(),
+        revised_at: now,
+        status: Status::Pending,
+        attempts: 0,
+        created_at: now,
+    };
+    crate::outbox::item(revision.id, revision.status, &revision, 1)
+}
+
+/// Delivers a revision: each batch not yet delivered gets the new subject
+/// (so it writes revised notices), and each notice already written gets
+/// it too, keeping whether it was read. A batch a worker is delivering at
+/// this moment is waited for (a `Conflict`, retried), never changed under
+/// it: that would make its worker lose the record of who was mailed.
+/// Nothing is mailed again. Safe to repeat.
+pub async fn revise(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    item: Item,
+) -> Result<Delivery, StoreError> {
+    let mut revision: Revision = item.parse()?;
+    if revision.status == Status::Sent {
+        return Ok(Delivery::AlreadySent);
+    }
+    let batch_keys: Vec<_> = revision
+        .sent
+        .batches
+        .iter()
+        .map(|id| keys::outbox(*id))
+        .collect();
+    let mut revised = 0;
+    for batch_item in store.get_many(&batch_keys).await? {
+        let mut batch: NoticeBatch = batch_item.parse()?;
+        if batch.revised_at >= Some(revision.revised_at) {
+            continue;
+        }
+        match crate::outbox::settled(batch.status, batch.claimed_at, now) {
+            Some(Delivery::ClaimedElsewhere) => return Err(StoreError::Conflict),
+            Some(_) => {}
+            None => {
+                batch.subject = batch.subject.revised(&revision.title, &revision.excerpt);
+                batch.revised_at = Some(revision.revised_at);
+                store
+                    .put(
+                        &batch.to_item(batch_item.version + 1)?,
+                        Condition::VersionEquals(batch_item.version),
+                    )
+                    .await?;
+            }
+        }
+        for recipient in &batch.recipients {
+            if revise_notice(store, *recipient, &revision).await? {
+                revised += 1;
+            }
+        }
+    }
+    revision.status = Status::Sent;
+    revision.attempts += 1;
+    match store
+        .put(
+            &crate::outbox::item(revision.id, revision.status, &revision, item.version + 1)?,
+            Condition::VersionEquals(item.version),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(e) if e.is_condition_failure() => return Ok(Delivery::AlreadySent),
+        Err(e) => return Err(e),
+    }
+    tracing::info!(outbox = %revision.id, notices = revised, "notices revised");
+    Ok(Delivery::Revised)
+}
+
+/// One recipient's notice, revised unless missing (withdrawn, or not yet
+/// written) or already revised by a later edit. Whether it was read stays.
+async fn revise_notice(
+    store: &dyn Store,
+    recipient: PersonId,
+    revision: &Revision,
+) -> Result<bool, StoreError> {
+    let key = keys::notice(recipient, revision.sent.notice_id);
+    for _ in 0..4 {
+        let Some(item) = store.get(&key).await? else {
+            return Ok(false);
+        };
+        let (mut notice, version) = parse_notice(&item)?;
+        if notice.revised_at >= Some(revision.revised_at) {
+            return Ok(false);
+        }
+        notice.subject = notice.subject.revised(&revision.title, &revision.excerpt);
+        notice.revised_at = Some(revision.revised_at);
+        match store
+            .put(
+                &notice_item(recipient, &notice, version + 1)?,
+                Condition::VersionEquals(version),
+            )
+            .await
+        {
+            Ok(()) => return Ok(true),
+            Err(e) if e.is_condition_failure() => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(StoreError::Conflict)
+}
+
 /// A page of notices.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -672,6 +867,37 @@ pub async fn unread(
         .query(
             &Query::partition(keys::unread_notices_partition(person))
                 .on(Index::Gsi1)
+                .backward()
+                .limit(limit)
+                .after(cursor),
+        )
+        .await?;
+    let items = page
+        .items
+        .iter()
+        .filter(|i| i.entity == keys::NOTICE)
+        .map(|i| parse_notice(i).map(|(n, _)| n))
+        .collect::<Result<_, _>>()?;
+    Ok(NoticePage {
+        items,
+        next_cursor: page.next,
+    })
+}
+
+/// Access pattern: a person's feed, newest first: every notice they got,
+/// read or not, each with what the feed shows (title, excerpt, group,
+/// day). One query on the person's own notices partition, and nothing
+/// else: what is in it was addressed to them when it was published, so
+/// there is nothing to authorize beyond the token that names them.
+pub async fn feed(
+    store: &dyn Store,
+    person: PersonId,
+    limit: u32,
+    cursor: Option<String>,
+) -> Result<NoticePage, StoreError> {
+    let page = store
+        .query(
+            &Query::partition(keys::notices_partition(person))
                 .backward()
                 .limit(limit)
                 .after(cursor),
@@ -768,9 +994,11 @@ mod tests {
         let subject = Subject::News {
             news_id: NewsId::generate(),
             title: "Skolfoto".into(),
+            excerpt: "Fotografen kommer på tisdag.".into(),
         };
         let (sv_subject, sv) = subject.mail(Language::Sv);
         assert_eq!(sv_subject, "Nyhet från skolan: Skolfoto");
+        assert!(!sv.contains("Fotografen"), "the text stays in Skolnav: {sv}");
         assert!(sv.starts_with("Hej!\n\nSkolan har publicerat en nyhet: \"Skolfoto\"."));
         assert!(sv.ends_with("under Inställningar i Skolnav.\n"));
         let (en_subject, en) = subject.mail(Language::En);
@@ -784,7 +1012,9 @@ mod tests {
         let subject = Subject::BlogPost {
             post_id: PostId::generate(),
             group_id: GroupId::generate(),
+            group_name: "4A".into(),
             title: "Utflykt".into(),
+            excerpt: String::new(),
         };
         let family = person(Some("familjen@example.se"), true);
         let partner = person(Some(" Familjen@Example.se "), true);
@@ -823,7 +1053,9 @@ mod tests {
         let subject = Subject::BlogPost {
             post_id: PostId::generate(),
             group_id: GroupId::generate(),
+            group_name: "4A".into(),
             title: "t".into(),
+            excerpt: String::new(),
         };
         let packed = pack_people(&subject, &people, &ids);
         let (sent, items) = batches(NoticeId::generate(), &subject, &packed, Utc::now()).unwrap();
@@ -846,7 +1078,9 @@ mod tests {
         let subject = Subject::BlogPost {
             post_id: PostId::generate(),
             group_id: GroupId::generate(),
+            group_name: "4A".into(),
             title: "t".into(),
+            excerpt: String::new(),
         };
         // 60 pupils without an address between 49 guardians with their own
         // and two who share one: 51 people to mail, 50 addresses.

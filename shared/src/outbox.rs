@@ -154,6 +154,8 @@ pub enum Delivery {
     Noticed,
     /// A school audience: its notice batches are written.
     Expanded,
+    /// A revision: the notices of an edited post are in step with it.
+    Revised,
     /// Not this deliverer's item: an absence alert, which
     /// `absence-alerts` delivers (`alerts::deliver`).
     Elsewhere,
@@ -203,6 +205,9 @@ pub async fn deliver(
     }
     if crate::notices::is_expansion(&item) {
         return Ok(crate::notices::expand(store, item).await?);
+    }
+    if crate::notices::is_revision(&item) {
+        return Ok(crate::notices::revise(store, now, item).await?);
     }
     if crate::notices::is_batch(&item) {
         return crate::notices::deliver_batch(store, mailer, now, item).await;

@@ -3,7 +3,7 @@
 //! the YouTube and Vimeo links in it turned into embeds. No other host is
 //! ever embedded; every other link stays a plain link.
 
-use pulldown_cmark::{Event, Options, Parser, Tag};
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -135,6 +135,50 @@ pub fn render(source: &str) -> Rendered {
     Rendered { html, embeds }
 }
 
+/// The start of a body as plain text, for a notice or a feed entry: the
+/// words of its text and code, whitespace collapsed, links by their text,
+/// images by their description, cut at a word before `max_chars` with an
+/// ellipsis. Raw HTML is text here too; the reader renders it as text.
+pub fn excerpt(source: &str, max_chars: usize) -> String {
+    let mut text = String::new();
+    for event in Parser::new_ext(source, Options::empty()) {
+        match event {
+            Event::Text(t) | Event::Code(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                text.push_str(&t);
+            }
+            Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Link
+                | TagEnd::Image,
+            ) => {}
+            Event::End(_) | Event::SoftBreak | Event::HardBreak | Event::Rule => text.push(' '),
+            _ => {}
+        }
+    }
+    let mut out = String::new();
+    let mut chars = 0;
+    for word in text.split_whitespace() {
+        let len = word.chars().count();
+        let gap = usize::from(!out.is_empty());
+        // One place is kept for the ellipsis.
+        if chars + gap + len >= max_chars {
+            if out.is_empty() {
+                out.extend(word.chars().take(max_chars.saturating_sub(1)));
+            }
+            out.push('…');
+            return out;
+        }
+        if gap == 1 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        chars += gap + len;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,5 +237,18 @@ mod tests {
         assert!(!out.html.contains("src=\"https://evil"));
         assert!(embed_of("https://www.youtube.com/watch?v=<script>").is_none());
         assert!(embed_of("javascript://youtube.com/watch?v=dQw4w9WgXcQ").is_none());
+    }
+
+    #[test]
+    fn an_excerpt_is_the_plain_words_cut_at_a_word_with_an_ellipsis() {
+        let body = "# Utflykt\n\n**Fredag** går vi till [skogen](https://example.se).\n\n- matsäck\n- regnkläder";
+        assert_eq!(
+            excerpt(body, 200),
+            "Utflykt Fredag går vi till skogen. matsäck regnkläder"
+        );
+        assert_eq!(excerpt(body, 20), "Utflykt Fredag går…");
+        assert!(excerpt(body, 20).chars().count() <= 20);
+        assert_eq!(excerpt("ett_mycket_långt_ord", 8), "ett_myc…");
+        assert_eq!(excerpt("", 10), "");
     }
 }

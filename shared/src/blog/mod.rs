@@ -191,7 +191,9 @@ pub async fn publish(
     let subject = Subject::BlogPost {
         post_id: id,
         group_id: targets[0].group_id,
+        group_name: groups[&targets[0].group_id].name.clone(),
         title: text.title.clone(),
+        excerpt: notices::excerpt(&text.body),
     };
     let packed = notices::pack(store, &subject, &recipients).await?;
     if targets.len() + packed.len() + attachments.len() > MAX_TRANSACTION {
@@ -378,7 +380,8 @@ async fn authors_copies(
 /// of files (new ones are attached as on publish; one left out stays
 /// attached to this post but no reader sees it any more, and only its
 /// owner can download it). Every copy changes together, each on the
-/// version it was read at.
+/// version it was read at, and a new title or text reaches the notices
+/// ([`notices::Revision`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn edit(
     store: &dyn Store,
@@ -417,7 +420,18 @@ pub async fn edit(
             (list, attaching)
         }
     };
-    let mut writes = Vec::with_capacity(copies.len() + attaching.len());
+    let mut writes = Vec::with_capacity(copies.len() + attaching.len() + 1);
+    // The notices carry title and excerpt: an edit of either revises them
+    // through the outbox, in this transaction, so none is left stale.
+    if let Some((before, _)) = copies.first()
+        && let Some(sent) = &before.notice
+        && (before.title != text.title || before.body != text.body)
+    {
+        writes.push(Write::Put(
+            notices::revision(sent, &text.title, &notices::excerpt(&text.body), now)?,
+            Condition::MustNotExist,
+        ));
+    }
     let mut shown = None;
     let group_ids: Vec<GroupId> = copies.iter().map(|(p, _)| p.group_id).collect();
     for (mut post, version) in copies {
