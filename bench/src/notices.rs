@@ -110,9 +110,24 @@ pub struct NoticeFigures {
     pub school_pupils: usize,
     pub class_pupils: usize,
     pub publishes: Vec<PublishFigures>,
-    /// A guardian reading the class blog: the caller's relations, then the
-    /// feed.
+    /// The author edits the class post's title and text: the edit's own
+    /// requests, then the revision of every notice by the outbox.
+    pub post_edit: EditFigures,
+    /// A guardian reading their feed (`GET /me/feed`): their own notices,
+    /// the whole use case (the route reads no record).
     pub guardian_feed: Cost,
+    /// A guardian reading the class blog: the caller's relations, their
+    /// children's memberships, then the blog.
+    pub guardian_class_blog: Cost,
+}
+
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EditFigures {
+    pub edit: Cost,
+    pub revision: Cost,
+    /// Mails the revision sent (none: an edit mails nobody again).
+    pub mails: usize,
 }
 
 fn person(id: Id) -> PersonId {
@@ -234,6 +249,31 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
         delivery: delivery.into(),
     });
 
+    meter.take();
+    blog::edit(
+        &store,
+        &skolnav::files::NoFiles,
+        &SystemClock,
+        &caller,
+        class_id,
+        post.post.id,
+        PostText {
+            title: "Utflykt på torsdag".into(),
+            body: "Vi går till sjön i stället. Ta med matsäck.".into(),
+        },
+        None,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let edit = meter.take();
+    drain(&store, &mailer).await?;
+    let revision = meter.take();
+    let post_edit = EditFigures {
+        edit: edit.into(),
+        revision: revision.into(),
+        mails: mailer.take().1,
+    };
+
     let school_id = skolnav::ids::SchoolId::from_registry(uuid::Uuid::from_u128(school.0));
     news::publish(
         &store,
@@ -274,18 +314,30 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
     });
 
     meter.take();
+    let feed = skolnav::notices::feed(&store, person(guardian), 20, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let guardian_feed = meter.take().into();
+    if feed.items.len() != 2 {
+        return Err(format!(
+            "the guardian's feed should hold the post and the news, not {} items",
+            feed.items.len()
+        ));
+    }
     let reader = record(&store, person(guardian)).await?;
     blog::feed(&store, &reader, class_id, 20, None)
         .await
         .map_err(|e| e.to_string())?;
-    let guardian_feed = meter.take().into();
+    let guardian_class_blog = meter.take().into();
 
     Ok(NoticeFigures {
         pupils,
         school_pupils,
         class_pupils,
         publishes,
+        post_edit,
         guardian_feed,
+        guardian_class_blog,
     })
 }
 
@@ -318,9 +370,27 @@ impl NoticeFigures {
                 p.delivery.write_capacity,
             ));
         }
+        let e = &self.post_edit;
         out.push_str(&format!(
-            "\nA guardian reads the class blog: {} requests ({:.1} RCU), the caller's relations included.\n",
-            self.guardian_feed.requests, self.guardian_feed.read_capacity
+            "\nThe author edits the class post's title and text: {} requests ({:.1} RCU, {:.1} WCU); \
+             the outbox then revises every notice: {} requests ({}/{} R/W, {:.1} RCU, {:.1} WCU), {} mails.\n",
+            e.edit.requests,
+            e.edit.read_capacity,
+            e.edit.write_capacity,
+            e.revision.requests,
+            e.revision.read_requests,
+            e.revision.write_requests,
+            e.revision.read_capacity,
+            e.revision.write_capacity,
+            e.mails,
+        ));
+        out.push_str(&format!(
+            "\nA guardian reads their feed (`GET /me/feed`): {} request ({:.1} RCU), the whole use case. \
+             The class blog (`GET /groups/{{id}}/posts`): {} requests ({:.1} RCU), the caller's relations included.\n",
+            self.guardian_feed.requests,
+            self.guardian_feed.read_capacity,
+            self.guardian_class_blog.requests,
+            self.guardian_class_blog.read_capacity
         ));
         out
     }

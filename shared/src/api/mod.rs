@@ -283,7 +283,7 @@ async fn dispatch_inner(
     req: Request<Bytes>,
 ) -> Response<Bytes> {
     let subject = match route.auth {
-        routes::Auth::Bearer => {
+        routes::Auth::Bearer | routes::Auth::Own => {
             let authorization = req
                 .headers()
                 .get(header::AUTHORIZATION)
@@ -316,6 +316,7 @@ async fn dispatch_inner(
         .into_response();
     }
     let caller = match PersonId::parse(&subject) {
+        Some(id) if route.auth == routes::Auth::Own => Ok(Some(PersonRecord::named_by_token(id))),
         Some(id) => directory::person_record(ctx.store.as_ref(), id).await,
         None => Ok(None),
     };

@@ -22,6 +22,14 @@ pub async fn unread(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     Reply::ok(page)
 }
 
+/// GET /me/feed: everything addressed to the caller, read or not,
+/// newest first: one query of their own notices.
+pub async fn feed(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
+    let limit = call.limit(20, 100)?;
+    let page = notices::feed(ctx.store.as_ref(), call.caller.id(), limit, call.cursor()).await?;
+    Reply::ok(page)
+}
+
 /// POST /me/notices/{noticeId}/read
 pub async fn mark_read(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let id = call.id("noticeId", NoticeId::parse)?;

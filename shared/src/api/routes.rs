@@ -27,8 +27,14 @@ pub struct Route {
 /// How a route knows its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {
-    /// A bearer JWT from the identity provider (every route but one).
+    /// A bearer JWT from the identity provider; the caller's record and
+    /// relations are read before the handler runs.
     Bearer,
+    /// A bearer JWT, for routes that read and write only the caller's own
+    /// partitions by key (their notices and feed): the record is not read,
+    /// so such a read is one request. The handler gets the caller's id and
+    /// no relations, so a policy that needs one refuses.
+    Own,
     /// The secret token in the path (`{token}`) of a personal calendar
     /// feed: calendar apps fetch it without a login; revoking it ends that.
     FeedToken,
@@ -171,14 +177,17 @@ route_table! {
     news_group "news-group" {
         GET "/groups/{groupId}/news" => news::group
     }
-    notices_unread "notices-unread" {
+    notices_unread "notices-unread" by Own {
         GET "/me/notices" => notices::unread
     }
-    notices_read "notices-read" {
+    notices_read "notices-read" by Own {
         POST "/me/notices/{noticeId}/read" => notices::mark_read
     }
-    notices_unread_count "notices-unread-count" {
+    notices_unread_count "notices-unread-count" by Own {
         GET "/me/notices/unread-count" => notices::unread_count
+    }
+    me_feed "me-feed" by Own {
+        GET "/me/feed" => notices::feed
     }
     lessons_teacher_day "lessons-teacher-day" {
         GET "/teachers/{personId}/lessons" => lessons::teacher_day

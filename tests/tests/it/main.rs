@@ -30,6 +30,7 @@ mod attendance;
 mod blog;
 mod calendar;
 mod dynamodb_faults;
+mod feed;
 mod files;
 mod import;
 mod lessons;

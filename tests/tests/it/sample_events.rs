@@ -135,6 +135,19 @@ async fn every_http_sample_event_is_served_by_its_function() {
             404,
         ),
         ("news-group", guardian, event_text("news-group"), 200),
+        ("me-feed", guardian, event_text("me-feed"), 200),
+        (
+            "notices-unread",
+            guardian,
+            event_text("notices-unread"),
+            200,
+        ),
+        (
+            "notices-unread-count",
+            guardian,
+            event_text("notices-unread-count"),
+            200,
+        ),
         (
             "school-settings-get",
             demo::staff(demo::PRINCIPAL),
