@@ -790,8 +790,23 @@ pub async fn revise(
                     .await?;
             }
         }
-        for recipient in &batch.recipients {
-            if revise_notice(store, *recipient, &revision).await? {
+        // The batch's notices in one read, then a put each; one changed
+        // meanwhile (marked read) is read again on its own.
+        let notice_keys: Vec<_> = batch
+            .recipients
+            .iter()
+            .map(|p| keys::notice(*p, revision.sent.notice_id))
+            .collect();
+        let recipient_of: std::collections::HashMap<&str, PersonId> = notice_keys
+            .iter()
+            .zip(&batch.recipients)
+            .map(|(k, p)| (k.pk.as_str(), *p))
+            .collect();
+        for notice_item in store.get_many(&notice_keys).await? {
+            let Some(recipient) = recipient_of.get(notice_item.key.pk.as_str()).copied() else {
+                continue;
+            };
+            if revise_notice(store, recipient, &revision, Some(notice_item)).await? {
                 revised += 1;
             }
         }
@@ -819,11 +834,16 @@ async fn revise_notice(
     store: &dyn Store,
     recipient: PersonId,
     revision: &Revision,
+    mut read: Option<Item>,
 ) -> Result<bool, StoreError> {
     let key = keys::notice(recipient, revision.sent.notice_id);
     for _ in 0..4 {
-        let Some(item) = store.get(&key).await? else {
-            return Ok(false);
+        let item = match read.take() {
+            Some(item) => item,
+            None => match store.get(&key).await? {
+                Some(item) => item,
+                None => return Ok(false),
+            },
         };
         let (mut notice, version) = parse_notice(&item)?;
         if notice.revised_at >= Some(revision.revised_at) {
@@ -998,7 +1018,10 @@ mod tests {
         };
         let (sv_subject, sv) = subject.mail(Language::Sv);
         assert_eq!(sv_subject, "Nyhet från skolan: Skolfoto");
-        assert!(!sv.contains("Fotografen"), "the text stays in Skolnav: {sv}");
+        assert!(
+            !sv.contains("Fotografen"),
+            "the text stays in Skolnav: {sv}"
+        );
         assert!(sv.starts_with("Hej!\n\nSkolan har publicerat en nyhet: \"Skolfoto\"."));
         assert!(sv.ends_with("under Inställningar i Skolnav.\n"));
         let (en_subject, en) = subject.mail(Language::En);
