@@ -123,23 +123,25 @@ impl AwsEnv {
         aws_sdk_sns::Client::from_conf(config.build())
     }
 
-    /// S3 for files. A local endpoint (moto) gets path-style addressing,
-    /// since `<bucket>.127.0.0.1` does not resolve. Checksums only where
-    /// S3 requires them: a presigned PUT must not carry the checksum of a
-    /// body the signer never saw.
+    /// The region, for signers outside the SDK (S3 files).
+    pub fn region(&self) -> &str {
+        self.region.as_ref()
+    }
+
+    /// The execution role's credentials, for signers outside the SDK.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The process's HTTP client.
+    pub fn http(&self) -> &Http {
+        &self.http
+    }
+
+    /// The S3 endpoint override, if any (a local moto).
     #[cfg(feature = "s3")]
-    pub fn s3(&self) -> aws_sdk_s3::Client {
-        use aws_sdk_s3::config::{BehaviorVersion, Builder, RequestChecksumCalculation};
-        let mut config = Builder::new()
-            .behavior_version(BehaviorVersion::latest())
-            .region(self.region.clone())
-            .credentials_provider(self.credentials.clone())
-            .http_client(self.http.for_sdk())
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired);
-        if let Some(url) = self.endpoints.pick(&self.endpoints.s3) {
-            config = config.endpoint_url(url).force_path_style(true);
-        }
-        aws_sdk_s3::Client::from_conf(config.build())
+    pub fn s3_endpoint(&self) -> Option<&str> {
+        self.endpoints.pick(&self.endpoints.s3)
     }
 }
 

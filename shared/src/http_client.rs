@@ -75,6 +75,34 @@ impl Http {
         Ok(body)
     }
 
+    /// A request whose answer is its status and headers (HEAD, a DELETE
+    /// answered 204): the body, if any, is dropped unread.
+    pub async fn send_for_headers(
+        &self,
+        method: http::Method,
+        url: &str,
+    ) -> Result<(u16, http::HeaderMap), String> {
+        let fail = |e: &dyn std::fmt::Display| format!("{method} {}: {e}", without_query(url));
+        let request = http::Request::builder()
+            .method(method.clone())
+            .uri(url)
+            .body(SdkBody::empty())
+            .map_err(|e| fail(&e))?;
+        let request = HttpRequest::try_from(request).map_err(|e| fail(&e))?;
+        let response = self.connector.call(request).await.map_err(|e| fail(&e))?;
+        let status = response.status().as_u16();
+        let mut headers = http::HeaderMap::new();
+        for (name, value) in response.headers() {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) {
+                headers.append(name, value);
+            }
+        }
+        Ok((status, headers))
+    }
+
     /// Any request: the status and the body, whatever the status (the
     /// caller decides what a 401 or a 503 means). The body is refused past
     /// `max_bytes`. Errors name the method and URL, never a header.
@@ -115,6 +143,12 @@ impl Http {
             })?;
         Ok((status, body.to_bytes().to_vec()))
     }
+}
+
+/// A URL without its query: a presigned URL's query is its signature,
+/// which no error message carries.
+fn without_query(url: &str) -> &str {
+    url.split_once('?').map_or(url, |(path, _)| path)
 }
 
 #[derive(Debug)]

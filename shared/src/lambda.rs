@@ -80,8 +80,8 @@ pub async fn run_http(rows: &'static [routes::Route]) -> Result<(), Error> {
 pub async fn run_http_with_files(rows: &'static [routes::Route]) -> Result<(), Error> {
     serve_http(rows, |aws| {
         Ok(Arc::new(crate::files::S3Files::new(
-            aws.s3(),
-            env("SKOLNAV_FILES_BUCKET")?,
+            aws,
+            &env("SKOLNAV_FILES_BUCKET")?,
         )))
     })
     .await

@@ -179,10 +179,35 @@ pub fn ses_client() -> aws_sdk_sesv2::Client {
     aws_env(&[("AWS_ENDPOINT_URL_SESV2", moto_endpoint().to_string())]).sesv2()
 }
 
-/// An S3 client for the local moto server (path-style, as every local
-/// endpoint gets).
+/// The AWS SDK's S3 client for the local moto server (path-style, as
+/// every local endpoint gets): what tests make buckets and read tags
+/// with, and the presigner the files adapter is held to.
 pub fn s3_client() -> aws_sdk_s3::Client {
-    aws_env(&[("AWS_ENDPOINT_URL_S3", moto_endpoint().to_string())]).s3()
+    sdk_s3_client(Some(moto_endpoint()))
+}
+
+/// The SDK's S3 client, configured as the files adapter signs: at a local
+/// endpoint (path style), or at AWS's own (virtual-hosted, never called:
+/// for presigning only). Checksums only where S3 requires them.
+pub fn sdk_s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
+    use aws_sdk_s3::config::{BehaviorVersion, Builder, Credentials, RequestChecksumCalculation};
+    let mut config = Builder::new()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_sdk_s3::config::Region::new(REGION))
+        .credentials_provider(Credentials::new("skolnav", "skolnav", None, None, "tests"))
+        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired);
+    if let Some(url) = endpoint {
+        config = config.endpoint_url(url).force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(config.build())
+}
+
+/// The files adapter over moto's S3, built as a Lambda builds it.
+pub fn s3_files(bucket: &str) -> skolnav::files::S3Files {
+    skolnav::files::S3Files::new(
+        &aws_env(&[("AWS_ENDPOINT_URL_S3", moto_endpoint().to_string())]),
+        bucket,
+    )
 }
 
 /// An SNS client for the local moto server.

@@ -23,7 +23,7 @@ mod s3;
 
 pub use folder::{FolderFiles, LocalRequest, SignatureError};
 #[cfg(feature = "s3")]
-pub use s3::S3Files;
+pub use s3::{OwnRequest, S3Files};
 
 use crate::clock::Clock;
 use crate::directory::PersonRecord;
