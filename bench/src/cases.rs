@@ -357,6 +357,58 @@ pub static CASES: &[Case] = &[
         },
     },
     Case {
+        function: "blog-publish",
+        kind: Kind::Write,
+        expected_status: 201,
+        call: |_, i| Call {
+            method: Method::POST,
+            path: "/blog/posts".into(),
+            body: Some(format!(
+                r#"{{"audience":{{"groups":[{{"groupId":"{}"}}]}},"title":"Veckobrev {i}","body":"Den här veckan **läser** vi om vikingarna. Ta med matsäck på fredag."}}"#,
+                demo::class(1)
+            )),
+            who: demo::staff(demo::MENTOR_4A),
+        },
+    },
+    Case {
+        function: "news-publish",
+        kind: Kind::Write,
+        expected_status: 201,
+        call: |_, i| Call {
+            method: Method::POST,
+            path: "/news".into(),
+            body: Some(format!(
+                r#"{{"audience":{{"school":{{"schoolId":"{}","pupils":true,"guardians":true}}}},"title":"Nyhet {i}","body":"Skolfotografering på tisdag."}}"#,
+                demo::school()
+            )),
+            who: demo::staff(demo::PRINCIPAL),
+        },
+    },
+    Case {
+        function: "me-feed",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| get("/me/feed".into(), demo::guardian(pupil_of(i))),
+    },
+    Case {
+        function: "blog-feed",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| {
+            let n = (i as u32 % 20) + 1;
+            get(
+                format!("/groups/{}/posts", demo::class(1)),
+                demo::guardian(n),
+            )
+        },
+    },
+    Case {
+        function: "notices-unread",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| get("/me/notices".into(), demo::guardian(pupil_of(i))),
+    },
+    Case {
         function: "sms-credit-get",
         kind: Kind::Read,
         expected_status: 200,
@@ -368,6 +420,52 @@ pub static CASES: &[Case] = &[
         },
     },
 ];
+
+/// Posts in both classes' blogs and news to the school, their notices
+/// delivered: what the feeds read.
+async fn seed_posts(store: &dyn Store) -> BenchResult<()> {
+    let clock = SystemClock;
+    for (class, author) in [(1, demo::MENTOR_4A), (2, demo::MENTOR_4B)] {
+        let author = directory::person_record(store, demo::staff(author))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("demo mentor missing")?;
+        for k in 0..5 {
+            skolnav::blog::publish(
+                store,
+                &skolnav::files::NoFiles,
+                &clock,
+                &author,
+                &skolnav::audience::Audience::Groups(vec![skolnav::audience::GroupTarget {
+                    group_id: demo::class(class),
+                    reach: skolnav::audience::Reach {
+                        pupils: true,
+                        guardians: true,
+                    },
+                }]),
+                skolnav::blog::PostText {
+                    title: format!("Veckobrev {k}"),
+                    body: "Den här veckan läser vi om vikingarna. Ta med matsäck på fredag.".into(),
+                },
+                &[],
+            )
+            .await
+            .map_err(|e| format!("seeding a post: {e}"))?;
+        }
+    }
+    // Every pending item, the reports' receipts and alerts included (an
+    // alert stays pending here: absence-alerts delivers it).
+    let mailer = skolnav_tests::RecordingMailer::default();
+    for id in outbox::pending(store, 1000)
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        outbox::deliver(store, &mailer, clock.now(), id)
+            .await
+            .map_err(|e| format!("delivering the seeded notices: {e}"))?;
+    }
+    Ok(())
+}
 
 /// A week of demo lessons ending today; the lessons of the days before
 /// today registered by their teachers (two pupils of the lesson's first
@@ -540,6 +638,7 @@ impl Fixture {
         debug_assert!(pending.len() >= COLD + WARM);
         let (book_rounds, move_rounds) = seed_talks(store, today).await?;
         let week_start = seed_lessons(store, today).await?;
+        seed_posts(store).await?;
         Ok(Fixture {
             today,
             pending,

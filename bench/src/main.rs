@@ -110,6 +110,9 @@ fn spawn_function(
         .env("AWS_SECRET_ACCESS_KEY", "skolnav")
         .env("AWS_ENDPOINT_URL_DYNAMODB", &engines.dynamodb)
         .env("AWS_ENDPOINT_URL_SESV2", &engines.moto)
+        // The publish functions attach files through S3 (none here).
+        .env("AWS_ENDPOINT_URL_S3", &engines.moto)
+        .env("SKOLNAV_FILES_BUCKET", "skolnav-bench-files")
         .env("SKOLNAV_TABLE", table)
         .env("SKOLNAV_JWT_ISSUER", ISSUER)
         .env("SKOLNAV_JWT_AUDIENCE", AUDIENCE)
