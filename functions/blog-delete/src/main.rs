@@ -3,5 +3,5 @@
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), skolnav::lambda::Error> {
-    skolnav::lambda::run_http(skolnav::api::routes::blog_delete::ROUTES).await
+    skolnav::lambda::run_http_with_files(skolnav::api::routes::blog_delete::ROUTES).await
 }

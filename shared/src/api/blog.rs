@@ -170,6 +170,13 @@ pub async fn edit(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
 pub async fn delete(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let group = call.id("groupId", GroupId::parse)?;
     let post = call.id("postId", PostId::parse)?;
-    blog::delete(ctx.store.as_ref(), &call.caller, group, post).await?;
+    blog::delete(
+        ctx.store.as_ref(),
+        ctx.files.as_ref(),
+        &call.caller,
+        group,
+        post,
+    )
+    .await?;
     Reply::ok(json!({ "id": post, "deleted": true }))
 }

@@ -377,9 +377,8 @@ async fn authors_copies(
 }
 
 /// C2: the author edits title and body, and with `attachments` the list
-/// of files (new ones are attached as on publish; one left out stays
-/// attached to this post but no reader sees it any more, and only its
-/// owner can download it). Every copy changes together, each on the
+/// of files (new ones are attached as on publish; one left out is
+/// discarded: its item goes in the edit's transaction, its bytes after). Every copy changes together, each on the
 /// version it was read at, and a new title or text reaches the notices
 /// ([`notices::Revision`]).
 #[allow(clippy::too_many_arguments)]
@@ -420,7 +419,22 @@ pub async fn edit(
             (list, attaching)
         }
     };
-    let mut writes = Vec::with_capacity(copies.len() + attaching.len() + 1);
+    // Files the new list leaves out are discarded with the edit: nobody
+    // could reach them again (a file attaches once), so they do not stay.
+    let left_out: Vec<FileId> = match attachments {
+        Some(ids) => copies
+            .first()
+            .map(|(p, _)| {
+                p.attachments
+                    .iter()
+                    .map(|a| a.file_id)
+                    .filter(|id| !ids.contains(id))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut writes = Vec::with_capacity(copies.len() + attaching.len() + left_out.len() + 1);
     // The notices carry title and excerpt: an edit of either revises them
     // through the outbox, in this transaction, so none is left stale.
     if let Some((before, _)) = copies.first()
@@ -448,14 +462,19 @@ pub async fn edit(
         }
     }
     writes.extend(attaching.writes(&AttachedTo::BlogPost { post_id, group_ids })?);
+    writes.extend(files::discard(&left_out));
     transact_attaching(store, &writes, !attaching.is_empty()).await?;
-    tracing::info!(post = %post_id, files = attaching.len(), "blog post edited");
+    files::remove_bytes(files, &left_out).await;
+    tracing::info!(post = %post_id, files = attaching.len(), discarded = left_out.len(), "blog post edited");
     shown.map(|p| p.view()).ok_or(BlogError::NotFound)
 }
 
-/// C2: the author deletes the post from every group it was addressed to.
+/// C2: the author deletes the post from every group it was addressed to,
+/// and its files with it (their items in the same transaction, so nobody
+/// downloads them after; the bytes after it).
 pub async fn delete(
     store: &dyn Store,
+    files: &dyn Files,
     caller: &PersonRecord,
     group_id: GroupId,
     post_id: PostId,
@@ -468,7 +487,11 @@ pub async fn delete(
     if let Some(sent) = copies.first().and_then(|(p, _)| p.notice.as_ref()) {
         notices::withdraw(store, sent).await?;
     }
-    let writes: Vec<_> = copies
+    let attached: Vec<FileId> = copies
+        .first()
+        .map(|(p, _)| p.attachments.iter().map(|a| a.file_id).collect())
+        .unwrap_or_default();
+    let mut writes: Vec<_> = copies
         .iter()
         .map(|(post, version)| {
             Write::Delete(
@@ -477,11 +500,13 @@ pub async fn delete(
             )
         })
         .collect();
+    writes.extend(files::discard(&attached));
     match store.transact(&writes).await {
         Ok(()) => {}
         Err(e) if e.is_condition_failure() => return Err(BlogError::Contended),
         Err(e) => return Err(e.into()),
     }
-    tracing::info!(post = %post_id, "blog post deleted");
+    files::remove_bytes(files, &attached).await;
+    tracing::info!(post = %post_id, files = attached.len(), "blog post deleted");
     Ok(())
 }

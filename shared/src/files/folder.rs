@@ -290,6 +290,18 @@ impl Files for FolderFiles {
     async fn keep(&self, key: &str) -> Result<(), FilesError> {
         self.path(key).map(|_| ())
     }
+
+    async fn remove(&self, key: &str) -> Result<(), FilesError> {
+        let path = self.path(key)?;
+        for file in [Self::type_path(&path), path] {
+            match tokio::fs::remove_file(&file).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(FilesError(format!("files folder: {e}"))),
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

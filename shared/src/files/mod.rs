@@ -132,6 +132,9 @@ pub trait Files: Send + Sync {
     /// Keeps an upload that is being attached: removes what would expire
     /// it as never attached.
     async fn keep(&self, key: &str) -> Result<(), FilesError>;
+
+    /// Removes the bytes at `key` (nothing there is no error).
+    async fn remove(&self, key: &str) -> Result<(), FilesError>;
 }
 
 /// For functions that handle no files: every call fails. Their context
@@ -167,6 +170,10 @@ impl Files for NoFiles {
     }
 
     async fn keep(&self, _: &str) -> Result<(), FilesError> {
+        Err(FilesError("this function handles no files".into()))
+    }
+
+    async fn remove(&self, _: &str) -> Result<(), FilesError> {
         Err(FilesError("this function handles no files".into()))
     }
 }
@@ -520,6 +527,27 @@ pub async fn prepare_attach(
         files.keep(&keys::file_object(file.id)).await?;
     }
     Ok(Attaching { files: out })
+}
+
+/// The writes that take files off a post, news item or event for good
+/// (a deleted post's, or those an edit left out): their items go in the
+/// caller's transaction, so no one, the owner included, downloads them
+/// after it; the bytes go afterwards ([`remove_bytes`]).
+pub fn discard(ids: &[FileId]) -> Vec<Write> {
+    ids.iter()
+        .map(|id| Write::Delete(keys::file(*id), Condition::None))
+        .collect()
+}
+
+/// Removes the bytes of discarded files, after the transaction that took
+/// their items. Best effort: bytes left behind have no item, so nothing
+/// reaches them; the failure is logged by file id (never by name).
+pub async fn remove_bytes(files: &dyn Files, ids: &[FileId]) {
+    for id in ids {
+        if let Err(e) = files.remove(&keys::file_object(*id)).await {
+            tracing::warn!(file = %id, error = %e, "bytes of a discarded file left in storage");
+        }
+    }
 }
 
 /// GET /files/{fileId}: a short-lived download URL, for the file's owner

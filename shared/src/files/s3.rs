@@ -1,16 +1,16 @@
 //! The cloud `Files` adapter: one private S3 bucket. Uploads and downloads
 //! go straight between the client and S3 through presigned URLs; the
 //! function itself only signs (no bytes pass through Lambda), asks
-//! HeadObject before attaching, and removes the pending tag of what it
-//! attaches.
+//! HeadObject before attaching, removes the pending tag of what it
+//! attaches, and deletes what a deleted post or an edit discards.
 //!
 //! Written on `aws-sigv4` (the signer the AWS SDK itself uses) rather than
-//! the `aws-sdk-s3` client: four requests need no generated client, and
+//! the `aws-sdk-s3` client: five requests need no generated client, and
 //! that client made every file function 0.4-0.6 MB larger than issue 3's
 //! 3 MB package limit allows. Every request is a presigned URL signed
 //! exactly as the SDK's presigner signs it (S3's settings: single
-//! percent-encoding, no path normalisation, `UNSIGNED-PAYLOAD`); the two
-//! the function sends itself (HeadObject, DeleteObjectTagging) go through
+//! percent-encoding, no path normalisation, `UNSIGNED-PAYLOAD`); the three
+//! the function sends itself (HeadObject, DeleteObjectTagging, DeleteObject) go through
 //! the process's one HTTP client. tests/tests/it/files.rs holds each URL
 //! to the SDK presigner's, byte for byte.
 
@@ -155,6 +155,7 @@ impl S3Files {
                 "DELETE",
                 &[("tagging", ""), ("x-id", "DeleteObjectTagging")],
             ),
+            OwnRequest::Delete => ("DELETE", &[("x-id", "DeleteObject")]),
         };
         Ok(self.presign(method, key, query, &[], now, expires)?.0)
     }
@@ -168,7 +169,7 @@ impl S3Files {
         let url = self.own_request_url(request, key, Utc::now(), OWN_REQUEST_TTL)?;
         let method = match request {
             OwnRequest::Head => http::Method::HEAD,
-            OwnRequest::Untag => http::Method::DELETE,
+            OwnRequest::Untag | OwnRequest::Delete => http::Method::DELETE,
         };
         self.http
             .send_for_headers(method, &url)
@@ -184,6 +185,8 @@ pub enum OwnRequest {
     Head,
     /// DeleteObjectTagging: the pending tag off what is attached.
     Untag,
+    /// DeleteObject: the bytes of a discarded file.
+    Delete,
 }
 
 #[async_trait]
@@ -267,6 +270,16 @@ impl Files for S3Files {
             Ok(())
         } else {
             Err(FilesError(format!("s3 untag: HTTP {status}")))
+        }
+    }
+
+    async fn remove(&self, key: &str) -> Result<(), FilesError> {
+        // S3 answers 204 whether or not the key held anything.
+        let (status, _) = self.send(OwnRequest::Delete, key).await?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(FilesError(format!("s3 delete: HTTP {status}")))
         }
     }
 }

@@ -184,7 +184,7 @@ async fn a_file_of_a_post_to_pupils_only_is_not_the_guardians(backend: Backend) 
     assert_eq!(app.get(demo::pupil(21), &path).await.status, 404);
 }
 
-async fn a_file_left_out_by_an_edit_is_no_longer_the_readers(backend: Backend) {
+async fn a_file_left_out_by_an_edit_is_discarded_with_its_bytes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mentor = demo::staff(demo::MENTOR_4A);
     let first = upload(&app, mentor, "a.pdf", pdf_bytes("a")).await;
@@ -217,10 +217,14 @@ async fn a_file_left_out_by_an_edit_is_no_longer_the_readers(backend: Backend) {
         app.get(guardian, &format!("/files/{first}")).await.status,
         404
     );
+    // Left out for good: not even its owner reaches it, and its bytes are
+    // gone (a file attaches once, so it could never be used again).
     assert_eq!(
         app.get(mentor, &format!("/files/{first}")).await.status,
-        200
+        404
     );
+    assert_eq!(stored(&app, &first).await, None);
+    assert!(stored(&app, &second).await.is_some());
 
     // An edit without `attachments` keeps them.
     let kept = app
@@ -236,6 +240,42 @@ async fn a_file_left_out_by_an_edit_is_no_longer_the_readers(backend: Backend) {
         "{}",
         kept.json
     );
+}
+
+/// What the local folder holds for a file id.
+async fn stored(app: &TestApp, id: &str) -> Option<skolnav::files::Stat> {
+    let id = skolnav::ids::FileId::parse(id).expect("a file id");
+    app.files
+        .stat(&skolnav::keys::file_object(id))
+        .await
+        .expect("stat")
+}
+
+async fn a_deleted_posts_files_go_with_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let file = upload(&app, mentor, "a.pdf", pdf_bytes("a")).await;
+    let published = publish(&app, mentor, demo::class(1), &[&file]).await;
+    assert_eq!(published.status, 201, "{}", published.json);
+    let post = published.json["post"]["id"].as_str().expect("id");
+    assert!(stored(&app, &file).await.is_some());
+
+    let res = app
+        .delete(
+            mentor,
+            &format!("/groups/{}/posts/{post}", demo::class(1)),
+            None,
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.json);
+    for who in [mentor, demo::guardian(1)] {
+        assert_eq!(
+            app.get(who, &format!("/files/{file}")).await.status,
+            404,
+            "{who}"
+        );
+    }
+    assert_eq!(stored(&app, &file).await, None, "the bytes are gone too");
 }
 
 async fn a_news_image_is_the_schools_families_and_waits_for_its_publish_time(backend: Backend) {
@@ -578,7 +618,8 @@ on_both_stores!(
     a_file_of_news_to_a_grade_year_is_only_that_years_families,
     a_guardian_of_the_group_downloads_the_attachment_and_another_group_gets_404,
     a_file_of_a_post_to_pupils_only_is_not_the_guardians,
-    a_file_left_out_by_an_edit_is_no_longer_the_readers,
+    a_file_left_out_by_an_edit_is_discarded_with_its_bytes,
+    a_deleted_posts_files_go_with_it,
     a_news_image_is_the_schools_families_and_waits_for_its_publish_time,
     types_sizes_and_names_outside_the_limits_are_refused_naming_the_field,
     anothers_file_one_never_uploaded_or_one_attached_already_is_refused_naming_it,
@@ -676,6 +717,11 @@ async fn the_s3_adapter_presigns_an_upload_and_a_download_that_moto_honours() {
         .to_string();
     assert!(disposition.contains("Veckobrev"), "{disposition}");
     assert_eq!(res.bytes().await.expect("body").to_vec(), data);
+
+    // Discarded: gone, and removing it again is no error.
+    files.remove(&key).await.expect("remove");
+    assert_eq!(files.stat(&key).await.expect("stat"), None);
+    files.remove(&key).await.expect("remove again");
 }
 
 /// The adapter signs on its own (aws-sigv4) to keep the S3 client out of
