@@ -6,8 +6,9 @@
 //!
 //! Written on `aws-sigv4` (the signer the AWS SDK itself uses) rather than
 //! the `aws-sdk-s3` client: five requests need no generated client, and
-//! that client made every file function 0.4-0.6 MB larger than issue 3's
-//! 3 MB package limit allows. Every request is a presigned URL signed
+//! that client made every file function 0.33 MB larger (arm64 zip,
+//! measured before and after: docs/performance.md, run 8), which took
+//! calendar-create and the two file functions over issue 3's 3 MB. Every request is a presigned URL signed
 //! exactly as the SDK's presigner signs it (S3's settings: single
 //! percent-encoding, no path normalisation, `UNSIGNED-PAYLOAD`); the three
 //! the function sends itself (HeadObject, DeleteObjectTagging, DeleteObject) go through
