@@ -337,7 +337,91 @@ async fn an_edit_before_delivery_and_revisions_out_of_order_leave_the_latest_tex
     );
 }
 
+/// A guardian with protected identity (skyddade personuppgifter),
+/// registered by hand with consent: of pupil 3 in 4A.
+async fn add_protected_guardian(app: &TestApp) -> PersonId {
+    use skolnav::directory::{self, Language, Person, Relation};
+    let id = PersonId::generate();
+    let items = directory::person_items(
+        &Person {
+            id,
+            given_name: "Sekretess".into(),
+            family_name: "Skyddadsson".into(),
+            email: Some("skyddad@example.se".into()),
+            mobile: None,
+            language: Language::Sv,
+            mail: Default::default(),
+            left: None,
+            protected_identity: true,
+        },
+        &[Relation::GuardianOf {
+            pupil_id: demo::pupil(3),
+        }],
+    )
+    .expect("items");
+    app.store.batch_put(&items).await.expect("the guardian");
+    id
+}
+
+async fn a_protected_guardian_is_notified_and_appears_in_nothing_anyone_is_shown(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let protected = add_protected_guardian(&app).await;
+    let secrets = [
+        protected.to_string(),
+        "Skyddadsson".to_string(),
+        "skyddad@example.se".to_string(),
+    ];
+    let shows_nothing = |what: &str, text: &str| {
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{what} shows {secret}: {text}"
+            );
+        }
+    };
+
+    let author = demo::staff(demo::MENTOR_4A);
+    let res = app
+        .post(
+            author,
+            "/blog/posts",
+            post_body(&[demo::class(1)], "Utflykt", "Fredag."),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    shows_nothing("the publish answer", &res.json.to_string());
+    app.deliver_outbox().await;
+
+    // Notified like any guardian: in the app and by mail, a mail of their own.
+    assert_eq!(titles(&feed(&app, protected).await), ["Utflykt"]);
+    let mails = app.mailer.sent();
+    let theirs: Vec<_> = mails
+        .iter()
+        .filter(|m| m.to == "skyddad@example.se")
+        .collect();
+    assert_eq!(theirs.len(), 1, "one mail, to them alone");
+    for mail in &mails {
+        assert!(!mail.to.contains(','), "one address per mail: {}", mail.to);
+        shows_nothing("a mail", &format!("{} {}", mail.subject, mail.text));
+    }
+    // Nothing the author, the other guardians or the pupils read names them.
+    for (who, path) in [
+        (author, format!("/groups/{}/posts", demo::class(1))),
+        (
+            demo::guardian(3),
+            format!("/groups/{}/posts", demo::class(1)),
+        ),
+        (demo::guardian(3), FEED.to_string()),
+        (demo::pupil(3), FEED.to_string()),
+        (author, format!("/groups/{}/talks/bookings", demo::class(1))),
+    ] {
+        let res = app.get(who, &path).await;
+        shows_nothing(&path, &res.text);
+    }
+}
+
 on_both_stores!(
+    a_protected_guardian_is_notified_and_appears_in_nothing_anyone_is_shown,
     a_guardians_feed_holds_their_childs_class_posts_and_school_news_and_nothing_else,
     reading_the_feed_through_the_api_is_one_query_of_the_callers_own_notices,
     a_token_names_only_its_own_feed_and_an_unknown_person_has_an_empty_one,
