@@ -883,15 +883,20 @@ pub async fn unread(
     limit: u32,
     cursor: Option<String>,
 ) -> Result<NoticePage, StoreError> {
-    let page = store
-        .query(
-            &Query::partition(keys::unread_notices_partition(person))
-                .on(Index::Gsi1)
-                .backward()
-                .limit(limit)
-                .after(cursor),
-        )
-        .await?;
+    notice_page(
+        store,
+        Query::partition(keys::unread_notices_partition(person))
+            .on(Index::Gsi1)
+            .backward()
+            .limit(limit)
+            .after(cursor),
+    )
+    .await
+}
+
+/// One page of a query of notices, newest first.
+async fn notice_page(store: &dyn Store, query: Query) -> Result<NoticePage, StoreError> {
+    let page = store.query(&query).await?;
     let items = page
         .items
         .iter()
@@ -915,24 +920,14 @@ pub async fn feed(
     limit: u32,
     cursor: Option<String>,
 ) -> Result<NoticePage, StoreError> {
-    let page = store
-        .query(
-            &Query::partition(keys::notices_partition(person))
-                .backward()
-                .limit(limit)
-                .after(cursor),
-        )
-        .await?;
-    let items = page
-        .items
-        .iter()
-        .filter(|i| i.entity == keys::NOTICE)
-        .map(|i| parse_notice(i).map(|(n, _)| n))
-        .collect::<Result<_, _>>()?;
-    Ok(NoticePage {
-        items,
-        next_cursor: page.next,
-    })
+    notice_page(
+        store,
+        Query::partition(keys::notices_partition(person))
+            .backward()
+            .limit(limit)
+            .after(cursor),
+    )
+    .await
 }
 
 /// Access pattern: how many unread notices a person has, one query on

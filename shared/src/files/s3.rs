@@ -177,6 +177,16 @@ impl S3Files {
             .await
             .map_err(|e| FilesError(format!("s3: {e}")))
     }
+
+    /// Sends a request whose answer is only its status, which must be 2xx.
+    async fn expect_success(&self, request: OwnRequest, key: &str) -> Result<(), FilesError> {
+        let (status, _) = self.send(request, key).await?;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(FilesError(format!("s3 {request:?}: HTTP {status}")))
+        }
+    }
 }
 
 /// The requests the function sends to S3 itself.
@@ -266,21 +276,11 @@ impl Files for S3Files {
     }
 
     async fn keep(&self, key: &str) -> Result<(), FilesError> {
-        let (status, _) = self.send(OwnRequest::Untag, key).await?;
-        if (200..300).contains(&status) {
-            Ok(())
-        } else {
-            Err(FilesError(format!("s3 untag: HTTP {status}")))
-        }
+        self.expect_success(OwnRequest::Untag, key).await
     }
 
+    /// S3 answers 204 whether or not the key held anything.
     async fn remove(&self, key: &str) -> Result<(), FilesError> {
-        // S3 answers 204 whether or not the key held anything.
-        let (status, _) = self.send(OwnRequest::Delete, key).await?;
-        if (200..300).contains(&status) {
-            Ok(())
-        } else {
-            Err(FilesError(format!("s3 delete: HTTP {status}")))
-        }
+        self.expect_success(OwnRequest::Delete, key).await
     }
 }
