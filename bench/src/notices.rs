@@ -240,7 +240,16 @@ pub async fn run(pupils: usize) -> Result<NoticeFigures, String> {
     let (ses_calls, mails) = mailer.take();
     publishes.push(PublishFigures {
         case: "blog post to a class",
-        recipients: post.notified,
+        recipients: skolnav::audience::group_recipients(
+            &table,
+            &[GroupTarget {
+                group_id: class_id,
+                reach: everyone,
+            }],
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .len(),
         outbox_items,
         mails,
         ses_calls,

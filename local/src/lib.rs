@@ -229,25 +229,35 @@ pub async fn drain_outbox(
     sms: &dyn SmsSender,
     clock: &dyn Clock,
 ) -> usize {
-    let ids = match outbox::pending(store, 100).await {
-        Ok(ids) => ids,
-        Err(e) => {
-            tracing::warn!(error = %e, "outbox not readable");
-            return 0;
-        }
-    };
     let mut sent = 0;
-    for id in ids {
-        let delivered = match outbox::deliver(store, mailer, clock.now(), id).await {
-            Ok(outbox::Delivery::Elsewhere) => {
-                skolnav::alerts::deliver(store, mailer, sms, clock.now(), id).await
+    // What an expansion writes is delivered in the same drain, as the
+    // stream would deliver it right after: a few passes, while one pass
+    // expanded something.
+    for _ in 0..3 {
+        let ids = match outbox::pending(store, 100).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox not readable");
+                return sent;
             }
-            other => other,
         };
-        match delivered {
-            Ok(outbox::Delivery::Sent) => sent += 1,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(outbox = %id, error = %e, "delivery failed; will retry"),
+        let mut expanded = false;
+        for id in ids {
+            let delivered = match outbox::deliver(store, mailer, clock.now(), id).await {
+                Ok(outbox::Delivery::Elsewhere) => {
+                    skolnav::alerts::deliver(store, mailer, sms, clock.now(), id).await
+                }
+                other => other,
+            };
+            match delivered {
+                Ok(outbox::Delivery::Sent) => sent += 1,
+                Ok(outbox::Delivery::Expanded) => expanded = true,
+                Ok(_) => {}
+                Err(e) => tracing::warn!(outbox = %id, error = %e, "delivery failed; will retry"),
+            }
+        }
+        if !expanded {
+            break;
         }
     }
     sent

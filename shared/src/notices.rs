@@ -243,7 +243,38 @@ pub fn is_batch(item: &Item) -> bool {
 #[serde(rename_all = "camelCase")]
 pub struct Sent {
     pub notice_id: NoticeId,
+    /// Batches written with the publish.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub batches: Vec<OutboxId>,
+    /// The expansion written with the publish, when the outbox finds the
+    /// audience: its batches are its derived ids once it is expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expansion: Option<OutboxId>,
+}
+
+/// Where the batches of a [`Sent`] stand.
+enum SentBatches {
+    /// These batches exist (or existed: some may be gone).
+    Known(Vec<OutboxId>),
+    /// The expansion is not expanded yet: this item, at its version.
+    Unexpanded(Box<Item>),
+}
+
+/// The batches of a publish: those written with it, or those its
+/// expansion wrote (one read of the expansion).
+async fn sent_batches(store: &dyn Store, sent: &Sent) -> Result<SentBatches, StoreError> {
+    let mut ids = sent.batches.clone();
+    if let Some(expansion_id) = sent.expansion
+        && let Some(item) = store.get(&keys::outbox(expansion_id)).await?
+    {
+        let expansion: Expansion = item.parse()?;
+        if expansion.status != Status::Sent {
+            return Ok(SentBatches::Unexpanded(Box::new(item)));
+        }
+        let n = expansion.batches.unwrap_or(0);
+        ids.extend((1..=n).map(|k| expansion_id.derived(k as u128)));
+    }
+    Ok(SentBatches::Known(ids))
 }
 
 /// Packs recipients into batches of at most [`BATCH_SIZE`] so that their
@@ -306,6 +337,7 @@ pub fn batches(
     let mut sent = Sent {
         notice_id,
         batches: Vec::new(),
+        expansion: None,
     };
     let mut items = Vec::new();
     for chunk in packed {
@@ -337,7 +369,27 @@ pub fn batches(
 /// deleted batch); publishing and deleting within that second is not
 /// covered.
 pub async fn withdraw(store: &dyn Store, sent: &Sent) -> Result<usize, StoreError> {
-    let batch_keys: Vec<_> = sent.batches.iter().map(|id| keys::outbox(*id)).collect();
+    // An expansion no worker has claimed is deleted on the version read,
+    // so it never expands (it claims before writing a batch); one being
+    // expanded is waited for (`Conflict`: the caller tries again).
+    let batch_ids = match sent_batches(store, sent).await? {
+        SentBatches::Known(ids) => ids,
+        SentBatches::Unexpanded(item) => {
+            let expansion: Expansion = item.parse()?;
+            if expansion.status != Status::Pending {
+                return Err(StoreError::Conflict);
+            }
+            return match store
+                .delete(&item.key, Condition::VersionEquals(item.version))
+                .await
+            {
+                Ok(()) => Ok(0),
+                Err(e) if e.is_condition_failure() => Err(StoreError::Conflict),
+                Err(e) => Err(e),
+            };
+        }
+    };
+    let batch_keys: Vec<_> = batch_ids.iter().map(|id| keys::outbox(*id)).collect();
     let mut notices = Vec::new();
     for item in store.get_many(&batch_keys).await? {
         let batch: NoticeBatch = item.parse()?;
@@ -399,6 +451,12 @@ pub struct Expansion {
     /// How many people it reached, once expanded.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub recipients: Option<usize>,
+    /// How many batches it wrote (ids `id.derived(1..=n)`), once expanded.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub batches: Option<usize>,
+    /// Set while a worker expands it: a withdrawal then waits for it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub claimed_at: Option<DateTime<Utc>>,
 }
 
 /// Whether an outbox item is an audience to expand.
@@ -414,6 +472,16 @@ pub fn expansion(
     author_id: PersonId,
     now: DateTime<Utc>,
 ) -> Result<Item, StoreError> {
+    Ok(expansion_sent(subject, target, author_id, now)?.1)
+}
+
+/// As [`expansion`], with what to keep to withdraw or revise its notice.
+pub fn expansion_sent(
+    subject: &Subject,
+    target: Target,
+    author_id: PersonId,
+    now: DateTime<Utc>,
+) -> Result<(Sent, Item), StoreError> {
     let expansion = Expansion {
         id: OutboxId::generate(),
         kind: EXPANSION_KIND.to_string(),
@@ -424,18 +492,48 @@ pub fn expansion(
         status: Status::Pending,
         created_at: now,
         recipients: None,
+        batches: None,
+        claimed_at: None,
     };
-    crate::outbox::item(expansion.id, expansion.status, &expansion, 1)
+    let sent = Sent {
+        notice_id: expansion.notice_id,
+        batches: Vec::new(),
+        expansion: Some(expansion.id),
+    };
+    Ok((
+        sent,
+        crate::outbox::item(expansion.id, expansion.status, &expansion, 1)?,
+    ))
 }
 
 /// Expands an audience into notice batches. The batch ids follow
 /// from the expansion's id (its ULID plus the batch's number), and each
 /// is put only if it does not exist, so a retried or replayed expansion
 /// adds no batch twice and never resets one already delivered.
-pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreError> {
+pub async fn expand(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    item: Item,
+) -> Result<Delivery, StoreError> {
     let mut expansion: Expansion = item.parse()?;
-    if expansion.status == Status::Sent {
-        return Ok(Delivery::AlreadySent);
+    if let Some(outcome) = crate::outbox::settled(expansion.status, expansion.claimed_at, now) {
+        return Ok(outcome);
+    }
+    // Claimed before any batch is written, so a withdrawal that deletes
+    // the expansion unclaimed knows none was.
+    expansion.status = Status::Sending;
+    expansion.claimed_at = Some(now);
+    let claimed = item.version + 1;
+    match store
+        .put(
+            &crate::outbox::item(expansion.id, expansion.status, &expansion, claimed)?,
+            Condition::VersionEquals(item.version),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(e) if e.is_condition_failure() => return Ok(Delivery::ClaimedElsewhere),
+        Err(e) => return Err(e),
     }
     let mut reach = match &expansion.target {
         Target::School {
@@ -486,12 +584,11 @@ pub async fn expand(store: &dyn Store, item: Item) -> Result<Delivery, StoreErro
         }
     }
     expansion.status = Status::Sent;
+    expansion.claimed_at = None;
     expansion.recipients = Some(recipients.len());
-    let done = crate::outbox::item(expansion.id, expansion.status, &expansion, item.version + 1)?;
-    match store
-        .put(&done, Condition::VersionEquals(item.version))
-        .await
-    {
+    expansion.batches = Some(packed.len());
+    let done = crate::outbox::item(expansion.id, expansion.status, &expansion, claimed + 1)?;
+    match store.put(&done, Condition::VersionEquals(claimed)).await {
         Ok(()) => {}
         Err(e) if e.is_condition_failure() => return Ok(Delivery::AlreadySent),
         Err(e) => return Err(e),
@@ -764,12 +861,13 @@ pub async fn revise(
     if revision.status == Status::Sent {
         return Ok(Delivery::AlreadySent);
     }
-    let batch_keys: Vec<_> = revision
-        .sent
-        .batches
-        .iter()
-        .map(|id| keys::outbox(*id))
-        .collect();
+    let batch_ids = match sent_batches(store, &revision.sent).await? {
+        SentBatches::Known(ids) => ids,
+        // Its audience is not expanded yet: the revision waits for the
+        // batches (a retry), and then revises them like any others.
+        SentBatches::Unexpanded(_) => return Err(StoreError::Conflict),
+    };
+    let batch_keys: Vec<_> = batch_ids.iter().map(|id| keys::outbox(*id)).collect();
     let mut revised = 0;
     for batch_item in store.get_many(&batch_keys).await? {
         let mut batch: NoticeBatch = batch_item.parse()?;

@@ -204,7 +204,7 @@ pub async fn deliver(
         return Ok(Delivery::Elsewhere);
     }
     if crate::notices::is_expansion(&item) {
-        return Ok(crate::notices::expand(store, item).await?);
+        return Ok(crate::notices::expand(store, now, item).await?);
     }
     if crate::notices::is_revision(&item) {
         return Ok(crate::notices::revise(store, now, item).await?);

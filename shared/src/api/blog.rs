@@ -22,7 +22,6 @@ impl From<BlogError> for Problem {
             BlogError::Forbidden => Problem::forbidden(),
             BlogError::NotAddressable { field } => Problem::not_addressable(field),
             BlogError::Invalid(f) => f.into(),
-            BlogError::AudienceTooLarge { recipients } => Problem::audience_too_large(recipients),
             BlogError::Contended => Problem::new(
                 StatusCode::CONFLICT,
                 "post-changed",

@@ -5,9 +5,9 @@
 //!
 //! A post is written once per addressed group, in the group's blog
 //! partition, so a group's feed is one query, newest first. Publishing
-//! writes every copy and the notice batches for the audience (C7) in one
-//! transaction: a post is never published without its notices, nor the
-//! other way round.
+//! writes every copy and the audience's notice (C7: an outbox item the
+//! worker expands into batches) in one transaction: a post is never
+//! published without its notices, nor the other way round.
 
 pub mod markdown;
 
@@ -15,11 +15,11 @@ use crate::audience::{self, Audience, GroupTarget, Reach};
 use crate::clock::Clock;
 use crate::directory::{self, Group, PersonRecord};
 use crate::files::{self, AttachedTo, Attachment, AttachmentView, FileError, Files};
-use crate::ids::{FileId, GroupId, NoticeId, PersonId, PostId, SchoolId};
+use crate::ids::{FileId, GroupId, PersonId, PostId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject};
 use crate::policy::{self, Decision};
-use crate::store::{Condition, Item, MAX_TRANSACTION, Query, Store, StoreError, Write};
+use crate::store::{Condition, Item, Query, Store, StoreError, Write};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -125,9 +125,6 @@ pub enum BlogError {
     NotAddressable { field: String },
     #[error("{0}")]
     Invalid(audience::FieldError),
-    /// The audience needs more notice batches than one transaction holds.
-    #[error("the audience is too large for one post ({recipients} people)")]
-    AudienceTooLarge { recipients: usize },
     #[error("the post was changed at the same moment; try again")]
     Contended,
     /// An attachment was refused (the field names which).
@@ -150,8 +147,6 @@ fn decide(decision: Decision) -> Result<(), BlogError> {
 #[serde(rename_all = "camelCase")]
 pub struct Published {
     pub post: PostView,
-    /// How many people got a notice. Who they are is never shown.
-    pub notified: usize,
 }
 
 /// C2: publishes a post to the audience's groups. Only group audiences
@@ -181,11 +176,6 @@ pub async fn publish(
     audience::authorize(caller, audience, "audience", &groups, &schools)
         .map_err(|e| BlogError::NotAddressable { field: e.field })?;
 
-    let recipients: Vec<PersonId> = audience::group_recipients(store, targets)
-        .await?
-        .into_iter()
-        .filter(|p| *p != caller.id())
-        .collect();
     let now = clock.now();
     let id = PostId::generate();
     let subject = Subject::BlogPost {
@@ -195,17 +185,20 @@ pub async fn publish(
         title: text.title.clone(),
         excerpt: notices::excerpt(&text.body),
     };
-    let packed = notices::pack(store, &subject, &recipients).await?;
-    if targets.len() + packed.len() + attachments.len() > MAX_TRANSACTION {
-        return Err(BlogError::AudienceTooLarge {
-            recipients: recipients.len(),
-        });
-    }
     let attaching = files::prepare_attach(store, files, caller, attachments, "attachments", &[])
         .await
         .map_err(BlogError::Attachment)?;
-    let (sent, batch_items) = notices::batches(NoticeId::generate(), &subject, &packed, now)?;
-    let mut writes = Vec::with_capacity(targets.len() + batch_items.len() + attaching.len());
+    // The outbox finds the groups' families (a query per pupil), however
+    // many, after the answer: the request writes the copies and one item.
+    let (sent, expansion) = notices::expansion_sent(
+        &subject,
+        notices::Target::Groups {
+            groups: targets.to_vec(),
+        },
+        caller.id(),
+        now,
+    )?;
+    let mut writes = Vec::with_capacity(targets.len() + 1 + attaching.len());
     let mut first = None;
     for t in targets {
         let group = &groups[&t.group_id];
@@ -226,20 +219,15 @@ pub async fn publish(
         writes.push(Write::Put(post.to_item(1)?, Condition::MustNotExist));
         first.get_or_insert(post);
     }
-    for item in batch_items {
-        writes.push(Write::Put(item, Condition::MustNotExist));
-    }
+    writes.push(Write::Put(expansion, Condition::MustNotExist));
     writes.extend(attaching.writes(&AttachedTo::BlogPost {
         post_id: id,
         group_ids: targets.iter().map(|t| t.group_id).collect(),
     })?);
     transact_attaching(store, &writes, !attaching.is_empty()).await?;
-    tracing::info!(post = %id, groups = targets.len(), notified = recipients.len(), files = attaching.len(), "blog post published");
+    tracing::info!(post = %id, groups = targets.len(), files = attaching.len(), "blog post published");
     let post = first.ok_or(BlogError::NotFound)?;
-    Ok(Published {
-        post: post.view(),
-        notified: recipients.len(),
-    })
+    Ok(Published { post: post.view() })
 }
 
 /// Writes a transaction that attaches files: a failed condition there is

@@ -295,9 +295,13 @@ async fn a_school_event_reaches_each_family_of_the_school_once_through_the_outbo
         .unwrap()
         .unwrap();
     for _ in 0..2 {
-        skolnav::notices::expand(app.store.as_ref(), item.clone())
-            .await
-            .unwrap();
+        skolnav::notices::expand(
+            app.store.as_ref(),
+            skolnav_tests::school_morning(),
+            item.clone(),
+        )
+        .await
+        .unwrap();
     }
     let batches = skolnav::outbox::pending(app.store.as_ref(), 100)
         .await

@@ -302,20 +302,33 @@ async fn an_edit_before_delivery_and_revisions_out_of_order_leave_the_latest_tex
             .await;
         assert_eq!(res.status, 200, "{}", res.json);
     }
-    // The later revision first, then the earlier one, then the batches.
     let mut revisions = pending_revisions(&app).await;
     assert_eq!(revisions.len(), 2);
     revisions.sort();
     revisions.reverse();
-    for id in revisions {
-        let done = outbox::deliver(
+    let deliver = |id| {
+        outbox::deliver(
             app.store.as_ref(),
             app.mailer.as_ref(),
             skolnav_tests::school_morning(),
             id,
         )
+    };
+    // Before the audience is expanded a revision waits (and is retried).
+    assert!(deliver(revisions[0]).await.is_err());
+    let expansion = outbox::pending(app.store.as_ref(), 100)
         .await
-        .expect("revised");
+        .unwrap()
+        .into_iter()
+        .find(|id| !revisions.contains(id))
+        .expect("the post's expansion");
+    assert!(matches!(
+        deliver(expansion).await,
+        Ok(outbox::Delivery::Expanded)
+    ));
+    // The later revision first, then the earlier one, then the batches.
+    for id in revisions {
+        let done = deliver(id).await.expect("revised");
         assert!(matches!(done, outbox::Delivery::Revised), "{done:?}");
     }
     app.deliver_outbox().await;
