@@ -21,9 +21,6 @@ impl From<CalendarError> for Problem {
             CalendarError::Forbidden => Problem::forbidden(),
             CalendarError::NotAddressable { field } => Problem::not_addressable(field),
             CalendarError::Invalid(f) => f.into(),
-            CalendarError::AudienceTooLarge { recipients } => {
-                Problem::audience_too_large(recipients)
-            }
             CalendarError::Attachment(e) => e.into(),
             CalendarError::Store(e) => e.into(),
         }

@@ -99,17 +99,6 @@ impl Problem {
         .invalid(field, "not yours to address")
     }
 
-    /// 422: more people than one publish's transaction can notify.
-    pub fn audience_too_large(recipients: usize) -> Self {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "audience-too-large",
-            "The audience is too large for one publish; address fewer groups",
-        )
-        .detail(format!("{recipients} people"))
-        .invalid("audience", "too many people for one publish")
-    }
-
     pub fn forbidden() -> Self {
         Problem::new(StatusCode::FORBIDDEN, "forbidden", "You may not do this")
     }

@@ -14,7 +14,7 @@ pub mod feed;
 use crate::audience::{self, Audience, Reach};
 use crate::clock::Clock;
 use crate::directory::PersonRecord;
-use crate::ids::{EventId, GroupId, NoticeId, PersonId, SchoolId};
+use crate::ids::{EventId, GroupId, PersonId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject};
 use crate::policy::Decision;
@@ -255,8 +255,6 @@ pub enum CalendarError {
     NotAddressable { field: String },
     #[error("{0}")]
     Invalid(audience::FieldError),
-    #[error("the audience is too large for one event ({recipients} people)")]
-    AudienceTooLarge { recipients: usize },
     /// An attachment was refused (the field names which).
     #[error(transparent)]
     Attachment(crate::files::FileError),
@@ -308,10 +306,11 @@ pub struct Created {
     pub event: Event,
     /// The calendars it was put in (one per group, or the school's).
     pub calendars: usize,
-    /// How many people got a notice (who they are is never shown); `None`
-    /// for a school event, whose families the outbox finds afterwards.
-    pub notified: Option<usize>,
 }
+
+// An event's transaction: a copy per group, the notice's expansion, the
+// reminder and the files. It always fits.
+const _: () = assert!(audience::MAX_GROUPS + 2 + crate::files::MAX_ATTACHMENTS <= MAX_TRANSACTION);
 
 /// C1: puts an event in the addressed calendars: groups (the caller
 /// teaches or mentors them, or leads their school), a whole school or its
@@ -387,65 +386,52 @@ pub async fn create(
         created_at: now,
         attachments: attaching.attachments(),
     };
-    let (copies, recipients): (Vec<Event>, Vec<PersonId>) = match calendars {
-        Calendars::Groups(targets) => {
-            let copies = targets
-                .iter()
-                .map(|t| {
-                    let school = groups[&t.group_id].school_id;
-                    event(
-                        school,
-                        Placement::Group {
-                            group_id: t.group_id,
-                            reach: t.reach,
-                        },
-                    )
-                })
-                .collect();
-            let recipients = audience::group_recipients(store, targets)
-                .await?
-                .into_iter()
-                .filter(|p| *p != caller.id())
-                .collect();
-            (copies, recipients)
+    let copies: Vec<Event> = match calendars {
+        Calendars::Groups(targets) => targets
+            .iter()
+            .map(|t| {
+                let school = groups[&t.group_id].school_id;
+                event(
+                    school,
+                    Placement::Group {
+                        group_id: t.group_id,
+                        reach: t.reach,
+                    },
+                )
+            })
+            .collect(),
+        Calendars::School(school_id, reach, staff) => {
+            vec![event(school_id, Placement::School { reach, staff })]
         }
-        // A school's families are hundreds of reverse-index reads: the
-        // outbox expands them, and the school's staff (one query).
-        Calendars::School(school_id, reach, staff) => (
-            vec![event(school_id, Placement::School { reach, staff })],
-            Vec::new(),
-        ),
     };
-    let school_notice = match calendars {
+    // Whom to notify: the outbox finds the families of groups and schools
+    // (a query per pupil) and the school's staff, after the answer.
+    let target = match calendars {
+        Calendars::Groups(targets) => Some(notices::Target::Groups {
+            groups: targets.to_vec(),
+        }),
         Calendars::School(school_id, reach, staff) if reach.pupils || reach.guardians || staff => {
-            Some((school_id, reach, staff))
+            Some(notices::Target::School {
+                school_id,
+                reach,
+                staff,
+            })
         }
-        _ => None,
+        Calendars::School(..) => None,
     };
     let subject = Subject::CalendarEvent {
         event_id: id,
         title: details.title.clone(),
         first_day: details.when.first_day(),
     };
-    let packed = notices::pack(store, &subject, &recipients).await?;
-    let (_, mut batch_items) = notices::batches(NoticeId::generate(), &subject, &packed, now)?;
-    if let Some((school_id, reach, staff)) = school_notice {
-        batch_items.push(notices::expansion(
-            &subject,
-            notices::Target::School {
-                school_id,
-                reach,
-                staff,
-            },
-            caller.id(),
-            now,
-        )?);
-    }
-    let mut writes = Vec::with_capacity(copies.len() + batch_items.len());
+    let notice = target
+        .map(|t| notices::expansion(&subject, t, caller.id(), now))
+        .transpose()?;
+    let mut writes = Vec::with_capacity(copies.len() + 2 + attaching.len());
     for copy in &copies {
         writes.push(Write::Put(copy.to_item()?, Condition::MustNotExist));
     }
-    for item in batch_items {
+    if let Some(item) = notice {
         writes.push(Write::Put(item, Condition::MustNotExist));
     }
     if details.reminder {
@@ -464,13 +450,6 @@ pub async fn create(
         first_day: details.when.first_day(),
         copies: copies.iter().map(|c| (c.school_id, c.placement)).collect(),
     })?);
-    // Copies, notice batches, the expansion, the reminder and the files:
-    // counted as written, not estimated.
-    if writes.len() > MAX_TRANSACTION {
-        return Err(CalendarError::AudienceTooLarge {
-            recipients: recipients.len(),
-        });
-    }
     match store.transact(&writes).await {
         Ok(()) => {}
         // The copies, notices and reminder are new: a failed condition is
@@ -485,10 +464,9 @@ pub async fn create(
         }
         Err(e) => return Err(e.into()),
     }
-    tracing::info!(event = %id, calendars = copies.len(), notified = recipients.len(), files = attaching.len(), "calendar event created");
+    tracing::info!(event = %id, calendars = copies.len(), files = attaching.len(), "calendar event created");
     Ok(Created {
         calendars: copies.len(),
-        notified: school_notice.is_none().then_some(recipients.len()),
         event: copies.into_iter().next().ok_or(CalendarError::NotFound)?,
     })
 }
