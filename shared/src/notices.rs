@@ -932,31 +932,51 @@ async fn revise_notice(
     store: &dyn Store,
     recipient: PersonId,
     revision: &Revision,
-    mut read: Option<Item>,
+    read: Option<Item>,
 ) -> Result<bool, StoreError> {
-    let key = keys::notice(recipient, revision.sent.notice_id);
+    let changed = change_notice(store, recipient, revision.sent.notice_id, read, |notice| {
+        if notice.revised_at >= Some(revision.revised_at) {
+            return false;
+        }
+        notice.subject = notice.subject.revised(&revision.title, &revision.excerpt);
+        notice.revised_at = Some(revision.revised_at);
+        true
+    })
+    .await?;
+    Ok(changed.is_some_and(|(_, changed)| changed))
+}
+
+/// Changes one person's notice on the version read (`read`, or read
+/// here), reading it again when it changed meanwhile, at most four times.
+/// `change` says whether there is anything to write. `None`: no notice.
+async fn change_notice(
+    store: &dyn Store,
+    person: PersonId,
+    id: NoticeId,
+    mut read: Option<Item>,
+    change: impl Fn(&mut InAppNotice) -> bool,
+) -> Result<Option<(InAppNotice, bool)>, StoreError> {
+    let key = keys::notice(person, id);
     for _ in 0..4 {
         let item = match read.take() {
             Some(item) => item,
             None => match store.get(&key).await? {
                 Some(item) => item,
-                None => return Ok(false),
+                None => return Ok(None),
             },
         };
         let (mut notice, version) = parse_notice(&item)?;
-        if notice.revised_at >= Some(revision.revised_at) {
-            return Ok(false);
+        if !change(&mut notice) {
+            return Ok(Some((notice, false)));
         }
-        notice.subject = notice.subject.revised(&revision.title, &revision.excerpt);
-        notice.revised_at = Some(revision.revised_at);
         match store
             .put(
-                &notice_item(recipient, &notice, version + 1)?,
+                &notice_item(person, &notice, version + 1)?,
                 Condition::VersionEquals(version),
             )
             .await
         {
-            Ok(()) => return Ok(true),
+            Ok(()) => return Ok(Some((notice, true))),
             Err(e) if e.is_condition_failure() => continue,
             Err(e) => return Err(e),
         }
@@ -1056,29 +1076,17 @@ pub async fn mark_read(
     id: NoticeId,
     now: DateTime<Utc>,
 ) -> Result<InAppNotice, MarkReadError> {
-    for _ in 0..4 {
-        let item = store
-            .get(&keys::notice(person, id))
-            .await?
-            .ok_or(MarkReadError::NotFound)?;
-        let (mut notice, version) = parse_notice(&item)?;
+    let marked = change_notice(store, person, id, None, |notice| {
         if notice.read_at.is_some() {
-            return Ok(notice);
+            return false;
         }
         notice.read_at = Some(now);
-        match store
-            .put(
-                &notice_item(person, &notice, version + 1)?,
-                Condition::VersionEquals(version),
-            )
-            .await
-        {
-            Ok(()) => return Ok(notice),
-            Err(e) if e.is_condition_failure() => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(MarkReadError::Store(StoreError::Conflict))
+        true
+    })
+    .await?;
+    marked
+        .map(|(notice, _)| notice)
+        .ok_or(MarkReadError::NotFound)
 }
 
 #[cfg(test)]
