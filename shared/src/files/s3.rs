@@ -150,15 +150,10 @@ impl S3Files {
         now: DateTime<Utc>,
         expires: Duration,
     ) -> Result<String, FilesError> {
-        let (method, query): (&str, &[(&str, &str)]) = match request {
-            OwnRequest::Head => ("HEAD", &[]),
-            OwnRequest::Untag => (
-                "DELETE",
-                &[("tagging", ""), ("x-id", "DeleteObjectTagging")],
-            ),
-            OwnRequest::Delete => ("DELETE", &[("x-id", "DeleteObject")]),
-        };
-        Ok(self.presign(method, key, query, &[], now, expires)?.0)
+        let (method, query) = request.parts();
+        Ok(self
+            .presign(method.as_str(), key, query, &[], now, expires)?
+            .0)
     }
 
     /// Sends a request the function makes itself.
@@ -168,10 +163,7 @@ impl S3Files {
         key: &str,
     ) -> Result<(u16, http::HeaderMap), FilesError> {
         let url = self.own_request_url(request, key, Utc::now(), OWN_REQUEST_TTL)?;
-        let method = match request {
-            OwnRequest::Head => http::Method::HEAD,
-            OwnRequest::Untag | OwnRequest::Delete => http::Method::DELETE,
-        };
+        let (method, _) = request.parts();
         self.http
             .send_for_headers(method, &url)
             .await
@@ -198,6 +190,20 @@ pub enum OwnRequest {
     Untag,
     /// DeleteObject: the bytes of a discarded file.
     Delete,
+}
+
+impl OwnRequest {
+    /// Its method and the query that names the operation.
+    fn parts(self) -> (http::Method, &'static [(&'static str, &'static str)]) {
+        match self {
+            OwnRequest::Head => (http::Method::HEAD, &[]),
+            OwnRequest::Untag => (
+                http::Method::DELETE,
+                &[("tagging", ""), ("x-id", "DeleteObjectTagging")],
+            ),
+            OwnRequest::Delete => (http::Method::DELETE, &[("x-id", "DeleteObject")]),
+        }
+    }
 }
 
 #[async_trait]
