@@ -83,13 +83,10 @@ impl Http {
         url: &str,
     ) -> Result<(u16, http::HeaderMap), String> {
         let fail = |e: &dyn std::fmt::Display| format!("{method} {}: {e}", without_query(url));
-        let request = http::Request::builder()
-            .method(method.clone())
-            .uri(url)
-            .body(SdkBody::empty())
+        let response = self
+            .call(method.clone(), url, &[], Vec::new())
+            .await
             .map_err(|e| fail(&e))?;
-        let request = HttpRequest::try_from(request).map_err(|e| fail(&e))?;
-        let response = self.connector.call(request).await.map_err(|e| fail(&e))?;
         let status = response.status().as_u16();
         let mut headers = http::HeaderMap::new();
         for (name, value) in response.headers() {
@@ -115,13 +112,10 @@ impl Http {
         max_bytes: usize,
     ) -> Result<(u16, Vec<u8>), String> {
         let fail = |e: &dyn std::fmt::Display| format!("{method} {url}: {e}");
-        let mut request = http::Request::builder().method(method.clone()).uri(url);
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request.body(SdkBody::from(body)).map_err(|e| fail(&e))?;
-        let request = HttpRequest::try_from(request).map_err(|e| fail(&e))?;
-        let response = self.connector.call(request).await.map_err(|e| fail(&e))?;
+        let response = self
+            .call(method.clone(), url, headers, body)
+            .await
+            .map_err(|e| fail(&e))?;
         let status = response.status().as_u16();
         let too_large = || fail(&format!("larger than {max_bytes} bytes"));
         let declared = response
@@ -142,6 +136,31 @@ impl Http {
                 }
             })?;
         Ok((status, body.to_bytes().to_vec()))
+    }
+}
+
+impl Http {
+    /// Builds and sends one request through the pool; errors say what
+    /// failed, the caller adds which request it was.
+    async fn call(
+        &self,
+        method: http::Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<aws_smithy_runtime_api::client::orchestrator::HttpResponse, String> {
+        let mut request = http::Request::builder().method(method).uri(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(SdkBody::from(body))
+            .map_err(|e| e.to_string())?;
+        let request = HttpRequest::try_from(request).map_err(|e| e.to_string())?;
+        self.connector
+            .call(request)
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 
