@@ -386,10 +386,17 @@ pub async fn edit(
         .first()
         .map(|(p, _)| p.attachments.clone())
         .unwrap_or_default();
-    let (new_list, attaching) = match attachments {
-        None => (current, files::Attaching::none()),
+    // Files the new list leaves out are discarded with the edit: nobody
+    // could reach them again (a file attaches once), so they do not stay.
+    let (new_list, attaching, left_out) = match attachments {
+        None => (current, files::Attaching::none(), Vec::new()),
         Some(ids) => {
             let kept: Vec<FileId> = current.iter().map(|a| a.file_id).collect();
+            let left_out: Vec<FileId> = kept
+                .iter()
+                .filter(|id| !ids.contains(id))
+                .copied()
+                .collect();
             let attaching = files::prepare_attach(store, files, caller, ids, "attachments", &kept)
                 .await
                 .map_err(BlogError::Attachment)?;
@@ -404,23 +411,8 @@ pub async fn edit(
                         .cloned()
                 })
                 .collect();
-            (list, attaching)
+            (list, attaching, left_out)
         }
-    };
-    // Files the new list leaves out are discarded with the edit: nobody
-    // could reach them again (a file attaches once), so they do not stay.
-    let left_out: Vec<FileId> = match attachments {
-        Some(ids) => copies
-            .first()
-            .map(|(p, _)| {
-                p.attachments
-                    .iter()
-                    .map(|a| a.file_id)
-                    .filter(|id| !ids.contains(id))
-                    .collect()
-            })
-            .unwrap_or_default(),
-        None => Vec::new(),
     };
     let mut writes = Vec::with_capacity(copies.len() + attaching.len() + left_out.len() + 1);
     // The notices carry title and excerpt: an edit of either revises them
