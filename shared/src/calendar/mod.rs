@@ -386,38 +386,35 @@ pub async fn create(
         created_at: now,
         attachments: attaching.attachments(),
     };
-    let copies: Vec<Event> = match calendars {
-        Calendars::Groups(targets) => targets
-            .iter()
-            .map(|t| {
-                let school = groups[&t.group_id].school_id;
-                event(
-                    school,
-                    Placement::Group {
-                        group_id: t.group_id,
-                        reach: t.reach,
-                    },
-                )
-            })
-            .collect(),
-        Calendars::School(school_id, reach, staff) => {
-            vec![event(school_id, Placement::School { reach, staff })]
-        }
-    };
     // Whom to notify: the outbox finds the families of groups and schools
     // (a query per pupil) and the school's staff, after the answer.
-    let target = match calendars {
-        Calendars::Groups(targets) => Some(notices::Target::Groups {
-            groups: targets.to_vec(),
-        }),
-        Calendars::School(school_id, reach, staff) if reach.pupils || reach.guardians || staff => {
-            Some(notices::Target::School {
+    let (copies, target): (Vec<Event>, _) = match calendars {
+        Calendars::Groups(targets) => (
+            targets
+                .iter()
+                .map(|t| {
+                    let school = groups[&t.group_id].school_id;
+                    event(
+                        school,
+                        Placement::Group {
+                            group_id: t.group_id,
+                            reach: t.reach,
+                        },
+                    )
+                })
+                .collect(),
+            Some(notices::Target::Groups {
+                groups: targets.to_vec(),
+            }),
+        ),
+        Calendars::School(school_id, reach, staff) => (
+            vec![event(school_id, Placement::School { reach, staff })],
+            (reach.pupils || reach.guardians || staff).then_some(notices::Target::School {
                 school_id,
                 reach,
                 staff,
-            })
-        }
-        Calendars::School(..) => None,
+            }),
+        ),
     };
     let subject = Subject::CalendarEvent {
         event_id: id,
