@@ -430,6 +430,35 @@ pub fn school_morning() -> chrono::DateTime<chrono::Utc> {
         .unwrap_or_default()
 }
 
+/// The text of a function's sample event (events/<function>.json), the
+/// one `cargo lambda invoke --data-file` sends.
+pub fn sample_event(function: &str) -> String {
+    let path = workspace_root().join(format!("events/{function}.json"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Feeds an API Gateway event to a function's handler as Lambda would,
+/// with a token for `who` in place of `REPLACED-BY-TEST`: the status and
+/// the JSON body (null when there is none).
+pub async fn invoke_event(
+    ctx: &Ctx,
+    issuer: &DevIssuer,
+    function: &str,
+    who: PersonId,
+    event: &str,
+) -> (u16, serde_json::Value) {
+    let token = issuer.token_for(&who.to_string(), Duration::from_secs(300));
+    let req = lambda_http::request::from_str(&event.replace("REPLACED-BY-TEST", &token))
+        .unwrap_or_else(|e| panic!("the event for {function} is not an API Gateway event: {e}"));
+    let res = skolnav::lambda::handle(ctx, skolnav::api::routes::of(function), req).await;
+    let status = res.status().as_u16();
+    let body = match res.body() {
+        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap_or_default(),
+        _ => serde_json::Value::Null,
+    };
+    (status, body)
+}
+
 /// The local server's router on a free port, over a store of choice,
 /// seeded with the demo school.
 pub struct TestApp {
@@ -650,6 +679,26 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));
         Self::read(res).await
+    }
+
+    /// Class 4B's pupils (21-40) in grade year 5 (demo pupils have none),
+    /// as the registry would enrol them.
+    pub async fn put_4b_in_grade_5(&self) {
+        for n in 21..=40 {
+            let enrolment = skolnav::directory::Relation::EnrolledAt {
+                school_id: skolnav::demo::school(),
+                school_year: Some(5),
+            };
+            self.store
+                .put(
+                    &enrolment
+                        .to_item(skolnav::demo::pupil(n))
+                        .expect("an enrolment item"),
+                    skolnav::store::Condition::None,
+                )
+                .await
+                .expect("the enrolment");
+        }
     }
 
     /// Runs the outbox worker once; returns how many mails went out.

@@ -8,7 +8,7 @@ use skolnav::ids::{GroupId, OutboxId, PersonId};
 use skolnav::keys;
 use skolnav::outbox;
 use skolnav::store::StoreError;
-use skolnav_tests::{Backend, Reading, TestApp, Watched, Watcher, Writing, workspace_root};
+use skolnav_tests::{Backend, Reading, TestApp, Watched, Watcher, Writing};
 use std::sync::{Arc, Mutex};
 
 const FEED: &str = "/me/feed";
@@ -174,17 +174,15 @@ async fn reading_the_feed_through_the_api_is_one_query_of_the_callers_own_notice
         files: app.files.clone(),
     };
     let guardian = demo::guardian(1);
-    let event = std::fs::read_to_string(workspace_root().join("events/me-feed.json"))
-        .expect("events/me-feed.json");
-    let token = issuer.token_for(&guardian.to_string(), std::time::Duration::from_secs(300));
-    let req = lambda_http::request::from_str(&event.replace("REPLACED-BY-TEST", &token))
-        .expect("an API Gateway event");
-    let res = skolnav::lambda::handle(&ctx, skolnav::api::routes::of("me-feed"), req).await;
-    assert_eq!(res.status().as_u16(), 200);
-    let body: Value = match res.body() {
-        lambda_http::Body::Text(t) => serde_json::from_str(t).expect("json"),
-        other => panic!("a text body, not {other:?}"),
-    };
+    let (status, body) = skolnav_tests::invoke_event(
+        &ctx,
+        &issuer,
+        "me-feed",
+        guardian,
+        &skolnav_tests::sample_event("me-feed"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
     assert_eq!(titles(body["items"].as_array().unwrap()), ["Utflykt"]);
     assert_eq!(
         *watched.watcher.reads.lock().unwrap(),

@@ -506,19 +506,7 @@ async fn an_expired_or_tampered_local_url_is_refused(backend: Backend) {
 async fn a_file_of_news_to_a_grade_year_is_only_that_years_families(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     // Class 4B's pupils (21-40) in grade 5.
-    for n in 21..=40 {
-        let enrolment = skolnav::directory::Relation::EnrolledAt {
-            school_id: demo::school(),
-            school_year: Some(5),
-        };
-        app.store
-            .put(
-                &enrolment.to_item(demo::pupil(n)).unwrap(),
-                skolnav::store::Condition::None,
-            )
-            .await
-            .unwrap();
-    }
+    app.put_4b_in_grade_5().await;
     let principal = demo::staff(demo::PRINCIPAL);
     let letter = upload(&app, principal, "lagerskola.pdf", pdf_bytes("grade")).await;
     let to_grade_5 =

@@ -226,27 +226,9 @@ async fn only_school_leaders_publish_news_and_bad_input_names_the_field(backend:
     );
 }
 
-/// Class 4B's pupils (21-40) moved to grade 5 in the registry's terms.
-async fn put_4b_in_grade_5(app: &TestApp) {
-    use skolnav::directory::Relation;
-    for n in 21..=40 {
-        let enrolment = Relation::EnrolledAt {
-            school_id: demo::school(),
-            school_year: Some(5),
-        };
-        app.store
-            .put(
-                &enrolment.to_item(demo::pupil(n)).unwrap(),
-                skolnav::store::Condition::None,
-            )
-            .await
-            .unwrap();
-    }
-}
-
 async fn news_to_a_grade_year_reaches_only_its_pupils_and_their_guardians(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    put_4b_in_grade_5(&app).await;
+    app.put_4b_in_grade_5().await;
     let to_grade_5 = json!({ "gradeYears": {
         "schoolId": demo::school().to_string(), "years": [5]
     } });

@@ -8,12 +8,11 @@ use skolnav::demo;
 use skolnav::ids::{OutboxId, PersonId, ReportId};
 use skolnav::outbox::{self, Notice};
 use skolnav::store::{Condition, Store};
-use skolnav_tests::{RecordingMailer, school_morning, sqlite_store, workspace_root};
+use skolnav_tests::{RecordingMailer, school_morning, sqlite_store};
 use std::sync::Arc;
 
 fn event_text(function: &str) -> String {
-    let path = workspace_root().join(format!("events/{function}.json"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    skolnav_tests::sample_event(function)
 }
 
 struct Harness {
@@ -48,19 +47,7 @@ async fn invoke(
     who: PersonId,
     text: &str,
 ) -> (u16, serde_json::Value) {
-    let token = h
-        .issuer
-        .token_for(&who.to_string(), std::time::Duration::from_secs(300));
-    let text = text.replace("REPLACED-BY-TEST", &token);
-    let req = lambda_http::request::from_str(&text)
-        .unwrap_or_else(|e| panic!("events/{function}.json is not an API Gateway event: {e}"));
-    let res = skolnav::lambda::handle(&h.ctx, skolnav::api::routes::of(function), req).await;
-    let status = res.status().as_u16();
-    let body = match res.body() {
-        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap_or_default(),
-        _ => serde_json::Value::Null,
-    };
-    (status, body)
+    skolnav_tests::invoke_event(&h.ctx, &h.issuer, function, who, text).await
 }
 
 #[tokio::test]
