@@ -453,20 +453,15 @@ async fn seed_posts(store: &dyn Store) -> BenchResult<()> {
             .map_err(|e| format!("seeding a post: {e}"))?;
         }
     }
-    // Every pending item, the reports' receipts and alerts included (an
-    // alert stays pending here: absence-alerts delivers it); a second pass
-    // delivers the batches the posts' expansions wrote in the first.
-    let mailer = skolnav_tests::RecordingMailer::default();
-    for _ in 0..2 {
-        for id in outbox::pending(store, 1000)
-            .await
-            .map_err(|e| e.to_string())?
-        {
-            outbox::deliver(store, &mailer, clock.now(), id)
-                .await
-                .map_err(|e| format!("delivering the seeded notices: {e}"))?;
-        }
-    }
+    // The local worker's drain: the reports' receipts too, and the batches
+    // the posts' expansions write.
+    skolnav_local::drain_outbox(
+        store,
+        &skolnav_tests::RecordingMailer::default(),
+        &skolnav_tests::RecordingSms::default(),
+        &clock,
+    )
+    .await;
     Ok(())
 }
 
