@@ -220,6 +220,9 @@ async fn api_fallback(
     to_axum(api::handle(&app.ctx, http::Request::from_parts(parts, bytes)).await)
 }
 
+/// Outbox items one pass of [`drain_outbox`] reads.
+const PAGE: u32 = 100;
+
 /// Delivers what waits in the outbox, once: mails and notices as
 /// `notifications-deliver` does, absence alerts as `absence-alerts`.
 /// Returns how many were sent.
@@ -231,10 +234,11 @@ pub async fn drain_outbox(
 ) -> usize {
     let mut sent = 0;
     // What an expansion writes is delivered in the same drain, as the
-    // stream would deliver it right after: a few passes, while one pass
-    // expanded something.
-    for _ in 0..3 {
-        let ids = match outbox::pending(store, 100).await {
+    // stream would deliver it right after, and a backlog larger than a
+    // page is worked through: a few passes, while one pass expanded
+    // something or found a full page.
+    for _ in 0..5 {
+        let ids = match outbox::pending(store, PAGE).await {
             Ok(ids) => ids,
             Err(e) => {
                 tracing::warn!(error = %e, "outbox not readable");
@@ -242,6 +246,7 @@ pub async fn drain_outbox(
             }
         };
         let mut expanded = false;
+        let full = ids.len();
         for id in ids {
             let delivered = match outbox::deliver(store, mailer, clock.now(), id).await {
                 Ok(outbox::Delivery::Elsewhere) => {
@@ -256,7 +261,7 @@ pub async fn drain_outbox(
                 Err(e) => tracing::warn!(outbox = %id, error = %e, "delivery failed; will retry"),
             }
         }
-        if !expanded {
+        if !expanded && full < PAGE as usize {
             break;
         }
     }
