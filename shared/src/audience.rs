@@ -673,6 +673,7 @@ mod tests {
                 family_name: "B".into(),
                 email: None,
                 mobile: None,
+                text_to: None,
                 language: Language::Sv,
                 mail: Default::default(),
                 left: None,

@@ -126,6 +126,7 @@ fn person(id: PersonId, given: &str, family: &str, email: bool, language: Langua
         family_name: family.to_string(),
         email: email.then(|| mail(given, family)),
         mobile: None,
+        text_to: None,
         language,
         mail: Default::default(),
         left: None,
@@ -274,6 +275,7 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
             language,
         );
         first.mobile = Some(guardian_mobile(n));
+        first.text_to = crate::sms::MobileNumber::parse(&guardian_mobile(n));
         add(first, vec![Relation::GuardianOf { pupil_id: pupil(n) }])?;
         if n % 2 == 0 && n <= 40 {
             add(

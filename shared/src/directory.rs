@@ -3,6 +3,7 @@
 //! they are these relations.
 
 use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
+use crate::sms::MobileNumber;
 use crate::keys;
 use crate::store::{Index, Item, Query, SortKey, Store, StoreError, query_all};
 use serde::{Deserialize, Serialize};
@@ -162,6 +163,10 @@ pub struct Person {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub mobile: Option<String>,
+    /// `mobile` in E.164, when it is a number a text can reach (a mobile,
+    /// not a Swedish landline): parsed by the import, used by the alerts.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub text_to: Option<MobileNumber>,
     #[serde(default)]
     pub language: Language,
     /// Set by the person (GET/PUT /me/preferences), never by the import.
@@ -432,6 +437,7 @@ impl PersonRecord {
                 family_name: String::new(),
                 email: None,
                 mobile: None,
+                text_to: None,
                 language: Language::default(),
                 mail: MailPreferences::default(),
                 left: None,

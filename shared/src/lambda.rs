@@ -192,8 +192,6 @@ pub async fn run_absence_alerts() -> Result<(), Error> {
     init.mark("clients built");
     warm(&store).await;
     init.mark("DynamoDB warmed");
-    crate::sms::MobileNumber::warm();
-    init.mark("phone-number metadata loaded");
     let (store, mailer, sms, clock) = (&store, &mailer, &sms, &SystemClock);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {

@@ -1100,6 +1100,7 @@ mod tests {
             family_name: "B".into(),
             email: email.map(str::to_string),
             mobile: None,
+            text_to: None,
             language: Language::Sv,
             mail: crate::directory::MailPreferences {
                 school_messages,

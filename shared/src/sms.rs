@@ -9,7 +9,13 @@ use async_trait::async_trait;
 use std::path::PathBuf;
 
 /// A mobile number in E.164 form (`+46701234567`), as SNS takes it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+///
+/// The nightly import parses the number the registry sends and stores this
+/// form on the person (`textTo`), so the function that sends texts reads it
+/// as it is and does not link the phone-number metadata (its regexes are
+/// about a tenth of a package and tens of milliseconds of init).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
 pub struct MobileNumber(String);
 
 impl MobileNumber {
@@ -30,12 +36,6 @@ impl MobileNumber {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    /// Loads the phone-number metadata (it is read on first use, tens of
-    /// milliseconds): called at init, so no delivery pays it.
-    pub fn warm() {
-        let _ = MobileNumber::parse("070-123 45 67");
     }
 }
 

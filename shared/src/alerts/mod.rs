@@ -233,7 +233,7 @@ impl Guardians {
     fn mobiles(&self) -> Vec<(&Person, MobileNumber)> {
         self.people
             .iter()
-            .filter_map(|p| Some((p, MobileNumber::parse(p.mobile.as_deref()?)?)))
+            .filter_map(|p| Some((p, p.text_to.clone()?)))
             .collect()
     }
 }

@@ -68,6 +68,7 @@ mod tests {
             family_name: "Lind".into(),
             email: None,
             mobile: None,
+            text_to: None,
             language: Language::Sv,
             mail: MailPreferences::default(),
             left: None,

@@ -14,6 +14,7 @@ use crate::ss12000::records::{
     OrganisationKind, OrganisationRow, PersonDetails, PersonStatus, PlacementRow, Responsible,
     ResponsibleKind,
 };
+use crate::sms::MobileNumber;
 use crate::store::{Item, Key, StoreError};
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
@@ -68,7 +69,15 @@ impl Object {
 /// keeps the rest.
 pub fn owned_attributes(entity: &str) -> Option<&'static [&'static str]> {
     match entity {
-        keys::PERSON => Some(&["id", "givenName", "familyName", "email", "mobile", "left"]),
+        keys::PERSON => Some(&[
+            "id",
+            "givenName",
+            "familyName",
+            "email",
+            "mobile",
+            "textTo",
+            "left",
+        ]),
         keys::SCHOOL => Some(&["id", "organisationId", "name"]),
         _ => None,
     }
@@ -308,6 +317,7 @@ pub fn person(row: &PersonDetails, orgs: &Organisations, today: NaiveDate) -> Re
         family_name: row.family_name.clone(),
         email: row.email.clone(),
         mobile: row.mobile.clone(),
+        text_to: row.mobile.as_deref().and_then(MobileNumber::parse),
         language: Default::default(),
         mail: Default::default(),
         left,
@@ -769,6 +779,27 @@ mod tests {
         assert_eq!(plan.schools, vec![SchoolId::from_registry(uuid(3))]);
         let person: Person = plan.items[0].parse().unwrap();
         assert_eq!(person.left, None);
+    }
+
+    #[test]
+    fn the_import_keeps_the_mobile_as_sent_and_stores_where_a_text_can_reach_it() {
+        let today = day("2026-11-23");
+        let with = |mobile: &str| {
+            let mut row = pupil(vec![], PersonStatus::Active);
+            row.mobile = Some(mobile.into());
+            let plan = person(&row, &orgs(), today).unwrap();
+            plan.items[0].parse::<Person>().unwrap()
+        };
+        let mobile = with("070-123 45 67");
+        assert_eq!(mobile.mobile.as_deref(), Some("070-123 45 67"));
+        assert_eq!(
+            mobile.text_to.as_ref().map(MobileNumber::as_str),
+            Some("+46701234567")
+        );
+        let landline = with("08-123 456 78");
+        assert_eq!(landline.mobile.as_deref(), Some("08-123 456 78"));
+        assert_eq!(landline.text_to, None, "a landline takes no text");
+        assert_eq!(with("ring mamma").text_to, None);
     }
 
     #[test]

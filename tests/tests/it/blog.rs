@@ -228,6 +228,7 @@ async fn add_group_4c(app: &TestApp) -> (GroupId, PersonId) {
                 family_name: "Ny".into(),
                 email: None,
                 mobile: None,
+                text_to: None,
                 language: Language::Sv,
                 mail: Default::default(),
                 left: None,

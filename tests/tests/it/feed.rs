@@ -360,6 +360,7 @@ async fn add_protected_guardian(app: &TestApp) -> PersonId {
             family_name: "Skyddadsson".into(),
             email: Some("skyddad@example.se".into()),
             mobile: None,
+            text_to: None,
             language: Language::Sv,
             mail: Default::default(),
             left: None,

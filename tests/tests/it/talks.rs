@@ -506,6 +506,7 @@ async fn add_families(app: &TestApp, n: usize) -> Vec<(PersonId, PersonId)> {
             family_name: format!("Familj{i}"),
             email: Some(format!("family{i}@example.se")),
             mobile: None,
+            text_to: None,
             language: Language::Sv,
             mail: Default::default(),
             left: None,
