@@ -3,8 +3,8 @@
 //! they are these relations.
 
 use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
-use crate::sms::MobileNumber;
 use crate::keys;
+use crate::sms::MobileNumber;
 use crate::store::{Index, Item, Query, SortKey, Store, StoreError, query_all};
 use serde::{Deserialize, Serialize};
 

@@ -9,12 +9,12 @@ use crate::directory::{
 };
 use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
 use crate::keys;
+use crate::sms::MobileNumber;
 use crate::ss12000::records::{
     AssignmentKind, DutyRole, DutyRow, Enrolment, GroupKind as RowGroupKind, GroupRow, ObjectType,
     OrganisationKind, OrganisationRow, PersonDetails, PersonStatus, PlacementRow, Responsible,
     ResponsibleKind,
 };
-use crate::sms::MobileNumber;
 use crate::store::{Item, Key, StoreError};
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
