@@ -10,7 +10,7 @@ use skolnav::clock::{Clock, SystemClock};
 use skolnav::demo;
 use skolnav::devkeys::DevIssuer;
 use skolnav::directory;
-use skolnav::ids::{OutboxId, PersonId, ReportId, SlotId, TalkRoundId};
+use skolnav::ids::{NoticeId, OutboxId, PersonId, PostId, ReportId, SlotId, TalkRoundId};
 use skolnav::outbox::{self, Notice};
 use skolnav::store::{Condition, Store};
 use skolnav::talks::{self, NewTalkTimes, TalkDay, Venue};
@@ -55,6 +55,11 @@ pub struct Fixture {
     /// The first day of the week of demo lessons that ends today: each
     /// day's lessons (`demo::lessons`), those before today registered.
     pub week_start: NaiveDate,
+    /// The first class's seeded posts, for the author's edits.
+    pub posts_4a: Vec<PostId>,
+    /// Per pupil n (index n - 1): the newest notice of their first
+    /// guardian, for marking read.
+    pub notices: Vec<NoticeId>,
 }
 
 /// Days of demo lessons before today, for the reports.
@@ -72,6 +77,26 @@ fn get(path: String, who: PersonId) -> Call {
         body: None,
         who,
     }
+}
+
+fn send(method: Method, path: String, body: String, who: PersonId) -> Call {
+    Call {
+        method,
+        path,
+        body: Some(body),
+        who,
+    }
+}
+
+/// `?from=..&to=..` of the next 30 days, where the seeded events are.
+fn month_ahead(fx: &Fixture) -> String {
+    let to = fx.today.checked_add_days(Days::new(30)).unwrap_or(fx.today);
+    format!("from={}&to={to}", fx.today)
+}
+
+/// The class of pupil n (1-20 in 4A, 21-40 in 4B).
+fn class_of(n: u32) -> skolnav::ids::GroupId {
+    demo::class(if n > 20 { 2 } else { 1 })
 }
 
 /// Talk rounds per class for booking and for moving: every request of a
@@ -419,19 +444,247 @@ pub static CASES: &[Case] = &[
             )
         },
     },
+    Case {
+        function: "news-school",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| {
+            get(
+                format!("/schools/{}/news?limit=20", demo::school()),
+                demo::guardian(pupil_of(i)),
+            )
+        },
+    },
+    Case {
+        function: "news-group",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| {
+            let n = pupil_of(i);
+            get(
+                format!("/groups/{}/news?limit=20", class_of(n)),
+                demo::guardian(n),
+            )
+        },
+    },
+    Case {
+        function: "calendar-group",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, i| {
+            let n = pupil_of(i);
+            get(
+                format!("/groups/{}/calendar?{}", class_of(n), month_ahead(fx)),
+                demo::guardian(n),
+            )
+        },
+    },
+    Case {
+        function: "calendar-school",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, i| {
+            get(
+                format!("/schools/{}/calendar?{}", demo::school(), month_ahead(fx)),
+                demo::guardian(pupil_of(i)),
+            )
+        },
+    },
+    Case {
+        function: "notices-unread-count",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| {
+            get(
+                "/me/notices/unread-count".into(),
+                demo::guardian(pupil_of(i)),
+            )
+        },
+    },
+    Case {
+        function: "preferences-get",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, i| get("/me/preferences".into(), demo::guardian(pupil_of(i))),
+    },
+    Case {
+        function: "talk-bookings",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, _| {
+            get(
+                format!("/groups/{}/talks/bookings", demo::class(1)),
+                demo::staff(demo::MENTOR_4A),
+            )
+        },
+    },
+    Case {
+        function: "absence-group-days",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, _| {
+            get(
+                format!("/groups/{}/absence?{}", demo::class(1), week(fx)),
+                demo::staff(demo::MENTOR_4A),
+            )
+        },
+    },
+    Case {
+        function: "lessons-school-unreported",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, _| {
+            get(
+                format!(
+                    "/schools/{}/unreported-lessons?{}",
+                    demo::school(),
+                    week(fx)
+                ),
+                demo::staff(demo::PRINCIPAL),
+            )
+        },
+    },
+    Case {
+        function: "import-runs",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |_, _| {
+            get(
+                format!("/organisations/{}/imports", demo::organisation()),
+                demo::staff(demo::ORGANISATION_ADMIN),
+            )
+        },
+    },
+    Case {
+        function: "preferences-put",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |_, i| {
+            send(
+                Method::PUT,
+                "/me/preferences".into(),
+                format!(
+                    r#"{{"language":"sv","mail":{{"importantNotices":true,"schoolMessages":{},"userMessages":true}}}}"#,
+                    i % 2 == 0
+                ),
+                demo::guardian(pupil_of(i)),
+            )
+        },
+    },
+    Case {
+        function: "notices-read",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |fx, i| {
+            let n = pupil_of(i);
+            let notice = fx
+                .notices
+                .get(n as usize - 1)
+                .map(|id| id.to_string())
+                .unwrap_or_default();
+            send(
+                Method::POST,
+                format!("/me/notices/{notice}/read"),
+                String::new(),
+                demo::guardian(n),
+            )
+        },
+    },
+    Case {
+        function: "school-settings-put",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |_, i| {
+            send(
+                Method::PUT,
+                format!("/schools/{}/settings", demo::school()),
+                format!(
+                    r#"{{"autoApproveAbsence":false,"otherResponsiblesAreGuardians":false,"alertUnexcusedAbsence":true,"attendanceComments":["Tandläkare","Studiebesök {i}"]}}"#
+                ),
+                demo::staff(demo::PRINCIPAL),
+            )
+        },
+    },
+    Case {
+        function: "sms-credit-add",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |_, _| {
+            send(
+                Method::POST,
+                format!("/schools/{}/sms-credit", demo::school()),
+                r#"{"add":10}"#.into(),
+                demo::staff(demo::ORGANISATION_ADMIN),
+            )
+        },
+    },
+    Case {
+        function: "calendar-create",
+        kind: Kind::Write,
+        expected_status: 201,
+        call: |fx, i| {
+            let day = fx
+                .today
+                .checked_add_days(Days::new(1 + i as u64 % 20))
+                .unwrap_or(fx.today);
+            send(
+                Method::POST,
+                "/calendar/events".into(),
+                format!(
+                    r#"{{"audience":{{"groups":[{{"groupId":"{}"}}]}},"title":"Utflykt {i}","description":"Ta med matsäck och kläder efter väder.","start":"{day}T09:00:00","end":"{day}T11:30:00"}}"#,
+                    demo::class(1)
+                ),
+                demo::staff(demo::MENTOR_4A),
+            )
+        },
+    },
+    Case {
+        function: "calendar-feed-create",
+        kind: Kind::Write,
+        expected_status: 201,
+        call: |_, i| {
+            send(
+                Method::POST,
+                "/me/calendar-feed".into(),
+                "{}".into(),
+                demo::guardian(pupil_of(i)),
+            )
+        },
+    },
+    Case {
+        function: "blog-edit",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |fx, i| {
+            let post = fx
+                .posts_4a
+                .get(i % fx.posts_4a.len().max(1))
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            send(
+                Method::PUT,
+                format!("/groups/{}/posts/{post}", demo::class(1)),
+                format!(
+                    r#"{{"title":"Veckobrev (ändrad {i})","body":"Vi går till skogen kl. 9. Ta med **matsäck**."}}"#
+                ),
+                demo::staff(demo::MENTOR_4A),
+            )
+        },
+    },
 ];
 
 /// Posts in both classes' blogs and news to the school, their notices
 /// delivered: what the feeds read.
-async fn seed_posts(store: &dyn Store) -> BenchResult<()> {
+async fn seed_posts(store: &dyn Store) -> BenchResult<(Vec<PostId>, Vec<NoticeId>)> {
     let clock = SystemClock;
+    let mut posts_4a = Vec::new();
     for (class, author) in [(1, demo::MENTOR_4A), (2, demo::MENTOR_4B)] {
         let author = directory::person_record(store, demo::staff(author))
             .await
             .map_err(|e| e.to_string())?
             .ok_or("demo mentor missing")?;
         for k in 0..5 {
-            skolnav::blog::publish(
+            let published = skolnav::blog::publish(
                 store,
                 &skolnav::files::NoFiles,
                 &clock,
@@ -451,6 +704,9 @@ async fn seed_posts(store: &dyn Store) -> BenchResult<()> {
             )
             .await
             .map_err(|e| format!("seeding a post: {e}"))?;
+            if class == 1 {
+                posts_4a.push(published.post.id);
+            }
         }
     }
     // The local worker's drain: the reports' receipts too, and the batches
@@ -462,6 +718,60 @@ async fn seed_posts(store: &dyn Store) -> BenchResult<()> {
         &clock,
     )
     .await;
+    let mut notices = Vec::new();
+    for n in 1..=PUPILS {
+        let page = skolnav::notices::feed(store, demo::guardian(n), 1, None)
+            .await
+            .map_err(|e| e.to_string())?;
+        notices.push(page.items.first().ok_or("a guardian without notices")?.id);
+    }
+    Ok((posts_4a, notices))
+}
+
+/// Events in each class's calendar over the next weeks, for the
+/// calendar reads.
+async fn seed_events(store: &dyn Store, today: NaiveDate) -> BenchResult<()> {
+    use skolnav::audience::{Audience, GroupTarget, Reach};
+    use skolnav::calendar::{Details, When};
+    for (class, author) in [(1, demo::MENTOR_4A), (2, demo::MENTOR_4B)] {
+        let author = directory::person_record(store, demo::staff(author))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("demo mentor missing")?;
+        for k in 0..6u64 {
+            let day = today
+                .checked_add_days(Days::new(2 + 4 * k))
+                .unwrap_or(today);
+            let at = |h| day.and_hms_opt(h, 0, 0).unwrap_or_default();
+            skolnav::calendar::create(
+                store,
+                &skolnav::files::NoFiles,
+                &SystemClock,
+                &author,
+                &Audience::Groups(vec![GroupTarget {
+                    group_id: demo::class(class),
+                    reach: Reach {
+                        pupils: true,
+                        guardians: true,
+                    },
+                }]),
+                Details {
+                    title: format!("Utflykt {k}"),
+                    description: "Ta med matsäck och kläder efter väder.".into(),
+                    subject: None,
+                    when: When::Timed {
+                        start: at(9),
+                        end: at(11),
+                    },
+                    repeat: None,
+                    reminder: false,
+                },
+                &[],
+            )
+            .await
+            .map_err(|e| format!("seeding an event: {e}"))?;
+        }
+    }
     Ok(())
 }
 
@@ -636,13 +946,16 @@ impl Fixture {
         debug_assert!(pending.len() >= COLD + WARM);
         let (book_rounds, move_rounds) = seed_talks(store, today).await?;
         let week_start = seed_lessons(store, today).await?;
-        seed_posts(store).await?;
+        seed_events(store, today).await?;
+        let (posts_4a, notices) = seed_posts(store).await?;
         Ok(Fixture {
             today,
             pending,
             book_rounds,
             move_rounds,
             week_start,
+            posts_4a,
+            notices,
         })
     }
 }
@@ -816,4 +1129,36 @@ pub async fn sqlite_throughput(
     }
     let _ = std::fs::remove_file(&path);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A case that answers another status measures an error path: the
+    /// harness counts those as unexpected, and its figures would mislead.
+    #[tokio::test]
+    async fn every_case_answers_its_expected_status_on_the_fixture() {
+        let dir = std::env::temp_dir().join(format!("skolnav-bench-{}", ulid::Ulid::generate()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(skolnav::store::sqlite::SqliteStore::open(&dir.join("cases.db")).unwrap());
+        let fixture = Fixture::seed(store.as_ref()).await.unwrap();
+        let issuer = DevIssuer::generate(crate::ISSUER, crate::AUDIENCE);
+        let ctx = crate::in_process_ctx(store, &issuer);
+        let mut wrong = Vec::new();
+        for case in CASES {
+            for i in [0, 1, 21] {
+                let call = (case.call)(&fixture, i);
+                let token = issuer.token_for(&call.who.to_string(), Duration::from_secs(60));
+                let res = skolnav::api::handle(&ctx, crate::http_request(&call, &token)).await;
+                if res.status().as_u16() != case.expected_status {
+                    let body = String::from_utf8_lossy(res.body()).into_owned();
+                    wrong.push(format!("{} #{i}: {} {body}", case.function, res.status()));
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(dir);
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
 }
