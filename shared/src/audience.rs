@@ -546,17 +546,32 @@ pub async fn school_view(
     Ok(crate::policy::read_school(caller, school, child_enrolled))
 }
 
-/// How a pupil or guardian reads a group's feeds (blog, calendar, news),
-/// without reading the group: a pupil's membership is on their record,
-/// their children's is one BatchGetItem, and someone who is neither may
-/// not know the group (404). `None` for a caller with a duty anywhere or
-/// an organisation role: staff views need the group's school, so those
-/// take the group's path.
-pub async fn family_view(
+/// What a caller with no duty anywhere and no organisation role is to a
+/// group, found without reading the group: whether they are one of its
+/// pupils (their own record says) and which of their children are (one
+/// BatchGetItem of the children's memberships, none without children).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    pub pupil: bool,
+    pub children: Vec<PersonId>,
+}
+
+impl Family {
+    /// Someone who is neither a pupil of the group nor a guardian of one
+    /// may not know the group exists.
+    pub fn knows_group(&self) -> bool {
+        self.pupil || !self.children.is_empty()
+    }
+}
+
+/// The family side of a group read ([`Family`]), or `None` for a caller
+/// with a duty anywhere or an organisation role: staff views need the
+/// group's school, so those take the group's path.
+pub async fn family_of_group(
     store: &dyn Store,
     caller: &PersonRecord,
     group_id: GroupId,
-) -> Result<Option<Result<crate::policy::ReadView, crate::policy::Decision>>, StoreError> {
+) -> Result<Option<Family>, StoreError> {
     let staff = caller.relations.iter().any(|r| {
         matches!(
             r,
@@ -566,16 +581,23 @@ pub async fn family_view(
     if staff {
         return Ok(None);
     }
-    let pupil = caller.groups().any(|g| g == group_id);
     let children: Vec<PersonId> = caller.children().collect();
-    let guardian = !directory::members_among(store, group_id, &children)
-        .await?
-        .is_empty();
-    Ok(Some(if pupil || guardian {
-        Ok(crate::policy::ReadView::Reader { pupil, guardian })
-    } else {
-        Err(crate::policy::Decision::NotFound)
+    Ok(Some(Family {
+        pupil: caller.groups().any(|g| g == group_id),
+        children: directory::members_among(store, group_id, &children).await?,
     }))
+}
+
+/// How a pupil or guardian reads a group's feeds (blog, calendar, news),
+/// without reading the group ([`family_of_group`]). `None` for staff.
+pub async fn family_view(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group_id: GroupId,
+) -> Result<Option<Result<crate::policy::ReadView, crate::policy::Decision>>, StoreError> {
+    Ok(family_of_group(store, caller, group_id)
+        .await?
+        .map(|family| crate::policy::read_group_feed_as_family(&family)))
 }
 
 /// The caller's children who are pupils of the group: one BatchGetItem of

@@ -356,17 +356,27 @@ pub async fn group_day(
     group_id: GroupId,
     day: NaiveDate,
 ) -> Result<Day, LessonsError> {
-    let group: Group = directory::group(store, group_id)
-        .await?
-        .ok_or(LessonsError::NotFound)?;
-    let staff = caller.has_duty_at(group.school_id);
-    let children = if staff {
-        Vec::new()
-    } else {
-        let children: Vec<PersonId> = caller.children().collect();
-        directory::members_among(store, group.id, &children).await?
+    let (staff, children) = match crate::audience::family_of_group(store, caller, group_id).await? {
+        // A pupil or guardian: the group is not read.
+        Some(family) => {
+            decide(policy::read_group_day_as_family(&family))?;
+            (false, family.children)
+        }
+        None => {
+            let group: Group = directory::group(store, group_id)
+                .await?
+                .ok_or(LessonsError::NotFound)?;
+            let staff = caller.has_duty_at(group.school_id);
+            let children = if staff {
+                Vec::new()
+            } else {
+                let children: Vec<PersonId> = caller.children().collect();
+                directory::members_among(store, group.id, &children).await?
+            };
+            decide(policy::read_group_day(caller, &group, &children))?;
+            (staff, children)
+        }
     };
-    decide(policy::read_group_day(caller, &group, &children))?;
     let lessons = day_query(
         store,
         Index::Gsi1,

@@ -6,6 +6,7 @@
 //! tests/tests/it/policy_matrix.rs holds every use case x role x own/other.
 
 use crate::absence::AbsenceReport;
+use crate::audience::Family;
 use crate::directory::{Group, PersonRecord, StaffRole};
 use crate::ids::PersonId;
 use crate::ids::{GroupId, OrganisationId, SchoolId};
@@ -64,6 +65,12 @@ pub fn read_pupil_absence(caller: &PersonRecord, pupil: &PersonRecord) -> Decisi
     } else {
         Decision::NotFound
     }
+}
+
+/// The part of [`read_pupil_absence`] that needs no pupil record: their
+/// guardians and the pupil themselves.
+pub fn reads_pupil_absence_as_family(caller: &PersonRecord, pupil: PersonId) -> bool {
+    caller.is_guardian_of(pupil) || caller.id() == pupil
 }
 
 /// B2: the mentor of a group the pupil was in when reported, or a leader
@@ -199,6 +206,18 @@ pub fn read_talk_slots(
     } else if !children_in_group.is_empty() {
         Ok(SlotView::Family(children_in_group.to_vec()))
     } else if knows_group(caller, group, children_in_group) {
+        Err(Decision::Forbidden)
+    } else {
+        Err(Decision::NotFound)
+    }
+}
+
+/// E1, for a caller with no duty anywhere (`audience::family_of_group`,
+/// the group not read): as [`read_talk_slots`] decides for such a caller.
+pub fn read_talk_slots_as_family(family: &Family) -> Result<SlotView, Decision> {
+    if !family.children.is_empty() {
+        Ok(SlotView::Family(family.children.clone()))
+    } else if family.knows_group() {
         Err(Decision::Forbidden)
     } else {
         Err(Decision::NotFound)
@@ -374,6 +393,30 @@ pub fn read_group_day(
         Decision::Allow
     } else {
         Decision::NotFound
+    }
+}
+
+/// A4, for a caller with no duty anywhere (the group not read): as
+/// [`read_group_day`] decides for such a caller.
+pub fn read_group_day_as_family(family: &Family) -> Decision {
+    if family.knows_group() {
+        Decision::Allow
+    } else {
+        Decision::NotFound
+    }
+}
+
+/// A group's feeds (blog, calendar, news) for a caller with no duty
+/// anywhere: its pupils and their guardians read; anyone else may not know
+/// the group.
+pub fn read_group_feed_as_family(family: &Family) -> Result<ReadView, Decision> {
+    if family.knows_group() {
+        Ok(ReadView::Reader {
+            pupil: family.pupil,
+            guardian: !family.children.is_empty(),
+        })
+    } else {
+        Err(Decision::NotFound)
     }
 }
 

@@ -6,7 +6,7 @@
 //! A missing engine is a failure that says how to fix it, never a skip.
 
 mod watched;
-pub use watched::{Reading, Watched, Watcher, Writing};
+pub use watched::{ReadLog, Reading, Watched, Watcher, Writing};
 
 use async_trait::async_trait;
 use chrono::TimeZone;
@@ -498,6 +498,24 @@ impl TestResponse {
 }
 
 impl TestApp {
+    /// A Lambda's context over this app's store that logs every read
+    /// request, with the issuer whose tokens it accepts: for
+    /// [`invoke_event`] in tests of what a use case reads.
+    pub fn reading_ctx(&self) -> (Ctx, DevIssuer, Arc<Watched<ReadLog>>) {
+        let watched = Arc::new(Watched::new(self.store.clone(), ReadLog::default()));
+        let issuer = DevIssuer::generate(skolnav_local::ISSUER, skolnav_local::AUDIENCE);
+        let ctx = Ctx {
+            store: watched.clone(),
+            auth: Arc::new(Authenticator::with_keys(
+                issuer.auth_config("http://unused.invalid/"),
+                issuer.jwks(),
+            )),
+            clock: self.clock.clone(),
+            files: self.files.clone(),
+        };
+        (ctx, issuer, watched)
+    }
+
     /// The subject titles of a person's unread notices, newest first.
     pub async fn notice_titles(&self, who: PersonId) -> Vec<String> {
         let res = self.get(who, "/me/notices").await;

@@ -77,3 +77,33 @@ impl<W: Watcher> Store for Watched<W> {
         self.inner.batch_delete(keys).await
     }
 }
+
+/// Remembers each read request: `query <PK>`, `get <PK>`, `get-many <n>`
+/// (writes pass). For tests of how many requests a use case makes.
+#[derive(Default)]
+pub struct ReadLog {
+    pub reads: std::sync::Mutex<Vec<String>>,
+}
+
+impl ReadLog {
+    pub fn taken(&self) -> Vec<String> {
+        std::mem::take(&mut *self.reads.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl Watcher for ReadLog {
+    fn writing(&self, _write: Writing<'_>) -> Result<(), StoreError> {
+        Ok(())
+    }
+    fn reading(&self, read: Reading<'_>) {
+        let what = match read {
+            Reading::Query(q) => format!("query {}", q.pk),
+            Reading::Get(k) => format!("get {}", k.pk),
+            Reading::GetMany(keys) => format!("get-many {}", keys.len()),
+        };
+        self.reads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(what);
+    }
+}

@@ -438,9 +438,16 @@ pub async fn list_slots(
     caller: &PersonRecord,
     group_id: GroupId,
 ) -> Result<Vec<TalkSlot>, TalksError> {
-    let group = group(store, group_id).await?;
-    let children = children_in_group(store, caller, &group).await?;
-    let view = policy::read_talk_slots(caller, &group, &children).map_err(|d| match d {
+    let view = match crate::audience::family_of_group(store, caller, group_id).await? {
+        // A guardian or pupil: the group is not read.
+        Some(family) => policy::read_talk_slots_as_family(&family),
+        None => {
+            let group = group(store, group_id).await?;
+            let children = children_in_group(store, caller, &group).await?;
+            policy::read_talk_slots(caller, &group, &children)
+        }
+    }
+    .map_err(|d| match d {
         Decision::Forbidden => TalksError::Forbidden,
         _ => TalksError::NotFound,
     })?;

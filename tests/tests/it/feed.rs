@@ -2,14 +2,11 @@
 //! read in one request of their own notices, and kept in step with edits.
 
 use serde_json::{Value, json};
-use skolnav::api::Ctx;
 use skolnav::demo;
 use skolnav::ids::{GroupId, OutboxId, PersonId};
 use skolnav::keys;
 use skolnav::outbox;
-use skolnav::store::StoreError;
-use skolnav_tests::{Backend, Reading, TestApp, Watched, Watcher, Writing};
-use std::sync::{Arc, Mutex};
+use skolnav_tests::{Backend, TestApp};
 
 const FEED: &str = "/me/feed";
 
@@ -134,26 +131,6 @@ async fn a_guardians_feed_holds_their_childs_class_posts_and_school_news_and_not
     assert!(items[0]["readAt"].is_string(), "{}", second.json);
 }
 
-/// Counts the store requests and remembers the queried partitions.
-#[derive(Default)]
-struct Requests {
-    reads: Mutex<Vec<String>>,
-}
-
-impl Watcher for Requests {
-    fn writing(&self, _write: Writing<'_>) -> Result<(), StoreError> {
-        Ok(())
-    }
-    fn reading(&self, read: Reading<'_>) {
-        let what = match read {
-            Reading::Query(q) => format!("query {}", q.pk),
-            Reading::Get(k) => format!("get {}", k.pk),
-            Reading::GetMany(keys) => format!("get-many {}", keys.len()),
-        };
-        self.reads.lock().unwrap().push(what);
-    }
-}
-
 async fn reading_the_feed_through_the_api_is_one_query_of_the_callers_own_notices(
     backend: Backend,
 ) {
@@ -161,18 +138,7 @@ async fn reading_the_feed_through_the_api_is_one_query_of_the_callers_own_notice
     publish_post(&app, &[demo::class(1)], "Utflykt", "Fredag.").await;
     app.deliver_outbox().await;
 
-    let watched = Arc::new(Watched::new(app.store.clone(), Requests::default()));
-    let issuer =
-        skolnav::devkeys::DevIssuer::generate(skolnav_local::ISSUER, skolnav_local::AUDIENCE);
-    let ctx = Ctx {
-        store: watched.clone(),
-        auth: Arc::new(skolnav::auth::Authenticator::with_keys(
-            issuer.auth_config("http://unused.invalid/"),
-            issuer.jwks(),
-        )),
-        clock: app.clock.clone(),
-        files: app.files.clone(),
-    };
+    let (ctx, issuer, watched) = app.reading_ctx();
     let guardian = demo::guardian(1);
     let (status, body) = skolnav_tests::invoke_event(
         &ctx,
@@ -185,7 +151,7 @@ async fn reading_the_feed_through_the_api_is_one_query_of_the_callers_own_notice
     assert_eq!(status, 200, "{body}");
     assert_eq!(titles(body["items"].as_array().unwrap()), ["Utflykt"]);
     assert_eq!(
-        *watched.watcher.reads.lock().unwrap(),
+        watched.watcher.taken(),
         [format!("query {}", keys::notices_partition(guardian))],
         "one request, of the caller's own notices, and not their record"
     );

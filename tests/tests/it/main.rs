@@ -38,6 +38,7 @@ mod news;
 mod openapi;
 mod policy_matrix;
 mod preferences;
+mod reads;
 mod reports;
 mod routes_template;
 mod sample_events;
