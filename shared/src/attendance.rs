@@ -240,26 +240,51 @@ pub async fn view(
         Decision::Forbidden => return Err(AttendanceError::Forbidden),
         Decision::NotFound => return Err(AttendanceError::NotFound),
     }
-    let registration = get(store, lesson_id).await?;
-    let mut pupils = Vec::new();
-    for group in &lesson.group_ids {
-        for pupil in directory::group_members(store, *group).await? {
-            if !pupils.contains(&pupil) && scheduled_minutes(&lesson, pupil) > 0 {
-                pupils.push(pupil);
-            }
+    // Once the lesson is known the rest is independent: its registration
+    // and its school (the comments to pick from) in one BatchGetItem, the
+    // pupils of its groups beside it; then their reported days.
+    let registration_key = keys::lesson_attendance(lesson_id);
+    let wanted = [registration_key.clone(), keys::school(lesson.school_id)];
+    let (found, pupils) = futures_util::try_join!(
+        store.get_many(&wanted),
+        scheduled_pupils(store, &lesson),
+    )?;
+    let mut registration = None;
+    let mut comments = Vec::new();
+    for item in found {
+        if item.key == registration_key {
+            registration = Some(item.parse()?);
+        } else {
+            let school: directory::School = item.parse()?;
+            comments = school.settings.attendance_comments;
         }
     }
     let reported = reported_for(store, &lesson, &pupils).await?;
-    let comments = directory::school(store, lesson.school_id)
-        .await?
-        .map(|s| s.settings.attendance_comments)
-        .unwrap_or_default();
     Ok(AttendanceView {
         lesson,
         registration,
         reported,
         comments,
     })
+}
+
+/// The pupils of the lesson's groups that it is scheduled for, each once:
+/// one query per group, at the same time.
+async fn scheduled_pupils(store: &dyn Store, lesson: &Lesson) -> Result<Vec<PersonId>, StoreError> {
+    let groups = futures_util::future::try_join_all(
+        lesson
+            .group_ids
+            .iter()
+            .map(|g| directory::group_members(store, *g)),
+    )
+    .await?;
+    let mut pupils = Vec::new();
+    for pupil in groups.into_iter().flatten() {
+        if !pupils.contains(&pupil) && scheduled_minutes(lesson, pupil) > 0 {
+            pupils.push(pupil);
+        }
+    }
+    Ok(pupils)
 }
 
 /// How many times a registration is tried again when another one of the

@@ -99,7 +99,36 @@ async fn a_guardian_lists_their_childs_reports_without_the_child_being_read(back
     );
 }
 
+async fn a_mentor_reads_a_lessons_attendance_in_five_requests(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let day = "2026-11-23".parse().unwrap();
+    demo::seed_lessons(app.store.as_ref(), day).await.unwrap();
+    let lesson = demo::lessons(day)[0].id;
+    let (ctx, issuer, watched) = app.reading_ctx();
+    let event = skolnav_tests::sample_event("attendance-get");
+    assert!(event.contains(&lesson.to_string()), "the sample is 4A's Svenska");
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let (status, body) =
+        skolnav_tests::invoke_event(&ctx, &issuer, "attendance-get", mentor, &event).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["lesson"]["id"], lesson.to_string());
+    let reads = watched.watcher.taken();
+    assert_eq!(
+        reads[..4],
+        [
+            caller(mentor),
+            format!("get {}", keys::lesson(lesson).pk),
+            "get-many 2".into(),
+            format!("query {}", keys::members_of_group_partition(demo::class(1))),
+        ],
+        "the caller, the lesson, its registration and school together, its pupils"
+    );
+    assert_eq!(reads.len(), 5, "then their reported days: {reads:?}");
+    assert!(reads[4].starts_with("get-many"), "{reads:?}");
+}
+
 on_both_stores!(
+    a_mentor_reads_a_lessons_attendance_in_five_requests,
     a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read,
     a_guardian_reads_the_talk_slots_without_the_class_being_read,
     a_guardian_lists_their_childs_reports_without_the_child_being_read,
