@@ -294,33 +294,43 @@ async fn group_data(
         directory::members_among(store, group.id, &children).await?
     };
     decide(policy::read_group_absence(caller, &group, &children))?;
-    let mut members = directory::group_members(store, group.id).await?;
-    if let Some(only) = only {
-        if let Some((i, _)) = only.iter().enumerate().find(|(_, p)| !members.contains(p)) {
-            return Err(ReportError::Invalid {
-                field: format!("pupils[{i}]"),
-                message: "not a pupil of this group".into(),
-            });
+    // Two chains at the same time: the pupils, then their names; the
+    // lessons of the period, then their registrations.
+    let pupils_named = async {
+        let mut members = directory::group_members(store, group.id).await?;
+        if let Some(only) = only {
+            if let Some((i, _)) = only.iter().enumerate().find(|(_, p)| !members.contains(p)) {
+                return Err(ReportError::Invalid {
+                    field: format!("pupils[{i}]"),
+                    message: "not a pupil of this group".into(),
+                });
+            }
+            members.retain(|m| only.contains(m));
         }
-        members.retain(|m| only.contains(m));
-    }
-    let lessons = lessons_in(
-        store,
-        Index::Gsi1,
-        keys::lessons_of_group_partition(group.id),
-        period,
-    )
-    .await?;
-    let registrations = registrations(store, &lessons, now).await?;
-    let pupils: Vec<Pupil> = members
+        let named = named(store, &members).await?;
+        Ok((members, named))
+    };
+    let registered_lessons = async {
+        let lessons = lessons_in(
+            store,
+            Index::Gsi1,
+            keys::lessons_of_group_partition(group.id),
+            period,
+        )
+        .await?;
+        let registrations = registrations(store, &lessons, now).await?;
+        Ok::<_, ReportError>((lessons, registrations))
+    };
+    let ((members, mut pupils), (lessons, registrations)) =
+        futures_util::try_join!(pupils_named, registered_lessons)?;
+    let tallied: Vec<Pupil> = members
         .iter()
         .map(|id| Pupil {
             id: *id,
             groups: vec![group.id],
         })
         .collect();
-    let days = tally::days(&lessons, &registrations, &pupils, now);
-    let mut pupils = named(store, &members).await?;
+    let days = tally::days(&lessons, &registrations, &tallied, now);
     pupils.sort_by(by_name);
     Ok(GroupData {
         group,

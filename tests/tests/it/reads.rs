@@ -106,7 +106,10 @@ async fn a_mentor_reads_a_lessons_attendance_in_five_requests(backend: Backend) 
     let lesson = demo::lessons(day)[0].id;
     let (ctx, issuer, watched) = app.reading_ctx();
     let event = skolnav_tests::sample_event("attendance-get");
-    assert!(event.contains(&lesson.to_string()), "the sample is 4A's Svenska");
+    assert!(
+        event.contains(&lesson.to_string()),
+        "the sample is 4A's Svenska"
+    );
     let mentor = demo::staff(demo::MENTOR_4A);
     let (status, body) =
         skolnav_tests::invoke_event(&ctx, &issuer, "attendance-get", mentor, &event).await;
