@@ -747,13 +747,16 @@ pub async fn bookings(
     let group = group(store, group_id).await?;
     let children = children_in_group(store, caller, &group).await?;
     decide(policy::manage_talks(caller, &group, &children))?;
-    let GroupTalks { rounds, slots, .. } = talks_of_group(store, group_id).await?;
-    let members = directory::group_members(store, group_id).await?;
-    let names: BTreeMap<PersonId, String> = directory::people(store, &members)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.full_name()))
-        .collect();
+    // The talks, and beside them the pupils and then their names.
+    let pupils = async {
+        let members = directory::group_members(store, group_id).await?;
+        let people = directory::people(store, &members).await?;
+        Ok::<_, TalksError>((members, people))
+    };
+    let (GroupTalks { rounds, slots, .. }, (members, people)) =
+        futures_util::try_join!(talks_of_group(store, group_id), pupils)?;
+    let names: BTreeMap<PersonId, String> =
+        people.into_iter().map(|p| (p.id, p.full_name())).collect();
     let mut out: Vec<RoundBookings> = rounds
         .iter()
         .map(|r| {
