@@ -418,18 +418,19 @@ pub async fn pupil_report(
         .ok_or(ReportError::NotFound)?;
     decide(policy::read_pupil_absence_report(caller, &record))?;
     let groups: Vec<GroupId> = record.groups().collect();
-    let mut lessons = Vec::new();
-    for g in &groups {
-        lessons.extend(
-            lessons_in(
-                store,
-                Index::Gsi1,
-                keys::lessons_of_group_partition(*g),
-                period,
-            )
-            .await?,
-        );
-    }
+    // Each group's lessons, the groups at the same time.
+    let lessons: Vec<_> = futures_util::future::try_join_all(groups.iter().map(|g| {
+        lessons_in(
+            store,
+            Index::Gsi1,
+            keys::lessons_of_group_partition(*g),
+            period,
+        )
+    }))
+    .await?
+    .into_iter()
+    .flatten()
+    .collect();
     let registrations = registrations(store, &lessons, now).await?;
     let pupil = Pupil {
         id: pupil_id,
