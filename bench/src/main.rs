@@ -48,8 +48,14 @@ fn root() -> PathBuf {
     skolnav_tests::workspace_root()
 }
 
+/// Where the release binaries are: `target/release`, or the folder named
+/// by `SKOLNAV_BENCH_BINARIES` (to measure a build made another way, say
+/// with other code-generation flags, against its own hello world).
 fn release_bin(name: &str) -> BenchResult<PathBuf> {
-    let path = root().join("target/release").join(name);
+    let dir = std::env::var_os("SKOLNAV_BENCH_BINARIES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/release"));
+    let path = dir.join(name);
     if path.is_file() {
         Ok(path)
     } else {
