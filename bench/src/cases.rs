@@ -60,6 +60,9 @@ pub struct Fixture {
     /// Per pupil n (index n - 1): the newest notice of their first
     /// guardian, for marking read.
     pub notices: Vec<NoticeId>,
+    /// Per pupil n (index n - 1): their first guardian's calendar feed
+    /// token.
+    pub feed_tokens: Vec<String>,
 }
 
 /// Days of demo lessons before today, for the reports.
@@ -647,7 +650,44 @@ pub static CASES: &[Case] = &[
                 Method::POST,
                 "/me/calendar-feed".into(),
                 "{}".into(),
-                demo::guardian(pupil_of(i)),
+                // The second guardians (51-70): the first ones' feeds are
+                // what calendar-feed reads.
+                demo::guardian(51 + i as u32 % 20),
+            )
+        },
+    },
+    Case {
+        function: "calendar-feed",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, i| {
+            let n = pupil_of(i);
+            let token = fx
+                .feed_tokens
+                .get(n as usize - 1)
+                .cloned()
+                .unwrap_or_default();
+            get(format!("/calendar/feeds/{token}"), demo::guardian(n))
+        },
+    },
+    Case {
+        function: "talk-create",
+        kind: Kind::Write,
+        expected_status: 201,
+        call: |fx, i| {
+            // A day of its own for each request (creations that overlap
+            // are refused), after the seeded rounds.
+            let day = fx
+                .today
+                .checked_add_days(Days::new(200 + i as u64))
+                .unwrap_or(fx.today);
+            send(
+                Method::POST,
+                format!("/groups/{}/talks", demo::class(1)),
+                format!(
+                    r#"{{"days":[{{"date":"{day}","start":"14:00","end":"16:00","talkMinutes":30,"breakMinutes":0}}],"place":"Klassrum 4A","bookingDeadline":"{day}"}}"#
+                ),
+                demo::staff(demo::MENTOR_4A),
             )
         },
     },
@@ -948,6 +988,14 @@ impl Fixture {
         let week_start = seed_lessons(store, today).await?;
         seed_events(store, today).await?;
         let (posts_4a, notices) = seed_posts(store).await?;
+        let mut feed_tokens = Vec::new();
+        for n in 1..=PUPILS {
+            let token =
+                skolnav::calendar::feed::create(store, demo::guardian(n), chrono::Utc::now())
+                    .await
+                    .map_err(|e| format!("seeding a calendar feed: {e}"))?;
+            feed_tokens.push(token);
+        }
         Ok(Fixture {
             today,
             pending,
@@ -956,6 +1004,7 @@ impl Fixture {
             week_start,
             posts_4a,
             notices,
+            feed_tokens,
         })
     }
 }
