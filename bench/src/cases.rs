@@ -696,9 +696,12 @@ pub static CASES: &[Case] = &[
         kind: Kind::Write,
         expected_status: 200,
         call: |fx, i| {
+            // The same post for every fourth request: the SQLite figure
+            // runs four requests at once, and edits of one post at the
+            // same moment conflict (409), which is not what it measures.
             let post = fx
                 .posts_4a
-                .get(i % fx.posts_4a.len().max(1))
+                .get(i % 4)
                 .map(|p| p.to_string())
                 .unwrap_or_default();
             send(
