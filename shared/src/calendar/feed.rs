@@ -167,44 +167,55 @@ pub async fn contents_of(
             _ => None,
         })
         .collect();
+    // Each child's record and bookings, the children at the same time.
+    let children = futures_util::future::try_join_all(caller.children().map(|child| async move {
+        let Some(record) = directory::person_record(store, child).await? else {
+            return Ok::<_, CalendarError>(None);
+        };
+        let booked = crate::store::query_all(
+            store,
+            Query::partition(keys::person_partition(child)).begins_with(keys::TALK_BOOKING_PREFIX),
+        )
+        .await?;
+        Ok(Some((record, booked)))
+    }))
+    .await?;
     let mut talks = Vec::new();
-    for child in caller.children() {
-        if let Some(record) = directory::person_record(store, child).await? {
-            groups.extend(record.groups());
-            schools.extend(record.enrolled_school());
-            let booked = crate::store::query_all(
-                store,
-                Query::partition(keys::person_partition(child))
-                    .begins_with(keys::TALK_BOOKING_PREFIX),
-            )
-            .await?;
-            for item in booked {
-                talks.push(Talk {
-                    booking: item.parse()?,
-                    pupil_name: record.person.given_name.clone(),
-                });
-            }
+    for (record, booked) in children.into_iter().flatten() {
+        groups.extend(record.groups());
+        schools.extend(record.enrolled_school());
+        for item in booked {
+            talks.push(Talk {
+                booking: item.parse()?,
+                pupil_name: record.person.given_name.clone(),
+            });
         }
     }
+    // Every calendar at the same time; one the caller may not read (a
+    // group they left) is skipped. An event in several calendars is kept
+    // once, in the order the calendars are listed.
+    let group_reads = groups
+        .iter()
+        .map(|g| super::group_calendar(store, caller, *g, range));
+    let school_reads = schools
+        .iter()
+        .map(|s| super::school_calendar(store, caller, *s, range));
+    let (of_groups, of_schools) = futures_util::future::join(
+        futures_util::future::join_all(group_reads),
+        futures_util::future::join_all(school_reads),
+    )
+    .await;
     let mut events = Vec::new();
     let mut seen = BTreeSet::new();
-    let mut add = |found: Vec<Event>, events: &mut Vec<Event>| {
-        for e in found {
-            if seen.insert(e.id) {
-                events.push(e);
+    for found in of_groups.into_iter().chain(of_schools) {
+        match found {
+            Ok(found) => {
+                for e in found {
+                    if seen.insert(e.id) {
+                        events.push(e);
+                    }
+                }
             }
-        }
-    };
-    for group in groups {
-        match super::group_calendar(store, caller, group, range).await {
-            Ok(found) => add(found, &mut events),
-            Err(CalendarError::NotFound | CalendarError::Forbidden) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    for school in schools {
-        match super::school_calendar(store, caller, school, range).await {
-            Ok(found) => add(found, &mut events),
             Err(CalendarError::NotFound | CalendarError::Forbidden) => {}
             Err(e) => return Err(e),
         }
