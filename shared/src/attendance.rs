@@ -246,7 +246,8 @@ pub async fn view(
     let registration_key = keys::lesson_attendance(lesson_id);
     let wanted = [registration_key.clone(), keys::school(lesson.school_id)];
     let (found, pupils) =
-        futures_util::try_join!(store.get_many(&wanted), scheduled_pupils(store, &lesson),)?;
+        futures_util::future::try_join(store.get_many(&wanted), scheduled_pupils(store, &lesson))
+            .await?;
     let mut registration = None;
     let mut comments = Vec::new();
     for item in found {

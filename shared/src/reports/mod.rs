@@ -322,7 +322,7 @@ async fn group_data(
         Ok::<_, ReportError>((lessons, registrations))
     };
     let ((members, mut pupils), (lessons, registrations)) =
-        futures_util::try_join!(pupils_named, registered_lessons)?;
+        futures_util::future::try_join(pupils_named, registered_lessons).await?;
     let tallied: Vec<Pupil> = members
         .iter()
         .map(|id| Pupil {

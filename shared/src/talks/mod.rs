@@ -754,7 +754,7 @@ pub async fn bookings(
         Ok::<_, TalksError>((members, people))
     };
     let (GroupTalks { rounds, slots, .. }, (members, people)) =
-        futures_util::try_join!(talks_of_group(store, group_id), pupils)?;
+        futures_util::future::try_join(talks_of_group(store, group_id), pupils).await?;
     let names: BTreeMap<PersonId, String> =
         people.into_iter().map(|p| (p.id, p.full_name())).collect();
     let mut out: Vec<RoundBookings> = rounds
