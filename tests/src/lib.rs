@@ -459,6 +459,25 @@ pub async fn invoke_event(
     (status, body)
 }
 
+/// A Lambda's context over a store, accepting the tokens of a fresh dev
+/// issuer (the local server's issuer and audience): for [`invoke_event`].
+pub fn lambda_ctx(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn skolnav::clock::Clock>,
+    files: Arc<dyn skolnav::files::Files>,
+) -> (Ctx, DevIssuer) {
+    let issuer = DevIssuer::generate(skolnav_local::ISSUER, skolnav_local::AUDIENCE);
+    let auth =
+        Authenticator::with_keys(issuer.auth_config("http://unused.invalid/"), issuer.jwks());
+    let ctx = Ctx {
+        store,
+        auth: Arc::new(auth),
+        clock,
+        files,
+    };
+    (ctx, issuer)
+}
+
 /// The local server's router on a free port, over a store of choice,
 /// seeded with the demo school.
 pub struct TestApp {
@@ -503,16 +522,7 @@ impl TestApp {
     /// [`invoke_event`] in tests of what a use case reads.
     pub fn reading_ctx(&self) -> (Ctx, DevIssuer, Arc<Watched<ReadLog>>) {
         let watched = Arc::new(Watched::new(self.store.clone(), ReadLog::default()));
-        let issuer = DevIssuer::generate(skolnav_local::ISSUER, skolnav_local::AUDIENCE);
-        let ctx = Ctx {
-            store: watched.clone(),
-            auth: Arc::new(Authenticator::with_keys(
-                issuer.auth_config("http://unused.invalid/"),
-                issuer.jwks(),
-            )),
-            clock: self.clock.clone(),
-            files: self.files.clone(),
-        };
+        let (ctx, issuer) = lambda_ctx(watched.clone(), self.clock.clone(), self.files.clone());
         (ctx, issuer, watched)
     }
 

@@ -3,27 +3,35 @@
 //! guardian of a group's pupil, their children's memberships: the group,
 //! whose school only staff views need, is not read, nor is the child.
 
+use serde_json::Value;
 use skolnav::demo;
+use skolnav::ids::PersonId;
 use skolnav::keys;
 use skolnav_tests::{Backend, TestApp};
 
 /// The caller's record: the one read every bearer route makes first.
-fn caller(who: skolnav::ids::PersonId) -> String {
+fn caller(who: PersonId) -> String {
     format!("query {}", keys::person_partition(who))
+}
+
+/// The function's sample event, served through its Lambda handler as
+/// `who`: the status, the body, and every read request it made.
+async fn reads_of(app: &TestApp, function: &str, who: PersonId) -> (u16, Value, Vec<String>) {
+    let (ctx, issuer, watched) = app.reading_ctx();
+    let event = skolnav_tests::sample_event(function);
+    let (status, body) = skolnav_tests::invoke_event(&ctx, &issuer, function, who, &event).await;
+    (status, body, watched.watcher.taken())
 }
 
 async fn a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (ctx, issuer, watched) = app.reading_ctx();
-    let event = skolnav_tests::sample_event("lessons-group-day");
     let lessons = format!("query {}", keys::lessons_of_group_partition(demo::class(1)));
 
     let guardian = demo::guardian(1);
-    let (status, body) =
-        skolnav_tests::invoke_event(&ctx, &issuer, "lessons-group-day", guardian, &event).await;
+    let (status, body, reads) = reads_of(&app, "lessons-group-day", guardian).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        watched.watcher.taken(),
+        reads,
         [caller(guardian), "get-many 1".into(), lessons.clone()],
         "the caller, their child's membership, the lessons"
     );
@@ -31,21 +39,16 @@ async fn a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read(ba
     // A guardian of the other class only: refused after the same one
     // membership read, as if the class did not exist.
     let other = demo::guardian(21);
-    let (status, _) =
-        skolnav_tests::invoke_event(&ctx, &issuer, "lessons-group-day", other, &event).await;
+    let (status, _, reads) = reads_of(&app, "lessons-group-day", other).await;
     assert_eq!(status, 404);
-    assert_eq!(
-        watched.watcher.taken(),
-        [caller(other), "get-many 1".into()]
-    );
+    assert_eq!(reads, [caller(other), "get-many 1".into()]);
 
     // Staff are decided by the class's school, so they read the class.
     let mentor = demo::staff(demo::MENTOR_4A);
-    let (status, body) =
-        skolnav_tests::invoke_event(&ctx, &issuer, "lessons-group-day", mentor, &event).await;
+    let (status, body, reads) = reads_of(&app, "lessons-group-day", mentor).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        watched.watcher.taken(),
+        reads,
         [
             caller(mentor),
             format!("get {}", keys::group(demo::class(1)).pk),
@@ -56,14 +59,11 @@ async fn a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read(ba
 
 async fn a_guardian_reads_the_talk_slots_without_the_class_being_read(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (ctx, issuer, watched) = app.reading_ctx();
-    let event = skolnav_tests::sample_event("talk-slots");
     let guardian = demo::guardian(1);
-    let (status, body) =
-        skolnav_tests::invoke_event(&ctx, &issuer, "talk-slots", guardian, &event).await;
+    let (status, body, reads) = reads_of(&app, "talk-slots", guardian).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        watched.watcher.taken(),
+        reads,
         [
             caller(guardian),
             "get-many 1".into(),
@@ -72,28 +72,24 @@ async fn a_guardian_reads_the_talk_slots_without_the_class_being_read(backend: B
     );
     // A pupil of the class does not book talks: 403, from their own record.
     let pupil = demo::pupil(1);
-    let (status, _) = skolnav_tests::invoke_event(&ctx, &issuer, "talk-slots", pupil, &event).await;
+    let (status, _, reads) = reads_of(&app, "talk-slots", pupil).await;
     assert_eq!(status, 403);
-    assert_eq!(watched.watcher.taken(), [caller(pupil)]);
+    assert_eq!(reads, [caller(pupil)]);
 }
 
 async fn a_guardian_lists_their_childs_reports_without_the_child_being_read(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (ctx, issuer, watched) = app.reading_ctx();
-    let event = skolnav_tests::sample_event("absence-list");
     let reports = format!("query {}", keys::person_partition(demo::pupil(1)));
     let guardian = demo::guardian(1);
-    let (status, body) =
-        skolnav_tests::invoke_event(&ctx, &issuer, "absence-list", guardian, &event).await;
+    let (status, body, reads) = reads_of(&app, "absence-list", guardian).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(watched.watcher.taken(), [caller(guardian), reports.clone()]);
+    assert_eq!(reads, [caller(guardian), reports.clone()]);
     // Staff and anyone else are decided by the pupil's record: read first.
     let other = demo::guardian(21);
-    let (status, _) =
-        skolnav_tests::invoke_event(&ctx, &issuer, "absence-list", other, &event).await;
+    let (status, _, reads) = reads_of(&app, "absence-list", other).await;
     assert_eq!(status, 404);
     assert_eq!(
-        watched.watcher.taken(),
+        reads,
         [caller(other), reports],
         "the pupil's record is a query of their partition too; no report is listed"
     );
@@ -104,18 +100,14 @@ async fn a_mentor_reads_a_lessons_attendance_in_five_requests(backend: Backend) 
     let day = "2026-11-23".parse().unwrap();
     demo::seed_lessons(app.store.as_ref(), day).await.unwrap();
     let lesson = demo::lessons(day)[0].id;
-    let (ctx, issuer, watched) = app.reading_ctx();
-    let event = skolnav_tests::sample_event("attendance-get");
     assert!(
-        event.contains(&lesson.to_string()),
+        skolnav_tests::sample_event("attendance-get").contains(&lesson.to_string()),
         "the sample is 4A's Svenska"
     );
     let mentor = demo::staff(demo::MENTOR_4A);
-    let (status, body) =
-        skolnav_tests::invoke_event(&ctx, &issuer, "attendance-get", mentor, &event).await;
+    let (status, body, reads) = reads_of(&app, "attendance-get", mentor).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["lesson"]["id"], lesson.to_string());
-    let reads = watched.watcher.taken();
     assert_eq!(
         reads[..4],
         [

@@ -2,7 +2,6 @@
 //! --data-file` uses) is fed to its function's handler, as Lambda would.
 
 use skolnav::api::Ctx;
-use skolnav::auth::Authenticator;
 use skolnav::clock::Clock;
 use skolnav::demo;
 use skolnav::ids::{OutboxId, PersonId, ReportId};
@@ -23,22 +22,15 @@ struct Harness {
 async fn harness() -> Harness {
     let store = Arc::new(sqlite_store());
     demo::seed(store.as_ref()).await.expect("seed");
-    let issuer =
-        skolnav::devkeys::DevIssuer::generate(skolnav_local::ISSUER, skolnav_local::AUDIENCE);
-    let auth =
-        Authenticator::with_keys(issuer.auth_config("http://unused.invalid/"), issuer.jwks());
-    Harness {
-        ctx: Ctx {
-            store,
-            auth: Arc::new(auth),
-            clock: Arc::new(skolnav::clock::FixedClock::at(school_morning())),
-            files: Arc::new(skolnav::files::FolderFiles::new(
-                std::env::temp_dir().join(format!("skolnav-events-{}", ulid::Ulid::generate())),
-                "http://unused.invalid",
-            )),
-        },
-        issuer,
-    }
+    let (ctx, issuer) = skolnav_tests::lambda_ctx(
+        store,
+        Arc::new(skolnav::clock::FixedClock::at(school_morning())),
+        Arc::new(skolnav::files::FolderFiles::new(
+            std::env::temp_dir().join(format!("skolnav-events-{}", ulid::Ulid::generate())),
+            "http://unused.invalid",
+        )),
+    );
+    Harness { ctx, issuer }
 }
 
 async fn invoke(
