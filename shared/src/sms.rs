@@ -200,6 +200,11 @@ mod sns {
 mod tests {
     use super::*;
 
+    /// The E.164 form a number parses to, if any.
+    fn e164(raw: &str) -> Option<String> {
+        MobileNumber::parse(raw).map(|n| n.0)
+    }
+
     #[test]
     fn a_swedish_mobile_number_as_people_write_it_becomes_e164() {
         for raw in [
@@ -208,20 +213,13 @@ mod tests {
             "+46 70 123 45 67",
             "0046701234567",
         ] {
-            assert_eq!(
-                MobileNumber::parse(raw).map(|n| n.0),
-                Some("+46701234567".to_string()),
-                "{raw}"
-            );
+            assert_eq!(e164(raw), Some("+46701234567".to_string()), "{raw}");
         }
     }
 
     #[test]
     fn a_foreign_mobile_number_keeps_its_country() {
-        assert_eq!(
-            MobileNumber::parse("+47 412 34 567").map(|n| n.0),
-            Some("+4741234567".to_string())
-        );
+        assert_eq!(e164("+47 412 34 567"), Some("+4741234567".to_string()));
     }
 
     #[tokio::test]
@@ -250,14 +248,13 @@ mod tests {
 
     #[test]
     fn a_landline_or_nonsense_is_no_mobile_number() {
-        assert_eq!(MobileNumber::parse("08-123 456 78"), None);
-        assert_eq!(MobileNumber::parse("not a number"), None);
-        assert_eq!(MobileNumber::parse("0701"), None);
+        assert_eq!(e164("08-123 456 78"), None);
+        assert_eq!(e164("not a number"), None);
+        assert_eq!(e164("0701"), None);
     }
 
     #[test]
     fn the_swedish_series_that_take_texts_are_mobile_and_pager_numbers() {
-        let e164 = |raw: &str| MobileNumber::parse(raw).map(|n| n.0);
         for series in ["070", "072", "073", "076", "079"] {
             let raw = format!("{series}-123 45 67");
             assert_eq!(e164(&raw), Some(format!("+46{}1234567", &series[1..])));
@@ -283,17 +280,12 @@ mod tests {
             "+46 070 123 45 67",
             "0046 070-1234567",
         ] {
-            assert_eq!(
-                MobileNumber::parse(raw).map(|n| n.0),
-                Some("+46701234567".to_string()),
-                "{raw}"
-            );
+            assert_eq!(e164(raw), Some("+46701234567".to_string()), "{raw}");
         }
     }
 
     #[test]
     fn a_foreign_number_needs_the_e164_shape() {
-        let e164 = |raw: &str| MobileNumber::parse(raw).map(|n| n.0);
         assert_eq!(e164("0047 412 34 567"), Some("+4741234567".into()));
         assert_eq!(e164("+358 40 123 4567"), Some("+358401234567".into()));
         assert_eq!(e164("+1 234"), None, "too short");
