@@ -129,12 +129,7 @@ fn mentor_of(pupil: u32) -> PersonId {
 }
 
 pub fn me_call(i: usize) -> Call {
-    Call {
-        method: Method::GET,
-        path: "/me".into(),
-        body: None,
-        who: demo::guardian(pupil_of(i)),
-    }
+    get("/me".into(), demo::guardian(pupil_of(i)))
 }
 
 pub static CASES: &[Case] = &[
@@ -150,34 +145,32 @@ pub static CASES: &[Case] = &[
         expected_status: 200,
         call: |_, i| {
             let n = pupil_of(i);
-            Call {
-                method: Method::GET,
-                path: format!("/pupils/{}/absence-reports", demo::pupil(n)),
-                body: None,
-                who: demo::guardian(n),
-            }
+            get(
+                format!("/pupils/{}/absence-reports", demo::pupil(n)),
+                demo::guardian(n),
+            )
         },
     },
     Case {
         function: "absence-pending",
         kind: Kind::Read,
         expected_status: 200,
-        call: |_, _| Call {
-            method: Method::GET,
-            path: format!("/schools/{}/absence-reports/pending", demo::school()),
-            body: None,
-            who: demo::staff(demo::ADMIN),
+        call: |_, _| {
+            get(
+                format!("/schools/{}/absence-reports/pending", demo::school()),
+                demo::staff(demo::ADMIN),
+            )
         },
     },
     Case {
         function: "absence-today",
         kind: Kind::Read,
         expected_status: 200,
-        call: |_, _| Call {
-            method: Method::GET,
-            path: format!("/schools/{}/absence-today", demo::school()),
-            body: None,
-            who: demo::staff(demo::MENTOR_4A),
+        call: |_, _| {
+            get(
+                format!("/schools/{}/absence-today", demo::school()),
+                demo::staff(demo::MENTOR_4A),
+            )
         },
     },
     Case {
@@ -190,12 +183,12 @@ pub static CASES: &[Case] = &[
                 .today
                 .checked_add_days(Days::new(5 + (i as u64 / PUPILS as u64)))
                 .unwrap_or(fx.today);
-            Call {
-                method: Method::POST,
-                path: format!("/pupils/{}/absence-reports", demo::pupil(n)),
-                body: Some(format!(r#"{{"firstDay":"{day}","reason":"sick"}}"#)),
-                who: demo::guardian(n),
-            }
+            send(
+                Method::POST,
+                format!("/pupils/{}/absence-reports", demo::pupil(n)),
+                format!(r#"{{"firstDay":"{day}","reason":"sick"}}"#),
+                demo::guardian(n),
+            )
         },
     },
     Case {
@@ -204,15 +197,15 @@ pub static CASES: &[Case] = &[
         expected_status: 200,
         call: |fx, i| {
             let (n, report) = fx.pending[i % fx.pending.len()];
-            Call {
-                method: Method::POST,
-                path: format!(
+            send(
+                Method::POST,
+                format!(
                     "/pupils/{}/absence-reports/{report}/approve",
                     demo::pupil(n)
                 ),
-                body: Some("{}".into()),
-                who: mentor_of(n),
-            }
+                "{}".into(),
+                mentor_of(n),
+            )
         },
     },
     Case {
@@ -221,15 +214,10 @@ pub static CASES: &[Case] = &[
         expected_status: 200,
         call: |_, i| {
             let n = pupil_of(i);
-            Call {
-                method: Method::GET,
-                path: format!(
-                    "/groups/{}/talks/slots",
-                    demo::class(if n > 20 { 2 } else { 1 })
-                ),
-                body: None,
-                who: demo::guardian(n),
-            }
+            get(
+                format!("/groups/{}/talks/slots", class_of(n)),
+                demo::guardian(n),
+            )
         },
     },
     Case {
@@ -243,12 +231,12 @@ pub static CASES: &[Case] = &[
                 .and_then(|r| r.get(seat))
                 .map(|s| s.to_string())
                 .unwrap_or_default();
-            Call {
-                method: Method::POST,
-                path: format!("/pupils/{}/talk-bookings", demo::pupil(n)),
-                body: Some(format!(r#"{{"slotId":"{slot}"}}"#)),
-                who: demo::guardian(n),
-            }
+            send(
+                Method::POST,
+                format!("/pupils/{}/talk-bookings", demo::pupil(n)),
+                format!(r#"{{"slotId":"{slot}"}}"#),
+                demo::guardian(n),
+            )
         },
     },
     Case {
@@ -269,12 +257,12 @@ pub static CASES: &[Case] = &[
                     )
                 })
                 .unwrap_or_default();
-            Call {
-                method: Method::PUT,
-                path: format!("/pupils/{}/talk-bookings/{round_id}", demo::pupil(n)),
-                body: Some(format!(r#"{{"slotId":"{target}"}}"#)),
-                who: demo::guardian(n),
-            }
+            send(
+                Method::PUT,
+                format!("/pupils/{}/talk-bookings/{round_id}", demo::pupil(n)),
+                format!(r#"{{"slotId":"{target}"}}"#),
+                demo::guardian(n),
+            )
         },
     },
     Case {
@@ -296,11 +284,7 @@ pub static CASES: &[Case] = &[
         call: |fx, i| {
             let n = pupil_of(i);
             get(
-                format!(
-                    "/groups/{}/lessons?date={}",
-                    demo::class(if n > 20 { 2 } else { 1 }),
-                    fx.today
-                ),
+                format!("/groups/{}/lessons?date={}", class_of(n), fx.today),
                 demo::guardian(n),
             )
         },
@@ -337,17 +321,17 @@ pub static CASES: &[Case] = &[
             // pupils away, the third of them a different one each time.
             let lesson = demo::lessons(fx.today)[0].id;
             let third = 5 + (i as u32 % 15);
-            Call {
-                method: Method::PUT,
-                path: format!("/lessons/{lesson}/attendance"),
-                body: Some(format!(
+            send(
+                Method::PUT,
+                format!("/lessons/{lesson}/attendance"),
+                format!(
                     r#"{{"absences":[{{"pupilId":"{}","reason":"valid"}},{{"pupilId":"{}","reason":"late","minutes":10}},{{"pupilId":"{}","reason":"invalid"}}]}}"#,
                     demo::pupil(3),
                     demo::pupil(4),
                     demo::pupil(third)
-                )),
-                who: demo::staff(demo::MENTOR_4A),
-            }
+                ),
+                demo::staff(demo::MENTOR_4A),
+            )
         },
     },
     Case {
@@ -388,28 +372,32 @@ pub static CASES: &[Case] = &[
         function: "blog-publish",
         kind: Kind::Write,
         expected_status: 201,
-        call: |_, i| Call {
-            method: Method::POST,
-            path: "/blog/posts".into(),
-            body: Some(format!(
-                r#"{{"audience":{{"groups":[{{"groupId":"{}"}}]}},"title":"Veckobrev {i}","body":"Den här veckan **läser** vi om vikingarna. Ta med matsäck på fredag."}}"#,
-                demo::class(1)
-            )),
-            who: demo::staff(demo::MENTOR_4A),
+        call: |_, i| {
+            send(
+                Method::POST,
+                "/blog/posts".into(),
+                format!(
+                    r#"{{"audience":{{"groups":[{{"groupId":"{}"}}]}},"title":"Veckobrev {i}","body":"Den här veckan **läser** vi om vikingarna. Ta med matsäck på fredag."}}"#,
+                    demo::class(1)
+                ),
+                demo::staff(demo::MENTOR_4A),
+            )
         },
     },
     Case {
         function: "news-publish",
         kind: Kind::Write,
         expected_status: 201,
-        call: |_, i| Call {
-            method: Method::POST,
-            path: "/news".into(),
-            body: Some(format!(
-                r#"{{"audience":{{"school":{{"schoolId":"{}","pupils":true,"guardians":true}}}},"title":"Nyhet {i}","body":"Skolfotografering på tisdag."}}"#,
-                demo::school()
-            )),
-            who: demo::staff(demo::PRINCIPAL),
+        call: |_, i| {
+            send(
+                Method::POST,
+                "/news".into(),
+                format!(
+                    r#"{{"audience":{{"school":{{"schoolId":"{}","pupils":true,"guardians":true}}}},"title":"Nyhet {i}","body":"Skolfotografering på tisdag."}}"#,
+                    demo::school()
+                ),
+                demo::staff(demo::PRINCIPAL),
+            )
         },
     },
     Case {
