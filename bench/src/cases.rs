@@ -10,7 +10,11 @@ use skolnav::clock::{Clock, SystemClock};
 use skolnav::demo;
 use skolnav::devkeys::DevIssuer;
 use skolnav::directory;
-use skolnav::ids::{NoticeId, OutboxId, PersonId, PostId, ReportId, SlotId, TalkRoundId};
+use skolnav::files::FolderFiles;
+use skolnav::ids::{
+    FileId, ImportRunId, NoticeId, OutboxId, PersonId, PostId, ReportId, SlotId, TalkRoundId,
+};
+use skolnav::keys;
 use skolnav::outbox::{self, Notice};
 use skolnav::store::{Condition, Store};
 use skolnav::talks::{self, NewTalkTimes, TalkDay, Venue};
@@ -63,6 +67,14 @@ pub struct Fixture {
     /// Per pupil n (index n - 1): their first guardian's calendar feed
     /// token.
     pub feed_tokens: Vec<String>,
+    /// A PDF attached to 4A's fifth post (one blog-edit does not touch),
+    /// for the guardians' downloads.
+    pub attachment: FileId,
+    /// Posts in 5C's blog (Ekbackens skola, which no read case reads), one
+    /// per request, for its admin to delete.
+    pub posts_5c: Vec<PostId>,
+    /// A requested import run, for the run's record.
+    pub import_run: ImportRunId,
 }
 
 /// Days of demo lessons before today, for the reports.
@@ -76,6 +88,15 @@ fn week(fx: &Fixture) -> String {
 fn get(path: String, who: PersonId) -> Call {
     Call {
         method: Method::GET,
+        path,
+        body: None,
+        who,
+    }
+}
+
+fn delete(path: String, who: PersonId) -> Call {
+    Call {
+        method: Method::DELETE,
         path,
         body: None,
         who,
@@ -702,43 +723,243 @@ pub static CASES: &[Case] = &[
             )
         },
     },
+    // The cases below change what they touch for good (a deleted post, a
+    // cancelled booking, a removed slot, a revoked feed), each request its
+    // own: they come last, so the cases above read the fixture as seeded.
+    Case {
+        function: "files-upload",
+        kind: Kind::Write,
+        expected_status: 201,
+        call: |_, i| {
+            send(
+                Method::POST,
+                "/files".into(),
+                format!(
+                    r#"{{"fileName":"Veckobrev {i}.pdf","contentType":"application/pdf","size":48213}}"#
+                ),
+                demo::staff(demo::MENTOR_4A),
+            )
+        },
+    },
+    Case {
+        function: "files-download",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, i| {
+            // The guardians of 4A, the class the post with the file went to.
+            get(
+                format!("/files/{}", fx.attachment),
+                demo::guardian(pupil_of(i % 20)),
+            )
+        },
+    },
+    Case {
+        function: "import-run",
+        kind: Kind::Read,
+        expected_status: 200,
+        call: |fx, _| {
+            get(
+                format!(
+                    "/organisations/{}/imports/{}",
+                    demo::organisation(),
+                    fx.import_run
+                ),
+                demo::staff(demo::ORGANISATION_ADMIN),
+            )
+        },
+    },
+    Case {
+        function: "import-request",
+        kind: Kind::Write,
+        expected_status: 202,
+        call: |_, _| {
+            send(
+                Method::POST,
+                format!("/organisations/{}/imports", demo::organisation()),
+                r#"{"dryRun":true}"#.into(),
+                demo::staff(demo::ORGANISATION_ADMIN),
+            )
+        },
+    },
+    Case {
+        function: "blog-delete",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |fx, i| {
+            let post = fx
+                .posts_5c
+                .get(i)
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            delete(
+                format!("/groups/{}/posts/{post}", demo::class(3)),
+                demo::staff(demo::OTHER_SCHOOL_ADMIN),
+            )
+        },
+    },
+    Case {
+        function: "talk-cancel",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |fx, i| {
+            // The bookings of the rounds talk-move moves within: booked
+            // whether or not it ran.
+            let (n, class, _, round) = talk_seat(i);
+            let round_id = fx.move_rounds[class]
+                .get(round)
+                .map(|(r, _)| r.to_string())
+                .unwrap_or_default();
+            delete(
+                format!("/pupils/{}/talk-bookings/{round_id}", demo::pupil(n)),
+                demo::guardian(n),
+            )
+        },
+    },
+    Case {
+        function: "talk-slot-remove",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |fx, i| {
+            // The slots talk-book books: open, or booked if it ran (then the
+            // reason goes to the family).
+            let (n, class, seat, round) = talk_seat(i);
+            let slot = fx.book_rounds[class]
+                .get(round)
+                .and_then(|r| r.get(seat))
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            send(
+                Method::DELETE,
+                format!("/groups/{}/talks/slots/{slot}", class_of(n)),
+                r#"{"reason":"Jag är på fortbildning den dagen."}"#.into(),
+                mentor_of(n),
+            )
+        },
+    },
+    Case {
+        function: "calendar-feed-revoke",
+        kind: Kind::Write,
+        expected_status: 200,
+        call: |_, i| delete("/me/calendar-feed".into(), feed_holder(i)),
+    },
 ];
 
-/// Posts in both classes' blogs and news to the school, their notices
-/// delivered: what the feeds read.
-async fn seed_posts(store: &dyn Store) -> BenchResult<(Vec<PostId>, Vec<NoticeId>)> {
+/// The posts the feeds read, the post to 4A with the attachment the
+/// guardians download, and 5C's posts to delete.
+struct SeededPosts {
+    posts_4a: Vec<PostId>,
+    notices: Vec<NoticeId>,
+    attachment: FileId,
+    posts_5c: Vec<PostId>,
+}
+
+/// The folder the in-process runs keep files in (the local server's
+/// adapter). Asking to upload signs a URL and needs no bytes; attaching
+/// reads what was uploaded, so the fixture writes its PDF here.
+pub fn files() -> FolderFiles {
+    FolderFiles::new(
+        crate::root().join("bench/tmp/files"),
+        "http://files.bench.invalid",
+    )
+}
+
+/// A PDF the author uploaded, its bytes in `files`.
+async fn seed_upload(
+    store: &dyn Store,
+    files: &FolderFiles,
+    author: &directory::PersonRecord,
+) -> BenchResult<FileId> {
+    let pdf = b"%PDF-1.4\n% Veckobrev v48\n%%EOF\n";
+    let granted = skolnav::files::request_upload(
+        store,
+        files,
+        &SystemClock,
+        author,
+        skolnav::files::UploadRequest {
+            file_name: "Veckobrev v48.pdf".into(),
+            content_type: PDF.into(),
+            size: pdf.len() as u64,
+            school_id: None,
+        },
+    )
+    .await
+    .map_err(|e| format!("seeding an upload: {e}"))?;
+    files
+        .write(&keys::file_object(granted.file_id), PDF, pdf)
+        .await
+        .map_err(|e| format!("seeding an upload: {e}"))?;
+    Ok(granted.file_id)
+}
+
+const PDF: &str = "application/pdf";
+
+/// A post to one class, its pupils and guardians, by `author`.
+async fn seed_post(
+    store: &dyn Store,
+    files: &FolderFiles,
+    author: &directory::PersonRecord,
+    class: u32,
+    k: usize,
+    attachments: &[FileId],
+) -> BenchResult<PostId> {
+    let published = skolnav::blog::publish(
+        store,
+        files,
+        &SystemClock,
+        author,
+        &skolnav::audience::Audience::Groups(vec![skolnav::audience::GroupTarget {
+            group_id: demo::class(class),
+            reach: skolnav::audience::Reach {
+                pupils: true,
+                guardians: true,
+            },
+        }]),
+        skolnav::blog::PostText {
+            title: format!("Veckobrev {k}"),
+            body: "Den här veckan läser vi om vikingarna. Ta med matsäck på fredag.".into(),
+        },
+        attachments,
+    )
+    .await
+    .map_err(|e| format!("seeding a post: {e}"))?;
+    Ok(published.post.id)
+}
+
+async fn staff_record(store: &dyn Store, n: u32) -> BenchResult<directory::PersonRecord> {
+    directory::person_record(store, demo::staff(n))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("demo staff {n} missing"))
+}
+
+/// Posts in both classes' blogs (4A's fifth with a PDF attached) and one
+/// per request in 5C's, their notices delivered: what the feeds read and
+/// what is deleted.
+async fn seed_posts(store: &dyn Store) -> BenchResult<SeededPosts> {
     let clock = SystemClock;
+    let files = files();
     let mut posts_4a = Vec::new();
+    let mut attachment = None;
     for (class, author) in [(1, demo::MENTOR_4A), (2, demo::MENTOR_4B)] {
-        let author = directory::person_record(store, demo::staff(author))
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("demo mentor missing")?;
+        let author = staff_record(store, author).await?;
         for k in 0..5 {
-            let published = skolnav::blog::publish(
-                store,
-                &skolnav::files::NoFiles,
-                &clock,
-                &author,
-                &skolnav::audience::Audience::Groups(vec![skolnav::audience::GroupTarget {
-                    group_id: demo::class(class),
-                    reach: skolnav::audience::Reach {
-                        pupils: true,
-                        guardians: true,
-                    },
-                }]),
-                skolnav::blog::PostText {
-                    title: format!("Veckobrev {k}"),
-                    body: "Den här veckan läser vi om vikingarna. Ta med matsäck på fredag.".into(),
-                },
-                &[],
-            )
-            .await
-            .map_err(|e| format!("seeding a post: {e}"))?;
+            let attached = if class == 1 && k == 4 {
+                let file = seed_upload(store, &files, &author).await?;
+                attachment = Some(file);
+                vec![file]
+            } else {
+                vec![]
+            };
+            let post = seed_post(store, &files, &author, class, k, &attached).await?;
             if class == 1 {
-                posts_4a.push(published.post.id);
+                posts_4a.push(post);
             }
         }
+    }
+    let admin_5c = staff_record(store, demo::OTHER_SCHOOL_ADMIN).await?;
+    let mut posts_5c = Vec::with_capacity(COLD + WARM);
+    for k in 0..COLD + WARM {
+        posts_5c.push(seed_post(store, &files, &admin_5c, 3, k, &[]).await?);
     }
     // The local worker's drain: the reports' receipts too, and the batches
     // the posts' expansions write.
@@ -756,7 +977,64 @@ async fn seed_posts(store: &dyn Store) -> BenchResult<(Vec<PostId>, Vec<NoticeId
             .map_err(|e| e.to_string())?;
         notices.push(page.items.first().ok_or("a guardian without notices")?.id);
     }
-    Ok((posts_4a, notices))
+    Ok(SeededPosts {
+        posts_4a,
+        notices,
+        attachment: attachment.ok_or("no attachment seeded")?,
+        posts_5c,
+    })
+}
+
+/// The one who revokes their calendar feed in the i-th request: a
+/// guardian on record without children, whose feed no other case reads or
+/// replaces. (Demo ids carry two digits; these are ULIDs of their own.)
+fn feed_holder(i: usize) -> PersonId {
+    PersonId::from_ulid(ulid::Ulid::from_parts(
+        1_732_000_000_000,
+        0xFEED_0000 + i as u128,
+    ))
+}
+
+async fn seed_feed_holders(store: &dyn Store) -> BenchResult<()> {
+    for i in 0..COLD + WARM {
+        let person = directory::Person {
+            id: feed_holder(i),
+            given_name: "Kim".into(),
+            family_name: format!("Feed {i}"),
+            email: None,
+            mobile: None,
+            text_to: None,
+            language: Default::default(),
+            mail: Default::default(),
+            left: None,
+            protected_identity: false,
+        };
+        for item in directory::person_items(&person, &[]).map_err(|e| e.to_string())? {
+            store
+                .put(&item, Condition::None)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        skolnav::calendar::feed::create(store, person.id, chrono::Utc::now())
+            .await
+            .map_err(|e| format!("seeding a calendar feed: {e}"))?;
+    }
+    Ok(())
+}
+
+/// One requested import run, for the run's record.
+async fn seed_import_run(store: &dyn Store) -> BenchResult<ImportRunId> {
+    let request = skolnav::import::request::ImportRequest {
+        run_id: ImportRunId::generate(),
+        dry_run: false,
+        full: false,
+        requested_by: demo::staff(demo::ORGANISATION_ADMIN),
+        requested_at: chrono::Utc::now(),
+    };
+    skolnav::import::request::request(store, &request)
+        .await
+        .map_err(|e| format!("seeding an import request: {e}"))?;
+    Ok(request.run_id)
 }
 
 /// Events in each class's calendar over the next weeks, for the
@@ -978,7 +1256,7 @@ impl Fixture {
         let (book_rounds, move_rounds) = seed_talks(store, today).await?;
         let week_start = seed_lessons(store, today).await?;
         seed_events(store, today).await?;
-        let (posts_4a, notices) = seed_posts(store).await?;
+        let posts = seed_posts(store).await?;
         let mut feed_tokens = Vec::new();
         for n in 1..=PUPILS {
             let token =
@@ -987,15 +1265,20 @@ impl Fixture {
                     .map_err(|e| format!("seeding a calendar feed: {e}"))?;
             feed_tokens.push(token);
         }
+        seed_feed_holders(store).await?;
+        let import_run = seed_import_run(store).await?;
         Ok(Fixture {
             today,
             pending,
             book_rounds,
             move_rounds,
             week_start,
-            posts_4a,
-            notices,
+            posts_4a: posts.posts_4a,
+            notices: posts.notices,
             feed_tokens,
+            attachment: posts.attachment,
+            posts_5c: posts.posts_5c,
+            import_run,
         })
     }
 }
@@ -1126,6 +1409,10 @@ pub async fn sqlite_throughput(
             // One request per pupil and round the fixture holds.
             "talk-book" | "talk-move" => TALK_ROUNDS * PUPILS as usize,
             "absence-report" => 1000,
+            // One request per post, booking, slot or feed the fixture holds.
+            "blog-delete" => fixture.posts_5c.len(),
+            "talk-cancel" | "talk-slot-remove" => TALK_ROUNDS * PUPILS as usize,
+            "calendar-feed-revoke" => COLD + WARM,
             _ => 2000,
         };
         let calls: Arc<Vec<(Call, String)>> = Arc::new(

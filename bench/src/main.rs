@@ -206,7 +206,7 @@ fn in_process_ctx(store: Arc<dyn Store>, issuer: &DevIssuer) -> Ctx {
             issuer.jwks(),
         )),
         clock: Arc::new(SystemClock),
-        files: Arc::new(skolnav::files::NoFiles),
+        files: Arc::new(cases::files()),
     }
 }
 
