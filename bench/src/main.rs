@@ -533,8 +533,13 @@ fn write_figures(file: &str, json: &serde_json::Value, markdown: &str) {
     eprintln!("bench: figures written to {}", out.display());
 }
 
-/// The system's PEM bundle (Debian or Amazon Linux path).
-fn ca_bundle() -> &'static str {
+/// The root certificates the functions load: the system's PEM bundle
+/// (Debian or Amazon Linux path), or the file named by
+/// `SKOLNAV_BENCH_CA_FILE` (to measure a smaller trust store).
+fn ca_bundle() -> String {
+    if let Some(file) = std::env::var_os("SKOLNAV_BENCH_CA_FILE") {
+        return file.to_string_lossy().into_owned();
+    }
     [
         "/etc/pki/tls/certs/ca-bundle.crt",
         "/etc/ssl/certs/ca-certificates.crt",
@@ -542,4 +547,5 @@ fn ca_bundle() -> &'static str {
     .into_iter()
     .find(|p| std::path::Path::new(p).exists())
     .unwrap_or("/etc/ssl/certs/ca-certificates.crt")
+    .to_string()
 }
