@@ -113,7 +113,27 @@ pub fn machine() -> Value {
         .ok()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
+    // Which code was measured: the commit, marked when the worktree had
+    // changes on top of it.
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(crate::root())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let commit = match (
+        git(&["rev-parse", "HEAD"]),
+        git(&["status", "--porcelain", "--untracked-files=no"]),
+    ) {
+        (Some(head), Some(changes)) if !changes.is_empty() => format!("{head} (with changes)"),
+        (Some(head), _) => head,
+        (None, _) => String::new(),
+    };
     json!({
+        "commit": commit,
         "cpu": cpu,
         "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
         "memoryGiB": (mem_kib as f64 / 1024.0 / 1024.0).round(),
