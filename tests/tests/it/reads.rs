@@ -4,9 +4,10 @@
 //! whose school only staff views need, is not read, nor is the child.
 
 use serde_json::Value;
-use skolnav::demo;
-use skolnav::ids::PersonId;
-use skolnav::keys;
+use skolnav::audience::{Audience, GroupTarget, Reach};
+use skolnav::files::{self, UploadRequest};
+use skolnav::ids::{FileId, PersonId, PostId};
+use skolnav::{blog, demo, directory, keys};
 use skolnav_tests::{Backend, TestApp};
 
 /// The caller's record: the one read every bearer route makes first.
@@ -122,7 +123,96 @@ async fn a_mentor_reads_a_lessons_attendance_in_five_requests(backend: Backend) 
     assert!(reads[4].starts_with("get-many"), "{reads:?}");
 }
 
+/// A PDF the 4A mentor uploaded and attached to a post to 4A's families.
+async fn file_on_a_4a_post(app: &TestApp) -> (FileId, PostId) {
+    let store = app.store.as_ref();
+    let mentor = directory::person_record(store, demo::staff(demo::MENTOR_4A))
+        .await
+        .unwrap()
+        .expect("the demo mentor");
+    let pdf = b"%PDF-1.4\n% Veckobrev\n%%EOF\n";
+    let granted = files::request_upload(
+        store,
+        app.files.as_ref(),
+        app.clock.as_ref(),
+        &mentor,
+        UploadRequest {
+            file_name: "Veckobrev.pdf".into(),
+            content_type: "application/pdf".into(),
+            size: pdf.len() as u64,
+            school_id: None,
+        },
+    )
+    .await
+    .unwrap();
+    app.files
+        .write(&keys::file_object(granted.file_id), "application/pdf", pdf)
+        .await
+        .unwrap();
+    let published = blog::publish(
+        store,
+        app.files.as_ref(),
+        app.clock.as_ref(),
+        &mentor,
+        &Audience::Groups(vec![GroupTarget {
+            group_id: demo::class(1),
+            reach: Reach {
+                pupils: true,
+                guardians: true,
+            },
+        }]),
+        blog::PostText {
+            title: "Veckobrev".into(),
+            body: "Se bifogat.".into(),
+        },
+        &[granted.file_id],
+    )
+    .await
+    .unwrap();
+    (granted.file_id, published.post.id)
+}
+
+async fn a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (file, post) = file_on_a_4a_post(&app).await;
+    let event = skolnav_tests::sample_event("files-download")
+        .replace("01JD0000000000000000000F01", &file.to_string());
+    let download = |who: PersonId| {
+        let event = event.clone();
+        let app = &app;
+        async move {
+            let (ctx, issuer, watched) = app.reading_ctx();
+            let (status, body) =
+                skolnav_tests::invoke_event(&ctx, &issuer, "files-download", who, &event).await;
+            (status, body, watched.watcher.taken())
+        }
+    };
+    let file_read = format!("get {}", keys::file(file).pk);
+
+    let guardian = demo::guardian(1);
+    let (status, body, reads) = download(guardian).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        reads,
+        [
+            caller(guardian),
+            file_read.clone(),
+            "get-many 1".into(),
+            format!("get {}", keys::blog_post(demo::class(1), post).pk),
+        ],
+        "the caller, the file, their child's membership, then the post"
+    );
+
+    // 4B's guardian is refused on their child's membership: the post, its
+    // title and who it reached, is never read for them.
+    let other = demo::guardian(21);
+    let (status, _, reads) = download(other).await;
+    assert_eq!(status, 404);
+    assert_eq!(reads, [caller(other), file_read, "get-many 1".into()]);
+}
+
 on_both_stores!(
+    a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read,
     a_mentor_reads_a_lessons_attendance_in_five_requests,
     a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read,
     a_guardian_reads_the_talk_slots_without_the_class_being_read,
