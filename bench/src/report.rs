@@ -53,13 +53,24 @@ pub struct Figures {
     pub hello: FunctionFigures,
     pub functions: Vec<(String, FunctionFigures)>,
     pub sqlite: Vec<Throughput>,
-    pub sizes: Vec<(String, Option<u64>)>,
+    pub sizes: Vec<PackageSize>,
     pub started: chrono::DateTime<chrono::Utc>,
+}
+
+/// One function's package: the zip's size where built, and whether the zip
+/// is older than the function's release binary, so built from code that
+/// may have changed since (`scripts/bench --sizes` builds both, the zips
+/// last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackageSize {
+    pub function: String,
+    pub bytes: Option<u64>,
+    pub older_than_binary: bool,
 }
 
 /// Sizes of `target/lambda/<fn>/bootstrap.zip` from `cargo lambda build
 /// --release --arm64 --output-format zip`, where built.
-pub fn package_sizes(root: &Path, only: &crate::Selection) -> Vec<(String, Option<u64>)> {
+pub fn package_sizes(root: &Path, only: &crate::Selection) -> Vec<PackageSize> {
     let mut names: Vec<String> = skolnav::api::routes::functions()
         .into_iter()
         .filter(|n| only.includes(n))
@@ -70,10 +81,23 @@ pub fn package_sizes(root: &Path, only: &crate::Selection) -> Vec<(String, Optio
         .into_iter()
         .map(|n| {
             let zip = root.join("target/lambda").join(&n).join("bootstrap.zip");
-            let size = std::fs::metadata(zip).ok().map(|m| m.len());
-            (n, size)
+            let binary = crate::release_bin(&n).ok();
+            package_size(n, &zip, binary.as_deref())
         })
         .collect()
+}
+
+fn package_size(function: String, zip: &Path, binary: Option<&Path>) -> PackageSize {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let older_than_binary = match (modified(zip), binary.and_then(modified)) {
+        (Some(zipped), Some(built)) => zipped < built,
+        _ => false,
+    };
+    PackageSize {
+        function,
+        bytes: std::fs::metadata(zip).ok().map(|m| m.len()),
+        older_than_binary,
+    }
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -206,7 +230,7 @@ impl Figures {
                 "warmMs": { "p50": hello_warm.median_ms, "p99": hello_warm.p99_ms },
             },
             "functions": self.functions.iter().map(|(n, f)| self.row(n, f)).collect::<Vec<_>>(),
-            "packageZipBytes": self.sizes.iter().map(|(n, s)| json!({ "function": n, "bytes": s })).collect::<Vec<_>>(),
+            "packageZipBytes": self.sizes.iter().map(|p| json!({ "function": p.function, "bytes": p.bytes, "olderThanReleaseBinary": p.older_than_binary })).collect::<Vec<_>>(),
             "sqlite": self.sqlite,
         })
     }
@@ -270,8 +294,12 @@ impl Figures {
             ));
         }
         s.push_str("\n### Package size (arm64, stripped, zipped; goal <= 3 MB)\n\n| function | zip bytes |\n|---|---:|\n");
-        for (name, size) in &self.sizes {
-            match size {
+        for p in &self.sizes {
+            let name = &p.function;
+            match p.bytes {
+                Some(b) if p.older_than_binary => s.push_str(&format!(
+                    "| {name} | {b} (older than the release binary: scripts/bench --sizes) |\n"
+                )),
                 Some(b) => s.push_str(&format!("| {name} | {b} |\n")),
                 None => s.push_str(&format!("| {name} | not built (scripts/bench --sizes) |\n")),
             }
@@ -290,6 +318,35 @@ impl Figures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A zip built before the binary was last rebuilt measures older code:
+    /// its size is flagged, not passed off as this run's.
+    #[test]
+    fn a_zip_older_than_its_release_binary_is_flagged() {
+        let dir = std::env::temp_dir().join(format!("skolnav-sizes-{}", ulid::Ulid::generate()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (zip, binary) = (dir.join("bootstrap.zip"), dir.join("directory-me"));
+        std::fs::write(&zip, [0u8; 42]).unwrap();
+        std::fs::write(&binary, [0u8; 7]).unwrap();
+        let at = |path: &Path, secs: u64| {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(secs))
+                .unwrap();
+        };
+        at(&zip, 1_000);
+        at(&binary, 2_000);
+        let stale = package_size("directory-me".into(), &zip, Some(&binary));
+        at(&zip, 3_000);
+        let fresh = package_size("directory-me".into(), &zip, Some(&binary));
+        let unbuilt = package_size("directory-me".into(), &dir.join("none.zip"), Some(&binary));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!((stale.bytes, stale.older_than_binary), (Some(42), true));
+        assert_eq!((fresh.bytes, fresh.older_than_binary), (Some(42), false));
+        assert_eq!((unbuilt.bytes, unbuilt.older_than_binary), (None, false));
+    }
 
     #[test]
     fn stats_pick_the_median_p99_and_max_of_the_samples() {
