@@ -309,6 +309,16 @@ async fn run(only: &Selection) -> BenchResult<Figures> {
     let ctx_a = in_process_ctx(recorder.clone(), &issuer);
 
     let mut figures = Figures::new();
+    // Each function's log (bench/tmp/<function>.log, its init lines among
+    // them) holds this run's processes only.
+    for name in CASES
+        .iter()
+        .map(|c| c.function)
+        .chain(["hello-lambda", "notifications-deliver"])
+        .filter(|n| *n == "hello-lambda" || only.includes(n))
+    {
+        let _ = std::fs::remove_file(root().join(format!("bench/tmp/{name}.log")));
+    }
 
     // The baseline first: hello world under the same runtime API.
     eprintln!("bench: hello-lambda");
