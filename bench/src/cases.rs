@@ -1321,8 +1321,62 @@ pub fn http_event(function: &str, call: &Call, token: &str) -> BenchResult<Strin
     Ok(e.to_string())
 }
 
-pub fn stream_event_template() -> BenchResult<serde_json::Value> {
-    template("notifications-deliver")
+/// The functions that are not behind the API, measured for cold start,
+/// init and memory on their own events (import-nightly has its own
+/// scenario, `skolnav-bench import`).
+pub const EVENT_CASES: &[&str] = &[
+    "notifications-deliver",
+    "absence-alerts",
+    "news-release",
+    "reminders-daily",
+];
+
+/// One event per cold start of an event function, on what it reads:
+/// outbox items to deliver (a notice mailed through moto's SES; an
+/// absence-alert request to expand into the pupils' alerts), or the
+/// schedule's tick (due news and tomorrow's reminders, of which the
+/// fixture has none: the run that finds nothing, as most ticks do).
+pub async fn event_calls(function: &str, store: &dyn Store) -> BenchResult<Vec<String>> {
+    let template = template(function)?;
+    let ids = match function {
+        "notifications-deliver" => seed_outbox(store, COLD).await?,
+        "absence-alerts" => seed_alert_requests(store, COLD).await?,
+        _ => return Ok(vec![template.to_string(); COLD]),
+    };
+    Ok(ids
+        .into_iter()
+        .map(|id| stream_event(&template, Some(id)))
+        .collect())
+}
+
+/// Requests for today's absence alerts, one per cold start: a 4A pupil
+/// registered absent without a valid reason at the morning's first lesson.
+async fn seed_alert_requests(store: &dyn Store, n: usize) -> BenchResult<Vec<OutboxId>> {
+    let clock = SystemClock;
+    let lesson = demo::lessons(clock.today())
+        .into_iter()
+        .next()
+        .ok_or("no demo lesson")?;
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let id = OutboxId::generate();
+        let write = skolnav::alerts::request(
+            id,
+            &clock,
+            demo::school(),
+            skolnav::alerts::AlertLesson {
+                lesson_id: lesson.id,
+                title: lesson.title.clone(),
+                start: lesson.start,
+            },
+            vec![demo::pupil(pupil_of(i) % 20 + 1)],
+        )
+        .map_err(|e| e.to_string())?
+        .ok_or("an alert request without pupils")?;
+        store.transact(&[write]).await.map_err(|e| e.to_string())?;
+        ids.push(id);
+    }
+    Ok(ids)
 }
 
 /// The sample stream event, pointed at one outbox item.
@@ -1340,7 +1394,7 @@ pub fn stream_event(template: &serde_json::Value, id: Option<OutboxId>) -> Strin
 }
 
 /// Outbox items for the delivery function to send (to moto's SES).
-pub async fn seed_outbox(store: &dyn Store, n: usize) -> BenchResult<Vec<OutboxId>> {
+async fn seed_outbox(store: &dyn Store, n: usize) -> BenchResult<Vec<OutboxId>> {
     let mut ids = Vec::new();
     let today = SystemClock.today();
     for i in 0..n {
@@ -1461,6 +1515,27 @@ pub async fn sqlite_throughput(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// "Each later use case adds itself": a function without a case would
+    /// silently drop out of every figure. (import-nightly is measured by
+    /// its own scenario, `skolnav-bench import`.)
+    #[test]
+    fn every_function_is_measured() {
+        let measured: Vec<&str> = CASES
+            .iter()
+            .map(|c| c.function)
+            .chain(EVENT_CASES.iter().copied())
+            .chain(["import-nightly"])
+            .collect();
+        let missing: Vec<&str> = skolnav::api::routes::functions()
+            .into_iter()
+            .filter(|f| !measured.contains(f))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not measured by the harness: {missing:?} (add a row to CASES or EVENT_CASES)"
+        );
+    }
 
     /// A case that answers another status measures an error path: the
     /// harness counts those as unexpected, and its figures would mislead.

@@ -116,6 +116,7 @@ fn spawn_function(
         .env("AWS_SECRET_ACCESS_KEY", "skolnav")
         .env("AWS_ENDPOINT_URL_DYNAMODB", &engines.dynamodb)
         .env("AWS_ENDPOINT_URL_SESV2", &engines.moto)
+        .env("AWS_ENDPOINT_URL_SNS", &engines.moto)
         // The publish functions attach files through S3 (none here).
         .env("AWS_ENDPOINT_URL_S3", &engines.moto)
         .env("SKOLNAV_FILES_BUCKET", "skolnav-bench-files")
@@ -140,13 +141,24 @@ fn spawn_function(
         .map_err(|e| format!("spawning {}: {e}", bin.display()))
 }
 
-/// The status code inside a lambda_http answer, or 0 for other answers.
-fn status_of(body: &[u8]) -> u16 {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|v| v["statusCode"].as_u64())
-        .unwrap_or(0) as u16
+/// What an answer stands for, as a status: an HTTP answer's status code;
+/// 0 for an event function's answer; [`FAILED`] for an invocation error
+/// or a stream batch with failed items, which no case expects.
+fn status_of(outcome: &runtime_api::Outcome) -> u16 {
+    if outcome.error {
+        return FAILED;
+    }
+    let answer = serde_json::from_slice::<serde_json::Value>(&outcome.body).unwrap_or_default();
+    let failed_items = answer["batchItemFailures"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty());
+    if failed_items {
+        return FAILED;
+    }
+    answer["statusCode"].as_u64().unwrap_or(0) as u16
 }
+
+const FAILED: u16 = 1;
 
 /// COLD cold starts, each a new process answering one event; the last
 /// process then answers WARM more events (the warm figures).
@@ -178,17 +190,12 @@ async fn run_function(
         }
         f.first_invocation
             .push(outcome.answered_at - outcome.served_at);
-        f.statuses.push(if outcome.error {
-            0
-        } else {
-            status_of(&outcome.body)
-        });
+        f.statuses.push(status_of(&outcome));
         if k == COLD - 1 {
             for i in COLD..COLD + warm {
                 let o = api.invoke(event(i)).await?;
                 f.warm.push(o.answered_at - o.served_at);
-                f.statuses
-                    .push(if o.error { 0 } else { status_of(&o.body) });
+                f.statuses.push(status_of(&o));
             }
         }
         f.peak_rss_kib = f.peak_rss_kib.max(peak_rss_kib(child.id()));
@@ -314,7 +321,8 @@ async fn run(only: &Selection) -> BenchResult<Figures> {
     for name in CASES
         .iter()
         .map(|c| c.function)
-        .chain(["hello-lambda", "notifications-deliver"])
+        .chain(["hello-lambda"])
+        .chain(cases::EVENT_CASES.iter().copied())
         .filter(|n| *n == "hello-lambda" || only.includes(n))
     {
         let _ = std::fs::remove_file(root().join(format!("bench/tmp/{name}.log")));
@@ -387,23 +395,22 @@ async fn run(only: &Selection) -> BenchResult<Figures> {
         figures.functions.push((case.function.to_string(), f));
     }
 
-    if only.includes("notifications-deliver") {
-        eprintln!("bench: notifications-deliver");
-        let outbox_ids = cases::seed_outbox(&table_c, COLD).await?;
-        let deliver = release_bin("notifications-deliver")?;
-        let template = cases::stream_event_template()?;
+    for &function in cases::EVENT_CASES.iter().filter(|f| only.includes(f)) {
+        eprintln!("bench: {function}");
+        let events = cases::event_calls(function, &table_c).await?;
+        let bin = release_bin(function)?;
         let mut f = run_function(
-            &deliver,
+            &bin,
             table_c.table(),
             &engines,
             &jwks,
-            &|i| cases::stream_event(&template, outbox_ids.get(i).copied()),
+            &|i| events[i].clone(),
             0,
         )
         .await?;
         f.kind = cases::Kind::Event;
         f.expected_status = 0;
-        figures.functions.push(("notifications-deliver".into(), f));
+        figures.functions.push((function.to_string(), f));
     }
 
     eprintln!("bench: embedded store (SQLite)");
@@ -558,4 +565,35 @@ fn ca_bundle() -> String {
     .find(|p| std::path::Path::new(p).exists())
     .unwrap_or("/etc/ssl/certs/ca-certificates.crt")
     .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &str, error: bool) -> runtime_api::Outcome {
+        runtime_api::Outcome {
+            served_at: Instant::now(),
+            answered_at: Instant::now(),
+            body: bytes::Bytes::from(body.to_string()),
+            error,
+        }
+    }
+
+    /// An event function's answer carries no status code, so a failed
+    /// invocation must not read as the 0 its cases expect.
+    #[test]
+    fn a_failed_invocation_or_batch_item_never_reads_as_an_expected_status() {
+        assert_eq!(status_of(&answer(r#"{"statusCode":201}"#, false)), 201);
+        assert_eq!(status_of(&answer(r#"{"batchItemFailures":[]}"#, false)), 0);
+        assert_eq!(status_of(&answer(r#"{"released":0}"#, false)), 0);
+        assert_eq!(
+            status_of(&answer(
+                r#"{"batchItemFailures":[{"itemIdentifier":"1"}]}"#,
+                false
+            )),
+            FAILED
+        );
+        assert_eq!(status_of(&answer(r#"{"errorMessage":"x"}"#, true)), FAILED);
+    }
 }
