@@ -117,7 +117,8 @@ fn spawn_function(
         .env("AWS_ENDPOINT_URL_DYNAMODB", &engines.dynamodb)
         .env("AWS_ENDPOINT_URL_SESV2", &engines.moto)
         .env("AWS_ENDPOINT_URL_SNS", &engines.moto)
-        // The publish functions attach files through S3 (none here).
+        // The file functions sign S3 URLs (signing sends no request); the
+        // publish functions would read attached files through it.
         .env("AWS_ENDPOINT_URL_S3", &engines.moto)
         .env("SKOLNAV_FILES_BUCKET", "skolnav-bench-files")
         .env("SKOLNAV_TABLE", table)
