@@ -26,6 +26,25 @@ pub struct FunctionFigures {
     pub dynamo: Vec<MeterReading>,
 }
 
+impl FunctionFigures {
+    /// Invocations that answered other than the case expects (an event
+    /// function's failures included: they never answer 0).
+    pub fn unexpected_statuses(&self) -> usize {
+        self.statuses
+            .iter()
+            .filter(|s| **s != self.expected_status)
+            .count()
+    }
+}
+
+/// How many of the measured functions meet one goal in this run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct GoalStanding {
+    pub goal: &'static str,
+    pub met: usize,
+    pub of: usize,
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Stats {
     pub median_ms: f64,
@@ -184,11 +203,7 @@ impl Figures {
         let cold = Stats::of(&f.cold);
         let warm = Stats::of(&f.warm);
         let raw = Stats::of(&f.raw);
-        let unexpected = f
-            .statuses
-            .iter()
-            .filter(|s| f.expected_status != 0 && **s != f.expected_status)
-            .count();
+        let unexpected = f.unexpected_statuses();
         json!({
             "function": name,
             "kind": f.kind,
@@ -214,6 +229,59 @@ impl Figures {
         })
     }
 
+    /// Each goal of the issue, counted over the functions this run measured:
+    /// sizes over the built zips, warm overhead over the API use cases,
+    /// one request over the read use cases.
+    pub fn goal_standings(&self) -> Vec<GoalStanding> {
+        let hello_cold = Stats::of(&self.hello.cold).median_ms;
+        let count = |goal, of: Vec<bool>| GoalStanding {
+            goal,
+            met: of.iter().filter(|m| **m).count(),
+            of: of.len(),
+        };
+        let measured = || self.functions.iter().map(|(_, f)| f);
+        let api = || measured().filter(|f| f.kind != Kind::Event);
+        vec![
+            count(
+                "package size <= 3 MB",
+                self.sizes
+                    .iter()
+                    .filter(|p| p.function != "hello-lambda")
+                    .filter_map(|p| p.bytes)
+                    .map(|b| b <= GOAL_ZIP_BYTES)
+                    .collect(),
+            ),
+            count(
+                "warm p50 <= 1.3x the raw requests",
+                api()
+                    .map(|f| {
+                        let (warm, raw) = (Stats::of(&f.warm), Stats::of(&f.raw));
+                        raw.median_ms > 0.0 && warm.median_ms <= GOAL_WARM * raw.median_ms
+                    })
+                    .collect(),
+            ),
+            count(
+                "read use case in one request",
+                api()
+                    .filter(|f| f.kind == Kind::Read)
+                    .map(|f| mean(&f.dynamo, |r| r.requests as f64) <= 1.0)
+                    .collect(),
+            ),
+            count(
+                "cold start <= 1.25x hello world",
+                measured()
+                    .map(|f| Stats::of(&f.cold).median_ms <= GOAL_COLD * hello_cold)
+                    .collect(),
+            ),
+            count(
+                "peak RSS <= 1.5x hello world",
+                measured()
+                    .map(|f| f.peak_rss_kib as f64 <= GOAL_RSS * self.hello.peak_rss_kib as f64)
+                    .collect(),
+            ),
+        ]
+    }
+
     pub fn to_json(&self) -> Value {
         let hello_cold = Stats::of(&self.hello.cold);
         let hello_warm = Stats::of(&self.hello.warm);
@@ -223,6 +291,7 @@ impl Figures {
             "coldStartsPerFunction": crate::COLD,
             "warmInvocationsPerFunction": crate::WARM,
             "goals": { "coldStartRatio": GOAL_COLD, "peakRssRatio": GOAL_RSS, "zipBytes": GOAL_ZIP_BYTES, "warmOverhead": GOAL_WARM },
+            "goalsMet": self.goal_standings(),
             "helloWorld": {
                 "coldStartMs": { "median": hello_cold.median_ms, "max": hello_cold.max_ms },
                 "initMs": { "median": Stats::of(&self.hello.init).median_ms },
@@ -251,12 +320,17 @@ impl Figures {
             self.hello.peak_rss_kib,
             Stats::of(&self.hello.warm).median_ms,
         ));
+        s.push_str("### Goals met in this run\n\n| goal | functions meeting it |\n|---|---:|\n");
+        for g in self.goal_standings() {
+            s.push_str(&format!("| {} | {} of {} |\n", g.goal, g.met, g.of));
+        }
+        s.push('\n');
         s.push_str(&format!("### Cold start and memory (goals: cold <= {GOAL_COLD}x, RSS <= {GOAL_RSS}x hello world)\n\n"));
-        s.push_str("| function | cold median ms | cold max ms | x hello | init ms | first invocation ms | peak RSS KiB | x hello |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("| function | cold median ms | cold max ms | x hello | init ms | first invocation ms | peak RSS KiB | x hello | unexpected statuses |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (name, f) in &self.functions {
             let cold = Stats::of(&f.cold);
             s.push_str(&format!(
-                "| {name} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} | {} | {:.2} |\n",
+                "| {name} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} | {} | {:.2} | {} |\n",
                 cold.median_ms,
                 cold.max_ms,
                 ratio(cold.median_ms, hello_cold.median_ms),
@@ -264,6 +338,7 @@ impl Figures {
                 Stats::of(&f.first_invocation).median_ms,
                 f.peak_rss_kib,
                 ratio(f.peak_rss_kib as f64, self.hello.peak_rss_kib as f64),
+                f.unexpected_statuses(),
             ));
         }
         s.push_str(&format!("\n### Warm overhead and DynamoDB cost (goal: warm p50 <= {GOAL_WARM}x the raw requests; every read use case one request)\n\n"));
@@ -274,11 +349,7 @@ impl Figures {
             }
             let warm = Stats::of(&f.warm);
             let raw = Stats::of(&f.raw);
-            let unexpected = f
-                .statuses
-                .iter()
-                .filter(|st| **st != f.expected_status)
-                .count();
+            let unexpected = f.unexpected_statuses();
             s.push_str(&format!(
                 "| {name} | {:?} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.2} | {:.2} | {unexpected} |\n",
                 f.kind,
@@ -318,6 +389,95 @@ impl Figures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn measured(kind: Kind, cold_ms: u64, rss: u64, warm_ms: u64, raw_ms: u64) -> FunctionFigures {
+        let ms = |n| vec![Duration::from_millis(n); 3];
+        FunctionFigures {
+            kind,
+            expected_status: if kind == Kind::Event { 0 } else { 200 },
+            cold: ms(cold_ms),
+            warm: if kind == Kind::Event {
+                vec![]
+            } else {
+                ms(warm_ms)
+            },
+            raw: if kind == Kind::Event {
+                vec![]
+            } else {
+                ms(raw_ms)
+            },
+            peak_rss_kib: rss,
+            ..FunctionFigures::default()
+        }
+    }
+
+    /// The standings count each goal over the functions it applies to, so
+    /// the table says at a glance which goals a run meets.
+    #[test]
+    fn each_goal_is_counted_over_the_functions_it_applies_to() {
+        let mut figures = Figures::new();
+        figures.hello = measured(Kind::Read, 10, 4000, 1, 1);
+        figures.functions = vec![
+            ("fast-read".into(), measured(Kind::Read, 12, 5000, 12, 10)),
+            ("slow-read".into(), measured(Kind::Read, 40, 9000, 20, 10)),
+            ("write".into(), measured(Kind::Write, 12, 6000, 10, 10)),
+            ("deliver".into(), measured(Kind::Event, 30, 5500, 0, 0)),
+        ];
+        figures.functions[0].1.dynamo = vec![MeterReading {
+            requests: 1,
+            ..MeterReading::default()
+        }];
+        figures.functions[1].1.dynamo = vec![MeterReading {
+            requests: 3,
+            ..MeterReading::default()
+        }];
+        figures.sizes = vec![
+            PackageSize {
+                function: "fast-read".into(),
+                bytes: Some(2_900_000),
+                older_than_binary: false,
+            },
+            PackageSize {
+                function: "write".into(),
+                bytes: Some(3_100_000),
+                older_than_binary: false,
+            },
+            PackageSize {
+                function: "deliver".into(),
+                bytes: None,
+                older_than_binary: false,
+            },
+            PackageSize {
+                function: "hello-lambda".into(),
+                bytes: Some(800_000),
+                older_than_binary: false,
+            },
+        ];
+        let got: Vec<(&str, usize, usize)> = figures
+            .goal_standings()
+            .iter()
+            .map(|g| (g.goal, g.met, g.of))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("package size <= 3 MB", 1, 2),
+                ("warm p50 <= 1.3x the raw requests", 2, 3),
+                ("read use case in one request", 1, 2),
+                ("cold start <= 1.25x hello world", 2, 4),
+                ("peak RSS <= 1.5x hello world", 3, 4),
+            ]
+        );
+    }
+
+    /// An event function expects 0; a failed invocation answers something
+    /// else and is counted.
+    #[test]
+    fn an_event_functions_failures_are_unexpected() {
+        let mut f = measured(Kind::Event, 1, 1, 0, 0);
+        f.statuses = vec![0, 0, 1];
+        assert_eq!(f.unexpected_statuses(), 1);
+    }
 
     /// A zip built before the binary was last rebuilt measures older code:
     /// its size is flagged, not passed off as this run's.
