@@ -5,7 +5,9 @@
 //!
 //! A missing engine is a failure that says how to fix it, never a skip.
 
+mod seed;
 mod watched;
+pub use seed::{families_of, uploaded_pdf};
 pub use watched::{ReadLog, Reading, Watched, Watcher, Writing};
 
 use async_trait::async_trait;

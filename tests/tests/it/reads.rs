@@ -4,8 +4,6 @@
 //! whose school only staff views need, is not read, nor is the child.
 
 use serde_json::Value;
-use skolnav::audience::{Audience, GroupTarget, Reach};
-use skolnav::files::{self, UploadRequest};
 use skolnav::ids::{FileId, PersonId, PostId};
 use skolnav::{blog, demo, directory, keys};
 use skolnav_tests::{Backend, TestApp};
@@ -18,9 +16,18 @@ fn caller(who: PersonId) -> String {
 /// The function's sample event, served through its Lambda handler as
 /// `who`: the status, the body, and every read request it made.
 async fn reads_of(app: &TestApp, function: &str, who: PersonId) -> (u16, Value, Vec<String>) {
+    reads_of_event(app, function, who, &skolnav_tests::sample_event(function)).await
+}
+
+/// As [`reads_of`], for an event of the test's own.
+async fn reads_of_event(
+    app: &TestApp,
+    function: &str,
+    who: PersonId,
+    event: &str,
+) -> (u16, Value, Vec<String>) {
     let (ctx, issuer, watched) = app.reading_ctx();
-    let event = skolnav_tests::sample_event(function);
-    let (status, body) = skolnav_tests::invoke_event(&ctx, &issuer, function, who, &event).await;
+    let (status, body) = skolnav_tests::invoke_event(&ctx, &issuer, function, who, event).await;
     (status, body, watched.watcher.taken())
 }
 
@@ -130,46 +137,30 @@ async fn file_on_a_4a_post(app: &TestApp) -> (FileId, PostId) {
         .await
         .unwrap()
         .expect("the demo mentor");
-    let pdf = b"%PDF-1.4\n% Veckobrev\n%%EOF\n";
-    let granted = files::request_upload(
+    let file = skolnav_tests::uploaded_pdf(
         store,
-        app.files.as_ref(),
+        &app.files,
         app.clock.as_ref(),
         &mentor,
-        UploadRequest {
-            file_name: "Veckobrev.pdf".into(),
-            content_type: "application/pdf".into(),
-            size: pdf.len() as u64,
-            school_id: None,
-        },
+        "Veckobrev.pdf",
     )
     .await
     .unwrap();
-    app.files
-        .write(&keys::file_object(granted.file_id), "application/pdf", pdf)
-        .await
-        .unwrap();
     let published = blog::publish(
         store,
         app.files.as_ref(),
         app.clock.as_ref(),
         &mentor,
-        &Audience::Groups(vec![GroupTarget {
-            group_id: demo::class(1),
-            reach: Reach {
-                pupils: true,
-                guardians: true,
-            },
-        }]),
+        &skolnav_tests::families_of(demo::class(1)),
         blog::PostText {
             title: "Veckobrev".into(),
             body: "Se bifogat.".into(),
         },
-        &[granted.file_id],
+        &[file],
     )
     .await
     .unwrap();
-    (granted.file_id, published.post.id)
+    (file, published.post.id)
 }
 
 async fn a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read(backend: Backend) {
@@ -177,20 +168,10 @@ async fn a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read(b
     let (file, post) = file_on_a_4a_post(&app).await;
     let event = skolnav_tests::sample_event("files-download")
         .replace("01JD0000000000000000000F01", &file.to_string());
-    let download = |who: PersonId| {
-        let event = event.clone();
-        let app = &app;
-        async move {
-            let (ctx, issuer, watched) = app.reading_ctx();
-            let (status, body) =
-                skolnav_tests::invoke_event(&ctx, &issuer, "files-download", who, &event).await;
-            (status, body, watched.watcher.taken())
-        }
-    };
     let file_read = format!("get {}", keys::file(file).pk);
 
     let guardian = demo::guardian(1);
-    let (status, body, reads) = download(guardian).await;
+    let (status, body, reads) = reads_of_event(&app, "files-download", guardian, &event).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         reads,
@@ -206,7 +187,7 @@ async fn a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read(b
     // 4B's guardian is refused on their child's membership: the post, its
     // title and who it reached, is never read for them.
     let other = demo::guardian(21);
-    let (status, _, reads) = download(other).await;
+    let (status, _, reads) = reads_of_event(&app, "files-download", other, &event).await;
     assert_eq!(status, 404);
     assert_eq!(reads, [caller(other), file_read, "get-many 1".into()]);
 }
