@@ -1,7 +1,7 @@
 //! The use cases the harness measures, the data they run on, and the
 //! events that carry them. Each later use case adds a row to CASES.
 
-use crate::{BenchResult, COLD, WARM};
+use crate::{BenchResult, COLD, WARM, record};
 use chrono::{Days, NaiveDate};
 use http::Method;
 use skolnav::absence::{self, NewReport, Period, Reason};
@@ -14,7 +14,6 @@ use skolnav::files::FolderFiles;
 use skolnav::ids::{
     FileId, ImportRunId, NoticeId, OutboxId, PersonId, PostId, ReportId, SlotId, TalkRoundId,
 };
-use skolnav::keys;
 use skolnav::outbox::{self, Notice};
 use skolnav::store::{Condition, Store};
 use skolnav::talks::{self, NewTalkTimes, TalkDay, Venue};
@@ -863,36 +862,6 @@ pub fn files() -> FolderFiles {
     )
 }
 
-/// A PDF the author uploaded, its bytes in `files`.
-async fn seed_upload(
-    store: &dyn Store,
-    files: &FolderFiles,
-    author: &directory::PersonRecord,
-) -> BenchResult<FileId> {
-    let pdf = b"%PDF-1.4\n% Veckobrev v48\n%%EOF\n";
-    let granted = skolnav::files::request_upload(
-        store,
-        files,
-        &SystemClock,
-        author,
-        skolnav::files::UploadRequest {
-            file_name: "Veckobrev v48.pdf".into(),
-            content_type: PDF.into(),
-            size: pdf.len() as u64,
-            school_id: None,
-        },
-    )
-    .await
-    .map_err(|e| format!("seeding an upload: {e}"))?;
-    files
-        .write(&keys::file_object(granted.file_id), PDF, pdf)
-        .await
-        .map_err(|e| format!("seeding an upload: {e}"))?;
-    Ok(granted.file_id)
-}
-
-const PDF: &str = "application/pdf";
-
 /// A post to one class, its pupils and guardians, by `author`.
 async fn seed_post(
     store: &dyn Store,
@@ -907,13 +876,7 @@ async fn seed_post(
         files,
         &SystemClock,
         author,
-        &skolnav::audience::Audience::Groups(vec![skolnav::audience::GroupTarget {
-            group_id: demo::class(class),
-            reach: skolnav::audience::Reach {
-                pupils: true,
-                guardians: true,
-            },
-        }]),
+        &skolnav_tests::families_of(demo::class(class)),
         skolnav::blog::PostText {
             title: format!("Veckobrev {k}"),
             body: "Den här veckan läser vi om vikingarna. Ta med matsäck på fredag.".into(),
@@ -925,13 +888,6 @@ async fn seed_post(
     Ok(published.post.id)
 }
 
-async fn staff_record(store: &dyn Store, n: u32) -> BenchResult<directory::PersonRecord> {
-    directory::person_record(store, demo::staff(n))
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("demo staff {n} missing"))
-}
-
 /// Posts in both classes' blogs (4A's fifth with a PDF attached) and one
 /// per request in 5C's, their notices delivered: what the feeds read and
 /// what is deleted.
@@ -941,10 +897,17 @@ async fn seed_posts(store: &dyn Store) -> BenchResult<SeededPosts> {
     let mut posts_4a = Vec::new();
     let mut attachment = None;
     for (class, author) in [(1, demo::MENTOR_4A), (2, demo::MENTOR_4B)] {
-        let author = staff_record(store, author).await?;
+        let author = record(store, demo::staff(author)).await?;
         for k in 0..5 {
             let attached = if class == 1 && k == 4 {
-                let file = seed_upload(store, &files, &author).await?;
+                let file = skolnav_tests::uploaded_pdf(
+                    store,
+                    &files,
+                    &clock,
+                    &author,
+                    "Veckobrev v48.pdf",
+                )
+                .await?;
                 attachment = Some(file);
                 vec![file]
             } else {
@@ -956,7 +919,7 @@ async fn seed_posts(store: &dyn Store) -> BenchResult<SeededPosts> {
             }
         }
     }
-    let admin_5c = staff_record(store, demo::OTHER_SCHOOL_ADMIN).await?;
+    let admin_5c = record(store, demo::staff(demo::OTHER_SCHOOL_ADMIN)).await?;
     let mut posts_5c = Vec::with_capacity(COLD + WARM);
     for k in 0..COLD + WARM {
         posts_5c.push(seed_post(store, &files, &admin_5c, 3, k, &[]).await?);
@@ -1040,13 +1003,9 @@ async fn seed_import_run(store: &dyn Store) -> BenchResult<ImportRunId> {
 /// Events in each class's calendar over the next weeks, for the
 /// calendar reads.
 async fn seed_events(store: &dyn Store, today: NaiveDate) -> BenchResult<()> {
-    use skolnav::audience::{Audience, GroupTarget, Reach};
     use skolnav::calendar::{Details, When};
     for (class, author) in [(1, demo::MENTOR_4A), (2, demo::MENTOR_4B)] {
-        let author = directory::person_record(store, demo::staff(author))
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("demo mentor missing")?;
+        let author = record(store, demo::staff(author)).await?;
         for k in 0..6u64 {
             let day = today
                 .checked_add_days(Days::new(2 + 4 * k))
@@ -1057,13 +1016,7 @@ async fn seed_events(store: &dyn Store, today: NaiveDate) -> BenchResult<()> {
                 &skolnav::files::NoFiles,
                 &SystemClock,
                 &author,
-                &Audience::Groups(vec![GroupTarget {
-                    group_id: demo::class(class),
-                    reach: Reach {
-                        pupils: true,
-                        guardians: true,
-                    },
-                }]),
+                &skolnav_tests::families_of(demo::class(class)),
                 Details {
                     title: format!("Utflykt {k}"),
                     description: "Ta med matsäck och kläder efter väder.".into(),
@@ -1099,10 +1052,7 @@ async fn seed_lessons(store: &dyn Store, today: NaiveDate) -> BenchResult<NaiveD
             continue;
         }
         for lesson in demo::lessons(day) {
-            let teacher = directory::person_record(store, lesson.teacher_ids[0])
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or("demo teacher missing")?;
+            let teacher = record(store, lesson.teacher_ids[0]).await?;
             let first = if lesson.group_ids.contains(&demo::class(1)) {
                 3
             } else {
@@ -1146,10 +1096,7 @@ async fn seed_round(
     } else {
         demo::MENTOR_4B
     };
-    let mentor = directory::person_record(store, demo::staff(mentor))
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("demo mentor missing")?;
+    let mentor = record(store, demo::staff(mentor)).await?;
     let time = |h| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();
     let days = (0..slots.div_ceil(24) as u64)
         .map(|d| TalkDay {
@@ -1203,10 +1150,7 @@ async fn seed_talks(
             let (round, slots) = seed_round(store, class as u32 + 1, date, 40).await?;
             for (seat, slot) in slots.iter().take(20).enumerate() {
                 let n = class as u32 * 20 + seat as u32 + 1;
-                let guardian = directory::person_record(store, demo::guardian(n))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .ok_or("demo guardian missing")?;
+                let guardian = record(store, demo::guardian(n)).await?;
                 talks::book(store, &SystemClock, &guardian, demo::pupil(n), *slot)
                     .await
                     .map_err(|e| format!("seeding a booking (round {r}): {e}"))?;
@@ -1228,10 +1172,7 @@ impl Fixture {
         let mut pending = Vec::new();
         for d in 0..3u64 {
             for n in 1..=PUPILS {
-                let guardian = directory::person_record(store, demo::guardian(n))
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .ok_or("demo guardian missing")?;
+                let guardian = record(store, demo::guardian(n)).await?;
                 let day = today.checked_add_days(Days::new(d)).unwrap_or(today);
                 let report = absence::report(
                     store,

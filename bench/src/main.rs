@@ -206,6 +206,18 @@ async fn run_function(
     Ok(f)
 }
 
+/// A person's record, which every domain call takes as its caller; an
+/// error names a person the fixture or import did not make.
+async fn record(
+    store: &dyn Store,
+    id: skolnav::ids::PersonId,
+) -> BenchResult<skolnav::directory::PersonRecord> {
+    skolnav::directory::person_record(store, id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{id} is not on record"))
+}
+
 fn in_process_ctx(store: Arc<dyn Store>, issuer: &DevIssuer) -> Ctx {
     Ctx {
         store,

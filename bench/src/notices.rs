@@ -17,11 +17,11 @@
 //! this runs in whatever profile it is built in; the Lambda harness
 //! (`scripts/bench`) measures time.
 
+use crate::record;
 use async_trait::async_trait;
 use skolnav::audience::{Audience, GroupTarget, Reach};
 use skolnav::blog::{self, PostText};
 use skolnav::clock::{Clock, SystemClock};
-use skolnav::directory::{self, PersonRecord};
 use skolnav::ids::{GroupId, PersonId};
 use skolnav::mail::{BulkOutcome, Mail, MailError, Mailer};
 use skolnav::news::{self, Draft};
@@ -158,13 +158,6 @@ fn cast(m: &Municipality) -> Result<(Id, Id, Id, usize, Id), String> {
         class.group_memberships.len(),
         guardian,
     ))
-}
-
-async fn record(store: &dyn Store, id: PersonId) -> Result<PersonRecord, String> {
-    directory::person_record(store, id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("{id} was not imported"))
 }
 
 /// Delivers everything pending until nothing is; returns the outbox items
