@@ -107,14 +107,15 @@ pub fn package_sizes(root: &Path, only: &crate::Selection) -> Vec<PackageSize> {
 }
 
 fn package_size(function: String, zip: &Path, binary: Option<&Path>) -> PackageSize {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let older_than_binary = match (modified(zip), binary.and_then(modified)) {
+    let zipped = std::fs::metadata(zip).ok();
+    let built = binary.and_then(|b| std::fs::metadata(b).and_then(|m| m.modified()).ok());
+    let older_than_binary = match (zipped.as_ref().and_then(|m| m.modified().ok()), built) {
         (Some(zipped), Some(built)) => zipped < built,
         _ => false,
     };
     PackageSize {
         function,
-        bytes: std::fs::metadata(zip).ok().map(|m| m.len()),
+        bytes: zipped.map(|m| m.len()),
         older_than_binary,
     }
 }
