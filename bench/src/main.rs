@@ -15,6 +15,7 @@
 
 mod absence;
 mod cases;
+mod hot_code;
 mod import;
 mod notices;
 mod recording;
@@ -161,18 +162,22 @@ fn status_of(outcome: &runtime_api::Outcome) -> u16 {
 
 const FAILED: u16 = 1;
 
-/// COLD cold starts, each a new process answering one event; the last
-/// process then answers WARM more events (the warm figures).
+/// `cold` cold starts, each a new process answering one event; the last
+/// process then answers `warm` more events (the warm figures).
 async fn run_function(
     bin: &Path,
     table: &str,
     engines: &Engines,
     jwks: &serde_json::Value,
     event: &dyn Fn(usize) -> String,
+    cold: usize,
     warm: usize,
 ) -> BenchResult<FunctionFigures> {
-    let mut f = FunctionFigures::default();
-    for k in 0..COLD {
+    let mut f = FunctionFigures {
+        hot_code_bytes: hot_code::hot_section_bytes(bin),
+        ..FunctionFigures::default()
+    };
+    for k in 0..cold {
         let api = RuntimeApi::start(jwks.clone()).await?;
         let started = Instant::now();
         let mut child = spawn_function(bin, &api, table, engines, &[])?;
@@ -192,8 +197,8 @@ async fn run_function(
         f.first_invocation
             .push(outcome.answered_at - outcome.served_at);
         f.statuses.push(status_of(&outcome));
-        if k == COLD - 1 {
-            for i in COLD..COLD + warm {
+        if k == cold - 1 {
+            for i in cold..cold + warm {
                 let o = api.invoke(event(i)).await?;
                 f.warm.push(o.answered_at - o.served_at);
                 f.statuses.push(status_of(&o));
@@ -304,7 +309,11 @@ impl Selection {
     }
 }
 
-async fn run(only: &Selection) -> BenchResult<Figures> {
+/// Measures the selected functions; with `profile` (scripts/hot-code,
+/// the functions under callgrind) only drives them: one process each
+/// through all its events, nothing in process, no SQLite.
+async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
+    let cold = if profile { 1 } else { COLD };
     let engines = Engines {
         dynamodb: skolnav_tests::dynamodb_endpoint().to_string(),
         moto: skolnav_tests::moto_endpoint().to_string(),
@@ -351,6 +360,7 @@ async fn run(only: &Selection) -> BenchResult<Figures> {
         &engines,
         &jwks,
         &|_| hello_event.clone(),
+        cold,
         WARM,
     )
     .await?;
@@ -374,10 +384,15 @@ async fn run(only: &Selection) -> BenchResult<Figures> {
             &engines,
             &jwks,
             &|i| events[i].clone(),
+            cold,
             WARM,
         )
         .await?;
         f.expected_status = case.expected_status;
+        if profile {
+            figures.functions.push((case.function.to_string(), f));
+            continue;
+        }
 
         // In-process on A: what each invocation asks of DynamoDB.
         let mut recorded = Vec::with_capacity(COLD + WARM);
@@ -418,6 +433,7 @@ async fn run(only: &Selection) -> BenchResult<Figures> {
             &engines,
             &jwks,
             &|i| events[i].clone(),
+            cold,
             0,
         )
         .await?;
@@ -426,6 +442,9 @@ async fn run(only: &Selection) -> BenchResult<Figures> {
         figures.functions.push((function.to_string(), f));
     }
 
+    if profile {
+        return Ok(figures);
+    }
     eprintln!("bench: embedded store (SQLite)");
     figures.sqlite = cases::sqlite_throughput(&issuer, only).await?;
     figures.sizes = report::package_sizes(&root(), only);
@@ -458,6 +477,48 @@ async fn run_import(sizes: Vec<usize>) -> BenchResult<()> {
     .map_err(|e| format!("writing {}: {e}", out.display()))?;
     eprintln!("bench: figures written to {}", out.display());
     Ok(())
+}
+
+/// `hot-code PROFILES BINARIES OUT` (from scripts/hot-code): the
+/// callgrind dumps in PROFILES, of the binaries in BINARIES, as the linker
+/// script OUT. The profiled functions are the dumps' names up to the
+/// first dot.
+fn write_hot_code(args: &[String]) {
+    let [profiles, binaries, out] = args else {
+        eprintln!("bench: usage: skolnav-bench hot-code PROFILES BINARIES OUT");
+        std::process::exit(2);
+    };
+    let mut dumps = Vec::new();
+    let mut profiled = std::collections::BTreeSet::new();
+    let entries = std::fs::read_dir(profiles).unwrap_or_else(|e| fail(&format!("{profiles}: {e}")));
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some((function, _)) = name.split_once('.') {
+            profiled.insert(function.to_string());
+        }
+        dumps.push(entry.path());
+    }
+    // One dump in memory at a time: a full profile is thousands of them.
+    let dumps = dumps.into_iter().map(|path| {
+        std::fs::read_to_string(&path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())))
+    });
+    let binaries =
+        std::fs::canonicalize(binaries).unwrap_or_else(|e| fail(&format!("{binaries}: {e}")));
+    let executed = hot_code::executed_functions(dumps, &binaries);
+    if executed.is_empty() {
+        fail::<()>(&format!(
+            "no function of {} ran in {profiles}",
+            binaries.display()
+        ));
+    }
+    let profiled: Vec<String> = profiled.into_iter().collect();
+    let script = hot_code::linker_script(&executed, &profiled);
+    std::fs::write(out, script).unwrap_or_else(|e| fail(&format!("{out}: {e}")));
+    println!(
+        "bench: {} functions of {} profiled binaries written to {out}",
+        executed.len(),
+        profiled.len()
+    );
 }
 
 fn main() {
@@ -512,19 +573,34 @@ fn main() {
         write_figures("notices.json", &json, &figures.to_markdown());
         return;
     }
-    let only = match args.as_slice() {
-        [] => Selection::default(),
-        [flag, names] if flag == "--only" => {
-            Selection(Some(names.split(',').map(str::to_string).collect()))
-        }
+    if args.first().map(String::as_str) == Some("hot-code") {
+        write_hot_code(&args[1..]);
+        return;
+    }
+    let (only, profile) = match args.as_slice() {
+        [] => (Selection::default(), false),
+        [flag, names] if flag == "--only" => (
+            Selection(Some(names.split(',').map(str::to_string).collect())),
+            false,
+        ),
+        [profile, flag, names] if profile == "--profile" && flag == "--only" => (
+            Selection(Some(names.split(',').map(str::to_string).collect())),
+            true,
+        ),
         _ => {
             eprintln!(
-                "bench: usage: skolnav-bench [--only FUNCTION,...] | import [PUPILS ...] | notices [PUPILS] | absence [PUPILS]"
+                "bench: usage: skolnav-bench [[--profile] --only FUNCTION,...] | import [PUPILS ...] | notices [PUPILS] | absence [PUPILS] | hot-code PROFILES BINARIES OUT"
             );
             std::process::exit(2);
         }
     };
-    let figures = runtime.block_on(run(&only)).unwrap_or_else(|e| fail(&e));
+    let figures = runtime
+        .block_on(run(&only, profile))
+        .unwrap_or_else(|e| fail(&e));
+    if profile {
+        eprintln!("bench: drove {} functions", figures.functions.len());
+        return;
+    }
     // A run of some functions does not replace the full run's figures.
     let file = if only.is_subset() {
         "subset.json"

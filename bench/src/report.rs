@@ -22,6 +22,9 @@ pub struct FunctionFigures {
     pub warm: Vec<Duration>,
     pub raw: Vec<Duration>,
     pub peak_rss_kib: u64,
+    /// The size of the binary's `.text.hot` (see `hot_code`); `None` when
+    /// it was linked without the hot-code script.
+    pub hot_code_bytes: Option<u64>,
     pub statuses: Vec<u16>,
     pub dynamo: Vec<MeterReading>,
 }
@@ -214,6 +217,7 @@ impl Figures {
             "firstInvocationMs": { "median": Stats::of(&f.first_invocation).median_ms, "max": Stats::of(&f.first_invocation).max_ms },
             "peakRssKiB": f.peak_rss_kib,
             "peakRssRatioToHello": ratio(f.peak_rss_kib as f64, self.hello.peak_rss_kib as f64),
+            "hotCodeBytes": f.hot_code_bytes,
             "warmMs": { "p50": warm.median_ms, "p99": warm.p99_ms },
             "rawDynamoDbMs": { "p50": raw.median_ms, "p99": raw.p99_ms },
             "warmOverheadP50": ratio(warm.median_ms, raw.median_ms),
@@ -327,11 +331,11 @@ impl Figures {
         }
         s.push('\n');
         s.push_str(&format!("### Cold start and memory (goals: cold <= {GOAL_COLD}x, RSS <= {GOAL_RSS}x hello world)\n\n"));
-        s.push_str("| function | cold median ms | cold max ms | x hello | init ms | first invocation ms | peak RSS KiB | x hello | unexpected statuses |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("| function | cold median ms | cold max ms | x hello | init ms | first invocation ms | peak RSS KiB | x hello | hot code KiB | unexpected statuses |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (name, f) in &self.functions {
             let cold = Stats::of(&f.cold);
             s.push_str(&format!(
-                "| {name} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} | {} | {:.2} | {} |\n",
+                "| {name} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} | {} | {:.2} | {} | {} |\n",
                 cold.median_ms,
                 cold.max_ms,
                 ratio(cold.median_ms, hello_cold.median_ms),
@@ -339,6 +343,8 @@ impl Figures {
                 Stats::of(&f.first_invocation).median_ms,
                 f.peak_rss_kib,
                 ratio(f.peak_rss_kib as f64, self.hello.peak_rss_kib as f64),
+                f.hot_code_bytes
+                    .map_or("none".to_string(), |b| (b / 1024).to_string()),
                 f.unexpected_statuses(),
             ));
         }
