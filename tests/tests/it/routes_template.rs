@@ -93,6 +93,36 @@ fn every_function_has_a_package_a_template_resource_and_a_sample_event() {
     }
 }
 
+/// Every function links the code that runs per request ahead of the rest
+/// (`functions/hot-code.rs` passes `functions/hot-code.ld` to the linker):
+/// without it, its code pages, most of its memory, spread over all of
+/// `.text` again. Hello world, the benchmark's baseline, is built plainly.
+#[test]
+fn every_function_is_built_with_its_hot_code_first() {
+    for f in routes::functions() {
+        let path = workspace_root().join(format!("functions/{f}/Cargo.toml"));
+        let manifest = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        assert!(
+            manifest
+                .lines()
+                .any(|l| l.trim() == r#"build = "../hot-code.rs""#),
+            "{} should say build = \"../hot-code.rs\"",
+            path.display()
+        );
+    }
+    let script = std::fs::read_to_string(workspace_root().join("functions/hot-code.ld"))
+        .expect("functions/hot-code.ld (scripts/hot-code writes it)");
+    assert!(
+        script.contains("  .text.hot :") && script.trim_end().ends_with("INSERT BEFORE .text;")
+    );
+    let hello = std::fs::read_to_string(workspace_root().join("bench/hello/Cargo.toml")).unwrap();
+    assert!(
+        !hello.contains("hot-code"),
+        "the baseline is built the usual way"
+    );
+}
+
 /// Each HTTP function's `main` serves its own module of the route table
 /// (`routes::directory_me::ROUTES` for directory-me): the module is what
 /// keeps the other handlers out of its binary, so a function that named
