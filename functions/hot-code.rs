@@ -9,11 +9,11 @@
 //! zig, which cargo-lambda links the arm64 build with, passes `-T` on but
 //! refuses that flag.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 fn main() {
-    let script = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"))
-        .join("../hot-code.ld");
+    // Cargo sets the package's folder when it compiles the build script.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../hot-code.ld");
     println!("cargo::rerun-if-changed={}", script.display());
     if std::env::var("PROFILE").as_deref() == Ok("release") {
         println!("cargo::rustc-link-arg-bins=-Wl,-T,{}", script.display());
