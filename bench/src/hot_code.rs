@@ -42,18 +42,12 @@ pub fn executed_functions(
                 if object == UNKNOWN_OBJECT || Path::new(&object).starts_with(binaries) {
                     names.insert(without_recursion_mark(&name).to_string());
                 }
-            } else if let Some(spec) = line
-                .strip_prefix("cob=")
-                .or_else(|| line.strip_prefix("cfn="))
-            {
+            } else if let Some(spec) = line.strip_prefix("cob=") {
                 // A callee's names are defined in the same tables; the
                 // callee itself appears as `fn=` where its own cost is.
-                let table = if line.starts_with("cob=") {
-                    &mut objects
-                } else {
-                    &mut functions
-                };
-                resolve(spec, table);
+                resolve(spec, &mut objects);
+            } else if let Some(spec) = line.strip_prefix("cfn=") {
+                resolve(spec, &mut functions);
             }
         }
     }
