@@ -1,24 +1,53 @@
-//! Hot code first: the linker script `functions/hot-code.ld`, which puts
-//! the functions that ran while the benchmark drove each Lambda function
-//! into one output section (`.text.hot`) ahead of the rest of `.text`.
+//! Hot code first: `functions/hot-code.txt`, the code each Lambda function
+//! ran while the benchmark drove it, from which the functions' build
+//! script links that code into one output section (`.text.hot`) ahead of
+//! the rest of `.text` (the format and the script: functions/hot-code-layout.rs).
 //!
 //! Why: a function's peak memory is mostly its own code pages, and the
 //! kernel maps file pages in 64 KiB windows around each fault. The code a
 //! request runs is about a third of `.text`, but spread over nearly every
 //! window of it, so nearly all of `.text` became resident (run 11:
 //! 3.9 MiB of directory-me's 4.4 MB). Linked together, it fills few
-//! windows. Nothing changes in what the code does.
+//! windows. Nothing changes in what the code does. Each function places
+//! only what it ran itself (run 13): run 12's one section for all of them
+//! held code a function links but never runs (2.1 MB in directory-me,
+//! whose own run needs 1.5 MB).
 //!
 //! `scripts/hot-code` runs every function under callgrind (symbols kept,
 //! otherwise the release build) and hands its dumps here. The patterns
 //! leave out what differs between builds and targets (the hash of a
 //! legacy Rust symbol, a crate's disambiguator in a v0 symbol, LTO's
-//! `.llvm.N` suffix), so one script serves the x86_64 build the benchmark
+//! `.llvm.N` suffix), so one layout serves the x86_64 build the benchmark
 //! measures and the arm64 build that is deployed. A function added since
-//! the last profile still links; its own code is just not placed first.
+//! the last profile still links; it places what any function ran.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
+
+// The benchmark writes the layout; the functions' build reads it.
+#[allow(dead_code)]
+#[path = "../../functions/hot-code-layout.rs"]
+mod layout;
+pub use layout::Layout;
+
+/// The layout of the profiled functions, from the names of the functions
+/// each ran (`executed_functions` of its dumps).
+pub fn layout(executed: BTreeMap<String, BTreeSet<String>>) -> Layout {
+    let mut layout = Layout {
+        profiled: executed.keys().cloned().collect(),
+        ..Layout::default()
+    };
+    for (function, names) in executed {
+        for pattern in names.iter().filter_map(|n| pattern(n)) {
+            layout
+                .ran
+                .entry(pattern)
+                .or_default()
+                .insert(function.clone());
+        }
+    }
+    layout
+}
 
 /// The names of the functions that ran, from callgrind's output files:
 /// those whose object is under `binaries` (the Lambda functions; not the C
@@ -91,6 +120,9 @@ pub fn pattern(symbol: &str) -> Option<String> {
     if symbol.is_empty() || symbol.starts_with("0x") || !symbol.chars().all(plain) {
         return None;
     }
+    if let Some(module) = cpu_dispatching_module(symbol) {
+        return Some(module);
+    }
     let (symbol, llvm_suffix) = without_local_suffix(symbol);
     let symbol = if let Some(rest) = aws_lc_unversioned(symbol) {
         format!("aws_lc_*_{}*", without_cpu_variant(rest))
@@ -102,6 +134,34 @@ pub fn pattern(symbol: &str) -> Option<String> {
         symbol.to_string()
     };
     Some(format!("{symbol}{llvm_suffix}"))
+}
+
+/// RustCrypto's crates (the `sha2` that signs every AWS request, the
+/// `chacha20` behind the ids) pick a backend by the CPU at run time: a
+/// `cpufeatures` probe (`<name>::init_get`) beside the backends, the
+/// portable one in a module `soft`. Callgrind's CPU has no SHA extensions
+/// and no AVX-512, so its profile shows the probe and `soft` where the
+/// real CPU runs `x86` or `aarch64_sha2`: such a legacy symbol places
+/// every module beside them (`sha2::sha256::*`).
+fn cpu_dispatching_module(symbol: &str) -> Option<String> {
+    let mut rest = symbol.strip_prefix("_ZN")?;
+    let mut parents = vec![String::from("_ZN")];
+    while let Some(digits) = rest.find(|c: char| !c.is_ascii_digit()).filter(|&d| d > 0) {
+        let len: usize = rest[..digits].parse().ok()?;
+        let segment = rest.get(digits..digits + len)?;
+        let module = match segment {
+            "soft" => parents.len().checked_sub(1),
+            "init_get" => parents.len().checked_sub(2),
+            _ => None,
+        };
+        if let Some(parent) = module.filter(|&m| m > 0).map(|m| &parents[m]) {
+            return Some(format!("{parent}*"));
+        }
+        let path = format!("{}{}", parents[parents.len() - 1], &rest[..digits + len]);
+        parents.push(path);
+        rest = &rest[digits + len..];
+    }
+    None
 }
 
 /// LTO renames what it made local: `name.llvm.123` when promoted, `name.57`
@@ -177,34 +237,6 @@ fn v0_without_disambiguators(symbol: &str) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// The linker script: one output section of the executed functions'
-/// sections (LLVM puts a cold function in `.text.unlikely.<name>`),
-/// inserted before `.text`, so the default layout stays as it is.
-pub fn linker_script(executed: &BTreeSet<String>, profiled: &[String]) -> String {
-    let patterns: BTreeSet<String> = executed.iter().filter_map(|s| pattern(s)).collect();
-    let mut s = String::new();
-    s.push_str(&format!(
-        "/* Written by scripts/hot-code; do not edit. The code that ran while the\n   benchmark drove {} functions ({}), linked\n   first: see bench/src/hot_code.rs. {} patterns. */\n",
-        profiled.len(),
-        profiled.join(", "),
-        patterns.len()
-    ));
-    s.push_str("SECTIONS\n{\n  .text.hot :\n  {\n");
-    // What runs first in every process: the C runtime's entry point and
-    // the libraries' constructors.
-    s.push_str("    *crt1.o(.text)\n    *(.text.startup .text.startup.*)\n");
-    for p in &patterns {
-        s.push_str(&format!("    *(.text.{p} .text.unlikely.{p})\n"));
-        // aws-lc's assembly has no section per routine: each s2n-bignum
-        // routine is a file of its own name.
-        if let Some(routine) = p.strip_prefix("aws_lc_*_") {
-            s.push_str(&format!("    *{routine}.o(.text)\n"));
-        }
-    }
-    s.push_str("  }\n}\nINSERT BEFORE .text;\n");
-    s
 }
 
 /// The size of a binary's `.text.hot` section; `None` when it has none
@@ -301,6 +333,35 @@ fn=(1)
     }
 
     #[test]
+    fn a_backend_chosen_by_the_cpu_places_the_other_backends_beside_it() {
+        assert_eq!(
+            pattern("_ZN4sha26sha2564soft8schedule17h0123456789abcdefE").as_deref(),
+            Some("_ZN4sha26sha256*"),
+            "the real CPU runs sha2::sha256::x86::digest_blocks"
+        );
+        assert_eq!(
+            pattern("_ZN4sha26sha25611shani_cpuid8init_get10init_inner17h0123456789abcdefE")
+                .as_deref(),
+            Some("_ZN4sha26sha256*"),
+            "the probe alone: the run inlined soft into its caller"
+        );
+        assert_eq!(
+            pattern("_ZN8chacha2010avx2_cpuid8init_get17h0123456789abcdefE").as_deref(),
+            Some("_ZN8chacha20*")
+        );
+        assert_eq!(
+            pattern("_ZN8software3run17h0123456789abcdefE").as_deref(),
+            Some("_ZN8software3run17h*E"),
+            "a segment that only starts with soft"
+        );
+        assert_eq!(
+            pattern("_ZN4soft3run17h0123456789abcdefE").as_deref(),
+            Some("_ZN4soft3run17h*E"),
+            "a crate named soft has no modules beside it"
+        );
+    }
+
+    #[test]
     fn names_no_section_carries_are_left_out() {
         assert_eq!(pattern("0x0000000000003410"), None);
         assert_eq!(pattern("(below main)"), None);
@@ -308,17 +369,6 @@ fn=(1)
         assert_eq!(
             pattern("CRYPTO_load_u64_le").as_deref(),
             Some("CRYPTO_load_u64_le")
-        );
-    }
-
-    #[test]
-    fn an_aws_lc_routine_also_places_its_assembly_file() {
-        let executed: BTreeSet<String> = ["aws_lc_0_47_0_bignum_mod_n25519_alt".to_string()].into();
-        let script = linker_script(&executed, &["directory-me".to_string()]);
-        assert!(script.contains("    *(.text.aws_lc_*_bignum_mod_n25519* .text.unlikely.aws_lc_*_bignum_mod_n25519*)\n"), "{script}");
-        assert!(
-            script.contains("    *bignum_mod_n25519*.o(.text)\n"),
-            "{script}"
         );
     }
 
@@ -337,18 +387,28 @@ fn=(1)
     }
 
     #[test]
-    fn the_script_places_each_function_and_its_cold_part_before_text() {
-        let executed: BTreeSet<String> = [
-            "_ZN1a1f17h0123456789abcdefE".to_string(),
-            "_ZN1a1f17hfedcba9876543210E".to_string(),
-            "0x1234".to_string(),
-        ]
-        .into();
-        let script = linker_script(&executed, &["directory-me".to_string()]);
+    fn each_function_places_the_code_it_ran_whatever_its_hashes() {
+        let ran = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        let layout = layout(
+            [
+                (
+                    "directory-me".to_string(),
+                    ran(&[
+                        "_ZN1a1f17h0123456789abcdefE",
+                        "_ZN1a1f17hfedcba9876543210E",
+                        "0x1234",
+                    ]),
+                ),
+                (
+                    "talk-book".to_string(),
+                    ran(&["_ZN1a1f17h0000000000000000E", "_ZN1b1g17h0123456789abcdefE"]),
+                ),
+            ]
+            .into(),
+        );
+        let script = layout.linker_script("directory-me");
         assert!(script.contains("    *(.text._ZN1a1f17h*E .text.unlikely._ZN1a1f17h*E)\n"));
         assert_eq!(script.matches("*(.text._ZN").count(), 1, "{script}");
-        assert!(script.contains("1 patterns"));
-        assert!(script.contains("    *crt1.o(.text)\n"));
-        assert!(script.trim_end().ends_with("INSERT BEFORE .text;"));
+        assert_eq!(layout.ran["_ZN1b1g17h*E"], ["talk-book".to_string()].into());
     }
 }

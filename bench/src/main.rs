@@ -32,6 +32,7 @@ use skolnav::clock::SystemClock;
 use skolnav::devkeys::DevIssuer;
 use skolnav::store::Store;
 use skolnav::store::dynamodb::{DynamoStore, Meter};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -480,44 +481,60 @@ async fn run_import(sizes: Vec<usize>) -> BenchResult<()> {
 }
 
 /// `hot-code PROFILES BINARIES OUT` (from scripts/hot-code): the
-/// callgrind dumps in PROFILES, of the binaries in BINARIES, as the linker
-/// script OUT. The profiled functions are the dumps' names up to the
-/// first dot.
+/// callgrind dumps in PROFILES, of the binaries in BINARIES, as the
+/// layout OUT (functions/hot-code.txt). A dump's function is its name up
+/// to the first dot.
 fn write_hot_code(args: &[String]) {
     let [profiles, binaries, out] = args else {
         eprintln!("bench: usage: skolnav-bench hot-code PROFILES BINARIES OUT");
         std::process::exit(2);
     };
-    let mut dumps = Vec::new();
-    let mut profiled = std::collections::BTreeSet::new();
+    let mut dumps: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
     let entries = std::fs::read_dir(profiles).unwrap_or_else(|e| fail(&format!("{profiles}: {e}")));
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some((function, _)) = name.split_once('.') {
-            profiled.insert(function.to_string());
+            dumps
+                .entry(function.to_string())
+                .or_default()
+                .push(entry.path());
         }
-        dumps.push(entry.path());
     }
-    // One dump in memory at a time: a full profile is thousands of them.
-    let dumps = dumps.into_iter().map(|path| {
-        std::fs::read_to_string(&path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())))
-    });
     let binaries =
         std::fs::canonicalize(binaries).unwrap_or_else(|e| fail(&format!("{binaries}: {e}")));
-    let executed = hot_code::executed_functions(dumps, &binaries);
-    if executed.is_empty() {
-        fail::<()>(&format!(
-            "no function of {} ran in {profiles}",
-            binaries.display()
-        ));
+    let mut executed = BTreeMap::new();
+    for (function, paths) in dumps {
+        // One dump in memory at a time: a full profile is thousands of them.
+        let texts = paths.into_iter().map(|path| {
+            std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())))
+        });
+        let names = hot_code::executed_functions(texts, &binaries);
+        if names.is_empty() {
+            fail::<()>(&format!(
+                "no code of {} ran in {function}'s dumps in {profiles}",
+                binaries.display()
+            ));
+        }
+        executed.insert(function, names);
     }
-    let profiled: Vec<String> = profiled.into_iter().collect();
-    let script = hot_code::linker_script(&executed, &profiled);
-    std::fs::write(out, script).unwrap_or_else(|e| fail(&format!("{out}: {e}")));
+    let counts: Vec<String> = executed
+        .iter()
+        .map(|(f, names)| format!("  {f}: {} symbols ran", names.len()))
+        .collect();
+    let layout = hot_code::layout(executed);
+    let comment = format!(
+        "Written by scripts/hot-code; do not edit. The code each function ran while the\n\
+         benchmark drove it, which functions/hot-code.rs links first (why:\n\
+         bench/src/hot_code.rs). {} patterns.\n{}",
+        layout.ran.len(),
+        counts.join("\n")
+    );
+    std::fs::write(out, layout.write(&comment)).unwrap_or_else(|e| fail(&format!("{out}: {e}")));
     println!(
-        "bench: {} functions of {} profiled binaries written to {out}",
-        executed.len(),
-        profiled.len()
+        "bench: {} patterns of {} profiled functions written to {out}",
+        layout.ran.len(),
+        layout.profiled.len()
     );
 }
 

@@ -94,7 +94,8 @@ fn every_function_has_a_package_a_template_resource_and_a_sample_event() {
 }
 
 /// Every function links the code that runs per request ahead of the rest
-/// (`functions/hot-code.rs` passes `functions/hot-code.ld` to the linker):
+/// (`functions/hot-code.rs` writes its linker script from
+/// `functions/hot-code.txt`, the code each function ran):
 /// without it, its code pages, most of its memory, spread over all of
 /// `.text` again. Hello world, the benchmark's baseline, is built plainly.
 #[test]
@@ -111,11 +112,17 @@ fn every_function_is_built_with_its_hot_code_first() {
             path.display()
         );
     }
-    let script = std::fs::read_to_string(workspace_root().join("functions/hot-code.ld"))
-        .expect("functions/hot-code.ld (scripts/hot-code writes it)");
+    let layout = std::fs::read_to_string(workspace_root().join("functions/hot-code.txt"))
+        .expect("functions/hot-code.txt (scripts/hot-code writes it)");
+    let profiled = layout
+        .lines()
+        .find_map(|l| l.strip_prefix("profiled: "))
+        .expect("the layout names the profiled functions");
     assert!(
-        script.contains("  .text.hot :") && script.trim_end().ends_with("INSERT BEFORE .text;")
+        profiled.split(' ').any(|f| f == "directory-me"),
+        "{profiled}"
     );
+    assert!(layout.lines().any(|l| l == "ran by: all"));
     let hello = std::fs::read_to_string(workspace_root().join("bench/hello/Cargo.toml")).unwrap();
     assert!(
         !hello.contains("hot-code"),
