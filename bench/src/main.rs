@@ -81,6 +81,22 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// With `SKOLNAV_BENCH_SMAPS=DIR`, the warm process's memory map as it
+/// ends (`/proc/<pid>/smaps`, resident KiB per mapping) goes to
+/// `DIR/<function>.smaps`: where the peak RSS figure's pages are.
+fn keep_memory_map(bin: &Path, pid: u32) {
+    let Some(dir) = std::env::var_os("SKOLNAV_BENCH_SMAPS") else {
+        return;
+    };
+    let name = bin.file_name().unwrap_or_default().to_string_lossy();
+    let out = Path::new(&dir).join(format!("{name}.smaps"));
+    let copied = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::copy(format!("/proc/{pid}/smaps"), &out));
+    if let Err(e) = copied {
+        eprintln!("bench: {}: {e}", out.display());
+    }
+}
+
 struct Engines {
     dynamodb: String,
     moto: String,
@@ -206,6 +222,9 @@ async fn run_function(
             }
         }
         f.peak_rss_kib = f.peak_rss_kib.max(peak_rss_kib(child.id()));
+        if k == cold - 1 {
+            keep_memory_map(bin, child.id());
+        }
         let _ = child.kill();
         let _ = child.wait();
     }
