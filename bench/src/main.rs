@@ -214,12 +214,21 @@ async fn run_function(
         f.first_invocation
             .push(outcome.answered_at - outcome.served_at);
         f.statuses.push(status_of(&outcome));
+        let mut invocations = 1;
         if k == cold - 1 {
             for i in cold..cold + warm {
                 let o = api.invoke(event(i)).await?;
                 f.warm.push(o.answered_at - o.served_at);
                 f.statuses.push(status_of(&o));
             }
+            invocations += warm;
+        }
+        // What follows the last answer (posting it, dropping the event)
+        // counts too: it is done once the function asks for the next event.
+        // Under callgrind (scripts/hot-code) that poll also writes the
+        // profile of the last invocation.
+        if !api.polled(invocations + 1, Duration::from_secs(30)).await {
+            eprintln!("bench: {} did not ask for another event", bin.display());
         }
         f.peak_rss_kib = f.peak_rss_kib.max(peak_rss_kib(child.id()));
         if k == cold - 1 {

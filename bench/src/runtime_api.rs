@@ -12,7 +12,7 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot};
+use tokio::sync::{Mutex as AsyncMutex, mpsc, oneshot, watch};
 
 /// What came back for one invocation.
 #[derive(Debug)]
@@ -34,6 +34,8 @@ struct Inner {
     queue: AsyncMutex<mpsc::Receiver<Pending>>,
     waiting: Mutex<HashMap<String, (Instant, oneshot::Sender<Outcome>)>>,
     first_poll: Mutex<Option<Instant>>,
+    /// How many times the function has asked for work.
+    polls: watch::Sender<usize>,
     init_error: Mutex<Option<String>>,
     jwks: serde_json::Value,
 }
@@ -52,6 +54,7 @@ impl RuntimeApi {
             queue: AsyncMutex::new(receiver),
             waiting: Mutex::new(HashMap::new()),
             first_poll: Mutex::new(None),
+            polls: watch::Sender::new(0),
             init_error: Mutex::new(None),
             jwks,
         });
@@ -112,6 +115,17 @@ impl RuntimeApi {
         self.inner.first_poll.lock().ok().and_then(|t| *t)
     }
 
+    /// Waits until the function has asked for work `count` times (at most
+    /// `timeout`): after its last answer, the poll that shows it finished
+    /// everything that follows an answer, as a Lambda process always does.
+    pub async fn polled(&self, count: usize, timeout: std::time::Duration) -> bool {
+        let mut polls = self.inner.polls.subscribe();
+        matches!(
+            tokio::time::timeout(timeout, polls.wait_for(|n| *n >= count)).await,
+            Ok(Ok(_))
+        )
+    }
+
     pub fn init_error(&self) -> Option<String> {
         self.inner.init_error.lock().ok().and_then(|e| e.clone())
     }
@@ -126,6 +140,7 @@ async fn next(State(inner): State<Arc<Inner>>) -> impl IntoResponse {
     if let Ok(mut first) = inner.first_poll.lock() {
         first.get_or_insert(polled);
     }
+    inner.polls.send_modify(|n| *n += 1);
     let pending = inner.queue.lock().await.recv().await;
     let Some(pending) = pending else {
         return (StatusCode::GONE, HeaderMap::new(), String::new());
