@@ -150,21 +150,21 @@ pub fn pattern(symbol: &str) -> Option<String> {
 /// real CPU runs `x86` or `aarch64_sha2`: such a legacy symbol places
 /// every module beside them (`sha2::sha256::*`).
 fn cpu_dispatching_module(symbol: &str) -> Option<String> {
+    // Where each enclosing path ends in `symbol`: `_ZN`, then each segment.
+    let mut ends = vec!["_ZN".len()];
     let mut rest = symbol.strip_prefix("_ZN")?;
-    let mut parents = vec![String::from("_ZN")];
     while let Some(digits) = rest.find(|c: char| !c.is_ascii_digit()).filter(|&d| d > 0) {
         let len: usize = rest[..digits].parse().ok()?;
         let segment = rest.get(digits..digits + len)?;
         let module = match segment {
-            "soft" => parents.len().checked_sub(1),
-            "init_get" => parents.len().checked_sub(2),
+            "soft" => ends.len().checked_sub(1),
+            "init_get" => ends.len().checked_sub(2),
             _ => None,
         };
-        if let Some(parent) = module.filter(|&m| m > 0).map(|m| &parents[m]) {
-            return Some(format!("{parent}*"));
+        if let Some(m) = module.filter(|&m| m > 0) {
+            return Some(format!("{}*", &symbol[..ends[m]]));
         }
-        let path = format!("{}{}", parents[parents.len() - 1], &rest[..digits + len]);
-        parents.push(path);
+        ends.push(ends[ends.len() - 1] + digits + len);
         rest = &rest[digits + len..];
     }
     None
