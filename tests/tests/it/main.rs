@@ -39,6 +39,7 @@ mod openapi;
 mod policy_matrix;
 mod preferences;
 mod reads;
+mod release_logging;
 mod reports;
 mod routes_template;
 mod sample_events;
