@@ -4,13 +4,13 @@
 //! Written here rather than taking reqwest for the JWKS: reqwest brought a
 //! second hyper client, a second rustls configuration and a second load of
 //! the system's root certificates into every function, which cost init time
-//! (about 4 ms of the cold start) and package size. The AWS SDK's own
-//! connector (hyper + rustls, roots loaded once and cached) can send any
-//! request, so the JWKS goes through it: one connection pool, one TLS stack.
+//! (about 4 ms of the cold start) and package size. The connector the AWS
+//! SDK sends through (hyper1.rs: hyper's HTTP/1.1 client and rustls, roots
+//! loaded once) can send any request, so the JWKS goes through it too: one
+//! connection pool, one TLS stack.
 
-use aws_smithy_async::rt::sleep::default_async_sleep;
-use aws_smithy_http_client::Connector;
-use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+mod hyper1;
+
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
 };
@@ -36,29 +36,26 @@ impl Default for Http {
 }
 
 impl Http {
-    /// HTTPS with rustls (the SDK's aws-lc provider) and the system roots;
-    /// plain HTTP works too (local endpoints).
+    /// HTTPS with rustls (aws-lc) and the system roots; plain HTTP works
+    /// too (local endpoints).
     pub fn new() -> Self {
-        let mut builder = Connector::builder().connector_settings(
-            HttpConnectorSettings::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .read_timeout(READ_TIMEOUT)
-                .build(),
-        );
-        if let Some(sleep) = default_async_sleep() {
-            builder = builder.sleep_impl(sleep);
-        }
-        let connector = builder
-            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-            .build();
+        Self::with(hyper1::Settings {
+            connect_timeout: CONNECT_TIMEOUT,
+            read_timeout: READ_TIMEOUT,
+            extra_roots: Vec::new(),
+        })
+    }
+
+    fn with(settings: hyper1::Settings) -> Self {
         Http {
-            connector: SharedHttpConnector::new(connector),
+            connector: SharedHttpConnector::new(hyper1::Hyper1::new(settings)),
         }
     }
 
     /// The same connector, as the SDK's HTTP client. The SDK asks for a
-    /// connector per timeout setting; this always hands out the one pool
-    /// (its own timeouts are the SDK's defaults: connect 3.1 s).
+    /// connector per timeout setting; this always hands out the one pool,
+    /// whose timeouts are the SDK's defaults (connect 3.1 s) and a read
+    /// timeout of 10 s.
     pub fn for_sdk(&self) -> SharedHttpClient {
         SharedHttpClient::new(OnePool(self.connector.clone()))
     }

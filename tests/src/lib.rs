@@ -197,6 +197,9 @@ pub fn sdk_s3_client(endpoint: Option<&str>) -> aws_sdk_s3::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new(REGION))
         .credentials_provider(Credentials::new("skolnav", "skolnav", None, None, "tests"))
+        // The SDK crates come without an HTTP client of their own: the
+        // functions' one (shared/src/http_client) sends.
+        .http_client(Http::new().for_sdk())
         .request_checksum_calculation(RequestChecksumCalculation::WhenRequired);
     if let Some(url) = endpoint {
         config = config.endpoint_url(url).force_path_style(true);
