@@ -24,6 +24,8 @@ use tokio::sync::Notify;
 enum Conduct {
     /// Answers every request on it: 200, body "ok".
     Answer,
+    /// Answers as DynamoDB does a GetItem that found nothing.
+    AnswerEmptyJson,
     /// Reads a request and never answers; notices when the client hangs up.
     Silent,
     /// Reads a request and closes the connection.
@@ -93,6 +95,12 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, how: Conduct, h
             match how {
                 Conduct::Answer => {
                     let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
+                    if stream.write_all(answer).await.is_err() {
+                        return;
+                    }
+                }
+                Conduct::AnswerEmptyJson => {
+                    let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 2\r\n\r\n{}";
                     if stream.write_all(answer).await.is_err() {
                         return;
                     }
@@ -269,4 +277,28 @@ async fn https_to_an_untrusted_certificate_is_refused() {
         .await
         .expect_err("untrusted");
     assert!(format!("{err:?}").contains("UnknownIssuer"), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_sdk_retries_a_call_whose_connection_was_cut_off_on_a_new_connection() {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let server = Server::start(&[Conduct::HangUp, Conduct::AnswerEmptyJson], None).await;
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-north-1"))
+        .credentials_provider(Credentials::new("a", "b", None, None, "tests"))
+        .endpoint_url(format!("http://127.0.0.1:{}", server.addr.port()))
+        .http_client(crate::http_client::Http::new().for_sdk())
+        .build();
+    let found = aws_sdk_dynamodb::Client::from_conf(config)
+        .get_item()
+        .table_name("skolnav")
+        .key("PK", AttributeValue::S("P#1".into()))
+        .send();
+    let found = within_5s(found)
+        .await
+        .expect("answered on the second attempt");
+    assert!(found.item().is_none());
+    assert_eq!(server.connections(), 2);
 }
