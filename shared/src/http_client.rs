@@ -37,18 +37,16 @@ impl Default for Http {
 
 impl Http {
     /// HTTPS with rustls (aws-lc) and the system roots; plain HTTP works
-    /// too (local endpoints).
+    /// too (local endpoints). Each call reads and parses the roots again
+    /// (19 ms in a debug build): a process builds one and clones it.
     pub fn new() -> Self {
-        Self::with(hyper1::Settings {
+        let connector = hyper1::Hyper1::new(hyper1::Settings {
             connect_timeout: CONNECT_TIMEOUT,
             read_timeout: READ_TIMEOUT,
             extra_roots: Vec::new(),
-        })
-    }
-
-    fn with(settings: hyper1::Settings) -> Self {
+        });
         Http {
-            connector: SharedHttpConnector::new(hyper1::Hyper1::new(settings)),
+            connector: SharedHttpConnector::new(connector),
         }
     }
 

@@ -67,9 +67,10 @@ impl std::fmt::Debug for Hyper1 {
 }
 
 impl Hyper1 {
-    /// Loads the system's root certificates (once: the process keeps one
-    /// connector) and builds the pool; plain `http://` works too (local
-    /// endpoints: DynamoDB Local, moto).
+    /// Loads the system's root certificates and builds the pool; plain
+    /// `http://` works too (local endpoints: DynamoDB Local, moto). A
+    /// function builds one; each further one reads the roots again (see
+    /// `Http::new`).
     pub(crate) fn new(settings: Settings) -> Self {
         let mut tcp = TcpConnector::new();
         tcp.enforce_http(false);
@@ -93,9 +94,10 @@ impl Hyper1 {
     }
 }
 
-/// rustls with the aws-lc provider (already linked for JWT signatures) and
-/// the system's roots; roots that fail to parse are skipped, as the SDK's
-/// connector does.
+/// rustls with the aws-lc provider (already linked for JWT signatures),
+/// the system's roots and `extra_roots`; roots that fail to parse are
+/// skipped, as the SDK's connector does. The certificates' DER is dropped
+/// once parsed.
 fn tls_config(extra_roots: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
@@ -115,8 +117,15 @@ impl HttpConnector for Hyper1 {
             Ok(request) => request,
             Err(e) => return HttpConnectorFuture::ready(Err(ConnectorError::user(e.into()))),
         };
-        let captured = capture_connection(&mut request);
-        if let Some(smithy) = request.extensions().get::<CaptureSmithyConnection>() {
+        // The SDK asks for the connection (to poison it after a transient
+        // error) by putting a CaptureSmithyConnection in the request; other
+        // callers (the JWKS, S3 HEAD) do not.
+        if let Some(smithy) = request
+            .extensions()
+            .get::<CaptureSmithyConnection>()
+            .cloned()
+        {
+            let captured = capture_connection(&mut request);
             smithy.set_connection_retriever(move || poisonable(&captured));
         }
         let response = self.pool.request(request);
@@ -180,18 +189,14 @@ fn classify(error: hyper_util::client::legacy::Error) -> ConnectorError {
     kind(Box::new(error))
 }
 
-/// The first error of type `E` in `error`'s chain. An `io::Error`'s
-/// `source()` skips its own payload, so the payload is looked at too.
+/// The first error of type `E` in `error`'s chain.
 fn cause<'a, E: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a E> {
     let mut next = Some(error);
     while let Some(current) = next {
         if let Some(found) = current.downcast_ref::<E>() {
             return Some(found);
         }
-        next = match current.downcast_ref::<std::io::Error>() {
-            Some(io) => io.get_ref().map(|inner| inner as &(dyn StdError + 'static)),
-            None => current.source(),
-        };
+        next = current.source();
     }
     None
 }

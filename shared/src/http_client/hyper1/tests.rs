@@ -93,14 +93,11 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, how: Conduct, h
         while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
             pending.drain(..end + 4);
             match how {
-                Conduct::Answer => {
-                    let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
-                    if stream.write_all(answer).await.is_err() {
-                        return;
-                    }
-                }
-                Conduct::AnswerEmptyJson => {
-                    let answer = b"HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 2\r\n\r\n{}";
+                Conduct::Answer | Conduct::AnswerEmptyJson => {
+                    let answer: &[u8] = match how {
+                        Conduct::Answer => b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok",
+                        _ => b"HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 2\r\n\r\n{}",
+                    };
                     if stream.write_all(answer).await.is_err() {
                         return;
                     }
