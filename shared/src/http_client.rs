@@ -37,8 +37,8 @@ impl Default for Http {
 
 impl Http {
     /// HTTPS with rustls (aws-lc) and the system roots; plain HTTP works
-    /// too (local endpoints). Each call reads and parses the roots again
-    /// (19 ms in a debug build): a process builds one and clones it.
+    /// too (local endpoints). The roots are read once per process; each
+    /// call builds a pool of its own, so a process builds one and clones it.
     pub fn new() -> Self {
         let connector = hyper1::Hyper1::new(hyper1::Settings {
             connect_timeout: CONNECT_TIMEOUT,

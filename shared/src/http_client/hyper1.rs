@@ -35,7 +35,7 @@ use rustls::pki_types::CertificateDer;
 use std::error::Error as StdError;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -67,10 +67,9 @@ impl std::fmt::Debug for Hyper1 {
 }
 
 impl Hyper1 {
-    /// Loads the system's root certificates and builds the pool; plain
-    /// `http://` works too (local endpoints: DynamoDB Local, moto). A
-    /// function builds one; each further one reads the roots again (see
-    /// `Http::new`).
+    /// Builds the pool over the system's root certificates (read once per
+    /// process); plain `http://` works too (local endpoints: DynamoDB
+    /// Local, moto).
     pub(crate) fn new(settings: Settings) -> Self {
         let mut tcp = TcpConnector::new();
         tcp.enforce_http(false);
@@ -96,12 +95,15 @@ impl Hyper1 {
 
 /// rustls with the aws-lc provider (already linked for JWT signatures),
 /// the system's roots and `extra_roots`; roots that fail to parse are
-/// skipped, as the SDK's connector does. The certificates' DER is dropped
-/// once parsed.
+/// skipped, as the SDK's connector does.
 fn tls_config(extra_roots: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-    roots.add_parsable_certificates(extra_roots);
+    let roots = if extra_roots.is_empty() {
+        system_roots()
+    } else {
+        let mut roots = (*system_roots()).clone();
+        roots.add_parsable_certificates(extra_roots);
+        Arc::new(roots)
+    };
     rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
     ))
@@ -109,6 +111,21 @@ fn tls_config(extra_roots: Vec<CertificateDer<'static>>) -> rustls::ClientConfig
     .expect("the aws-lc provider supports TLS 1.2 and 1.3")
     .with_root_certificates(roots)
     .with_no_client_auth()
+}
+
+/// The system's roots, read and parsed once per process and shared by
+/// every connector: a function builds one, but the tests and the local
+/// server build many (19 ms each in a debug build). The certificates' DER
+/// is dropped once parsed.
+fn system_roots() -> Arc<rustls::RootCertStore> {
+    static ROOTS: OnceLock<Arc<rustls::RootCertStore>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            Arc::new(roots)
+        })
+        .clone()
 }
 
 impl HttpConnector for Hyper1 {

@@ -299,3 +299,10 @@ async fn the_sdk_retries_a_call_whose_connection_was_cut_off_on_a_new_connection
     assert!(found.item().is_none());
     assert_eq!(server.connections(), 2);
 }
+
+#[test]
+fn connectors_share_the_system_roots_read_once() {
+    let first = super::system_roots();
+    let _ = patient();
+    assert!(Arc::ptr_eq(&first, &super::system_roots()));
+}
