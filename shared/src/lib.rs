@@ -29,6 +29,7 @@ pub mod news;
 pub mod notices;
 pub mod outbox;
 pub mod policy;
+pub mod relocations;
 pub mod reminders;
 pub mod reports;
 pub mod school_settings;
