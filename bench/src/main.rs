@@ -230,7 +230,9 @@ async fn run_function(
         if !api.polled(invocations + 1, Duration::from_secs(30)).await {
             eprintln!("bench: {} did not ask for another event", bin.display());
         }
-        f.peak_rss_kib = f.peak_rss_kib.max(peak_rss_kib(child.id()));
+        let peak = peak_rss_kib(child.id());
+        f.peak_rss_each_kib.push(peak);
+        f.peak_rss_kib = f.peak_rss_kib.max(peak);
         if k == cold - 1 {
             keep_memory_map(bin, child.id());
         }
