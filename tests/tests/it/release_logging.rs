@@ -11,8 +11,13 @@ use std::process::Command;
 /// The features cargo resolves for `tracing` in this workspace.
 fn resolved_tracing_features() -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Offline, only this machine's platform: the whole resolve names
+    // crates for other platforms (android_system_properties) that a build
+    // here never downloads, and a fresh machine would fail on them.
+    let platform = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
     let out = Command::new(cargo)
         .args(["metadata", "--format-version", "1", "--offline"])
+        .args(["--filter-platform", &platform])
         .current_dir(workspace_root())
         .output()
         .expect("running cargo metadata");
