@@ -34,9 +34,8 @@ fn table() -> Option<(usize, usize)> {
     use std::ffi::c_void;
     use std::os::raw::c_int;
 
-    const PT_LOAD: u32 = 1;
-    const PT_DYNAMIC: u32 = 2;
-    const PF_R: u32 = 4;
+    use libc::{PF_R, PT_DYNAMIC, PT_LOAD};
+    // libc has the program header's constants but not the dynamic section's.
     const DT_NULL: i64 = 0;
     const DT_RELA: i64 = 7;
     const DT_RELASZ: i64 = 8;
