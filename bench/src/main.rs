@@ -230,9 +230,7 @@ async fn run_function(
         if !api.polled(invocations + 1, Duration::from_secs(30)).await {
             eprintln!("bench: {} did not ask for another event", bin.display());
         }
-        let peak = peak_rss_kib(child.id());
-        f.peak_rss_each_kib.push(peak);
-        f.peak_rss_kib = f.peak_rss_kib.max(peak);
+        f.peak_rss_each_kib.push(peak_rss_kib(child.id()));
         if k == cold - 1 {
             keep_memory_map(bin, child.id());
         }
