@@ -105,6 +105,40 @@ id_type!(
     FileId
 );
 
+impl SlotId {
+    /// The highest slot id: the end of every range of slots.
+    pub const LAST: SlotId = SlotId(ulid::Ulid::from_parts(u64::MAX, u128::MAX));
+
+    /// The id of a new talk that starts at `start`. Its time part is the
+    /// talk's start, not the moment it was created, so a group's slots sort
+    /// by start in their partition and the talks of a stretch of time are
+    /// one key range ([`SlotId::first_at`] to [`SlotId::last_at`]); the 80
+    /// random bits keep two talks at one moment apart.
+    pub fn starting_at<Tz: chrono::TimeZone>(start: &chrono::DateTime<Tz>) -> Self {
+        SlotId(ulid::Ulid::from_parts(
+            millis(start),
+            ulid::Ulid::generate().random(),
+        ))
+    }
+
+    /// The lowest id of a talk that starts at `at`.
+    pub fn first_at<Tz: chrono::TimeZone>(at: &chrono::DateTime<Tz>) -> Self {
+        SlotId(ulid::Ulid::from_parts(millis(at), 0))
+    }
+
+    /// The highest id of a talk that starts at `at`.
+    pub fn last_at<Tz: chrono::TimeZone>(at: &chrono::DateTime<Tz>) -> Self {
+        SlotId(ulid::Ulid::from_parts(millis(at), u128::MAX))
+    }
+}
+
+/// A ULID's time part for `at`: milliseconds since 1970, none before it
+/// (talk times are checked to lie between today and a few years on, well
+/// inside the 48 bits).
+fn millis<Tz: chrono::TimeZone>(at: &chrono::DateTime<Tz>) -> u64 {
+    u64::try_from(at.timestamp_millis()).unwrap_or(0)
+}
+
 impl OutboxId {
     /// The `n`th id after this one (the same time, the next random bits):
     /// ids derived from one outbox item come out alike on every retry.
@@ -152,6 +186,23 @@ mod tests {
         assert_ne!(
             OutboxId::of_pupil_day(a, day),
             OutboxId::of_pupil_day(a, day.succ_opt().unwrap())
+        );
+    }
+
+    #[test]
+    fn slot_ids_sort_by_the_talks_start_whenever_they_were_made() {
+        use chrono::TimeZone;
+        let at = |h| chrono::Utc.with_ymd_and_hms(2026, 12, 2, h, 0, 0).unwrap();
+        let later = SlotId::starting_at(&at(15));
+        let earlier = SlotId::starting_at(&at(14));
+        assert!(earlier < later, "made second, starts first");
+        assert!(SlotId::first_at(&at(14)) <= earlier && earlier <= SlotId::last_at(&at(14)));
+        assert!(SlotId::last_at(&at(14)) < later);
+        assert!(later < SlotId::LAST);
+        assert_ne!(
+            SlotId::starting_at(&at(14)),
+            earlier,
+            "two talks at one moment"
         );
     }
 

@@ -10,8 +10,8 @@ use crate::ids::{
     ActivityId, EventId, FileId, GroupId, ImportRunId, LessonId, NewsId, NoticeId, OrganisationId,
     OutboxId, PersonId, PostId, ReportId, SchoolId, SlotId, TalkRoundId,
 };
-use crate::store::Key;
-use chrono::{NaiveDate, NaiveDateTime};
+use crate::store::{Key, SortKey};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 pub const ORGANISATION: &str = "Organisation";
 pub const SCHOOL: &str = "School";
@@ -229,7 +229,8 @@ pub fn import_lease() -> Key {
 }
 
 /// The development talks of a group (E1): its rounds and every slot, so
-/// "the slots of a group" is one query (`SLOT#` prefix).
+/// "the slots of a group" is one query (`SLOT#` prefix), and the slots of a
+/// stretch of time one key range ([`talk_slots_starting`]).
 pub fn talks_partition(group: GroupId) -> String {
     format!("GROUP#{group}#TALKS")
 }
@@ -250,6 +251,17 @@ pub fn talk_schedule(group: GroupId) -> Key {
 /// write on this item.
 pub fn talk_slot(group: GroupId, slot: SlotId) -> Key {
     Key::new(talks_partition(group), format!("{TALK_SLOT_PREFIX}{slot}"))
+}
+
+/// The slots of a group that start from `from` up to `to` (inclusive; no
+/// end without `to`). A slot's id has the talk's start as its time part
+/// (`SlotId::starting_at`), so its key sorts by start.
+pub fn talk_slots_starting(from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> SortKey {
+    let last = to.map_or(SlotId::LAST, |to| SlotId::last_at(&to));
+    SortKey::Between(
+        format!("{TALK_SLOT_PREFIX}{}", SlotId::first_at(&from)),
+        format!("{TALK_SLOT_PREFIX}{last}"),
+    )
 }
 
 /// A pupil's booking in one round, in the pupil's partition: at most one

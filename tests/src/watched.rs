@@ -28,6 +28,9 @@ pub trait Watcher: Send + Sync {
 
     /// Sees every read request (one call per request to the store).
     fn reading(&self, _read: Reading<'_>) {}
+
+    /// Sees the items a read request returned.
+    fn answered(&self, _items: &[Item]) {}
 }
 
 /// `inner`, with every write shown to `watcher` first; reads pass through.
@@ -46,11 +49,15 @@ impl<W: Watcher> Watched<W> {
 impl<W: Watcher> Store for Watched<W> {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.watcher.reading(Reading::Get(key));
-        self.inner.get(key).await
+        let item = self.inner.get(key).await?;
+        self.watcher.answered(item.as_slice());
+        Ok(item)
     }
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
         self.watcher.reading(Reading::GetMany(keys));
-        self.inner.get_many(keys).await
+        let items = self.inner.get_many(keys).await?;
+        self.watcher.answered(&items);
+        Ok(items)
     }
     async fn put(&self, item: &Item, condition: Condition) -> Result<(), StoreError> {
         self.watcher.writing(Writing::Put(item))?;
@@ -62,7 +69,9 @@ impl<W: Watcher> Store for Watched<W> {
     }
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         self.watcher.reading(Reading::Query(query));
-        self.inner.query(query).await
+        let page = self.inner.query(query).await?;
+        self.watcher.answered(&page.items);
+        Ok(page)
     }
     async fn transact(&self, writes: &[Write]) -> Result<(), StoreError> {
         self.watcher.writing(Writing::Transact(writes))?;
@@ -79,15 +88,22 @@ impl<W: Watcher> Store for Watched<W> {
 }
 
 /// Remembers each read request: `query <PK>`, `get <PK>`, `get-many <n>`
-/// (writes pass). For tests of how many requests a use case makes.
+/// (writes pass), and the keys of the items they returned. For tests of
+/// how many requests a use case makes and how much it reads.
 #[derive(Default)]
 pub struct ReadLog {
     pub reads: std::sync::Mutex<Vec<String>>,
+    pub answered: std::sync::Mutex<Vec<Key>>,
 }
 
 impl ReadLog {
     pub fn taken(&self) -> Vec<String> {
         std::mem::take(&mut *self.reads.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The keys of the items read since the last call, in the order read.
+    pub fn answered_taken(&self) -> Vec<Key> {
+        std::mem::take(&mut *self.answered.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -105,5 +121,11 @@ impl Watcher for ReadLog {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(what);
+    }
+    fn answered(&self, items: &[Item]) {
+        self.answered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(items.iter().map(|item| item.key.clone()));
     }
 }

@@ -175,7 +175,8 @@ pub async fn create(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
 /// GET /groups/{groupId}/talks/slots
 pub async fn slots(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let group = call.id("groupId", GroupId::parse)?;
-    let items = talks::list_slots(ctx.store.as_ref(), &call.caller, group).await?;
+    let items =
+        talks::list_slots(ctx.store.as_ref(), ctx.clock.as_ref(), &call.caller, group).await?;
     Reply::ok(json!({ "items": items }))
 }
 

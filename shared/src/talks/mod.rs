@@ -214,12 +214,11 @@ async fn children_in_group(
     Ok(directory::members_among(store, group.id, &children).await?)
 }
 
-/// A group's talks as read in one query: its rounds, its slots (with
-/// their versions, by start) and the version of its schedule item.
+/// A group's talks as read in one query: its rounds and its slots (with
+/// their versions, by start).
 struct GroupTalks {
     rounds: Vec<TalkRound>,
     slots: Vec<(TalkSlot, u64)>,
-    schedule_version: Option<u64>,
 }
 
 /// Access pattern: a group's rounds and slots, one query.
@@ -228,18 +227,56 @@ async fn talks_of_group(store: &dyn Store, group: GroupId) -> Result<GroupTalks,
     let mut talks = GroupTalks {
         rounds: Vec::new(),
         slots: Vec::new(),
-        schedule_version: None,
     };
     for item in items {
         match item.entity.as_str() {
             keys::TALK_ROUND => talks.rounds.push(item.parse::<TalkRound>()?),
             keys::TALK_SLOT => talks.slots.push((item.parse::<TalkSlot>()?, item.version)),
-            keys::TALK_SCHEDULE => talks.schedule_version = Some(item.version),
             _ => {}
         }
     }
     talks.slots.sort_by_key(|(s, _)| (s.time.start, s.id));
     Ok(talks)
+}
+
+/// Access pattern: a group's slots that start from `from` up to `to`, with
+/// their versions, by start; one query of that stretch of time, however
+/// many rounds the group has had.
+async fn slots_starting(
+    store: &dyn Store,
+    group: GroupId,
+    from: DateTime<Utc>,
+    to: Option<DateTime<Utc>>,
+) -> Result<Vec<(TalkSlot, u64)>, TalksError> {
+    let query =
+        Query::partition(keys::talks_partition(group)).sort(keys::talk_slots_starting(from, to));
+    let mut slots = query_all(store, query)
+        .await?
+        .into_iter()
+        .filter(|item| item.entity == keys::TALK_SLOT)
+        .map(|item| Ok((item.parse::<TalkSlot>()?, item.version)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    slots.sort_by_key(|(s, _)| (s.time.start, s.id));
+    Ok(slots)
+}
+
+/// The group's slots that new `spans` could overlap: those starting less
+/// than the longest talk before the first span and before the last one
+/// ends.
+async fn slots_around(
+    store: &dyn Store,
+    group: GroupId,
+    spans: &[schedule::Span],
+) -> Result<Vec<(TalkSlot, u64)>, TalksError> {
+    let (Some(first), Some(last)) = (
+        spans.iter().map(|s| s.start).min(),
+        spans.iter().map(|s| s.end).max(),
+    ) else {
+        return Ok(vec![]);
+    };
+    let longest = chrono::Duration::minutes(i64::from(schedule::MAX_TALK_MINUTES));
+    let from = (first - longest).with_timezone(&Utc);
+    slots_starting(store, group, from, Some(last.with_timezone(&Utc))).await
 }
 
 /// A guardian's change is refused once the deadline day has passed in
@@ -324,8 +361,17 @@ async fn try_create_times(
     new: &NewTalkTimes,
 ) -> Result<Option<Created>, TalksError> {
     let group_id = group.id;
-    let talks = talks_of_group(store, group_id).await?;
-    let (rounds, existing) = (talks.rounds, talks.slots);
+    // The schedule's version is read before the slots: a creation that
+    // commits after this read changes it, so our write fails and we read
+    // again; one that committed before it is in the slots read next.
+    let schedule_key = keys::talk_schedule(group_id);
+    let mut wanted = vec![schedule_key.clone()];
+    wanted.extend(round.map(|id| keys::talk_round(group_id, id)));
+    let read = store.get_many(&wanted).await?;
+    let schedule_version = read
+        .iter()
+        .find(|item| item.key == schedule_key)
+        .map(|item| item.version);
     let now = clock.now();
     let (round, new_round) = match round {
         Some(id) => {
@@ -335,9 +381,11 @@ async fn try_create_times(
                     "not with roundId: the round's deadline applies",
                 ));
             }
-            let round = rounds
-                .into_iter()
-                .find(|r| r.id == id)
+            let round = read
+                .iter()
+                .find(|item| item.key == keys::talk_round(group_id, id))
+                .map(|item| item.parse::<TalkRound>())
+                .transpose()?
                 .ok_or_else(|| invalid("roundId", "not a talk round of this group"))?;
             (round, false)
         }
@@ -357,6 +405,7 @@ async fn try_create_times(
         }
     };
     let spans = schedule::split(new, clock.today())?;
+    let existing = slots_around(store, group_id, &spans).await?;
     for span in &spans {
         if let Some((slot, _)) = existing
             .iter()
@@ -371,7 +420,7 @@ async fn try_create_times(
     let slots: Vec<TalkSlot> = spans
         .iter()
         .map(|span| TalkSlot {
-            id: SlotId::generate(),
+            id: SlotId::starting_at(&span.start),
             round_id: round.id,
             group_id,
             school_id: group.school_id,
@@ -394,7 +443,7 @@ async fn try_create_times(
         keys::TALK_SCHEDULE,
         &serde_json::json!({ "changedAt": now }),
     )?;
-    writes.push(match talks.schedule_version {
+    writes.push(match schedule_version {
         Some(v) => Write::Put(
             Item {
                 version: v + 1,
@@ -432,9 +481,12 @@ async fn try_create_times(
 }
 
 /// E1: the slots of a group as the caller may see them: staff all of them
-/// with their bookings; a guardian the open ones and their own children's.
+/// with their bookings; a guardian the open ones and their own children's
+/// from today on (what was open on a past day can no longer be booked, so
+/// past rounds are not read).
 pub async fn list_slots(
     store: &dyn Store,
+    clock: &dyn Clock,
     caller: &PersonRecord,
     group_id: GroupId,
 ) -> Result<Vec<TalkSlot>, TalksError> {
@@ -451,7 +503,12 @@ pub async fn list_slots(
         Decision::Forbidden => TalksError::Forbidden,
         _ => TalksError::NotFound,
     })?;
-    let slots = talks_of_group(store, group_id).await?.slots;
+    let slots = match view {
+        SlotView::Staff => talks_of_group(store, group_id).await?.slots,
+        SlotView::Family(_) => {
+            slots_starting(store, group_id, clock.start_of_today(), None).await?
+        }
+    };
     Ok(slots
         .into_iter()
         .map(|(s, _)| s)

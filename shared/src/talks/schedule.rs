@@ -15,6 +15,11 @@ pub const MAX_TALK_MINUTES: u32 = 240;
 /// The longest break between talks we accept.
 pub const MAX_BREAK_MINUTES: u32 = 120;
 
+/// How far ahead talks may be planned: two school years. A slot's id
+/// carries its start (`SlotId::starting_at`), so the start must also fit
+/// an id's time part, which this keeps it well inside.
+pub const MAX_DAYS_AHEAD: u64 = 730;
+
 /// One day of talks: from `start` to `end`, talks of `talk_minutes` with
 /// `break_minutes` between them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,6 +152,15 @@ pub fn split(times: &NewTalkTimes, today: NaiveDate) -> Result<Vec<Span>, Refusa
             return Err(outside(
                 field("date"),
                 format!("must be today ({today}) or later"),
+            ));
+        }
+        if today
+            .checked_add_days(chrono::Days::new(MAX_DAYS_AHEAD))
+            .is_some_and(|last| day.date > last)
+        {
+            return Err(outside(
+                field("date"),
+                format!("at most {MAX_DAYS_AHEAD} days ahead"),
             ));
         }
         if day.end <= day.start {
@@ -334,6 +348,18 @@ mod tests {
         let mut input = times(vec![day(2, t(14, 0), t(16, 0), 30, 0)]);
         input.days[0].date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
         input.booking_deadline = None;
+        assert!(matches!(
+            split(&input, today()),
+            Err(Refusal::OutsideWindow(f)) if f.field == "days[0].date"
+        ));
+    }
+
+    #[test]
+    fn a_day_more_than_two_years_ahead_is_outside_the_window() {
+        let mut input = times(vec![day(2, t(14, 0), t(16, 0), 30, 0)]);
+        input.days[0].date = today() + chrono::Days::new(MAX_DAYS_AHEAD);
+        assert!(split(&input, today()).is_ok(), "the last day allowed");
+        input.days[0].date = today() + chrono::Days::new(MAX_DAYS_AHEAD + 1);
         assert!(matches!(
             split(&input, today()),
             Err(Refusal::OutsideWindow(f)) if f.field == "days[0].date"

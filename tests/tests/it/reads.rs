@@ -192,7 +192,71 @@ async fn a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read(b
     assert_eq!(reads, [caller(other), file_read, "get-many 1".into()]);
 }
 
+/// The mentor of 4A creates half-hour talks on `date` through the HTTP
+/// surface; the ids of the slots, by start.
+async fn talk_times(app: &TestApp, start: &str, end: &str, date: &str) -> Vec<String> {
+    let body = serde_json::json!({
+        "days": [{ "date": date, "start": start, "end": end, "talkMinutes": 30 }],
+        "place": "Klassrum 4A",
+        "bookingDeadline": "2026-11-30"
+    });
+    let path = format!("/groups/{}/talks", demo::class(1));
+    let res = app.post(demo::staff(demo::MENTOR_4A), &path, body).await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    res.json["slots"]
+        .as_array()
+        .map(|slots| {
+            slots
+                .iter()
+                .filter_map(|s| s["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn creating_talk_times_reads_only_the_slots_they_could_overlap(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Talks end at most four hours after they start, so times from 14:00
+    // can only overlap slots that start from 10:00 on: 12:00 and 12:30
+    // here, not the morning's nor those of a week later.
+    talk_times(&app, "08:00", "10:00", "2026-12-02").await;
+    let near = talk_times(&app, "12:00", "13:00", "2026-12-02").await;
+    talk_times(&app, "14:00", "16:00", "2026-12-09").await;
+
+    let (ctx, issuer, watched) = app.reading_ctx();
+    let mentor = demo::staff(demo::MENTOR_4A);
+    // The sample event: 14:00-16:00 on 2 December.
+    let event = skolnav_tests::sample_event("talk-create");
+    let (status, body) =
+        skolnav_tests::invoke_event(&ctx, &issuer, "talk-create", mentor, &event).await;
+    assert_eq!(status, 201, "{body}");
+    let talks = keys::talks_partition(demo::class(1));
+    assert_eq!(
+        watched.watcher.taken(),
+        [
+            caller(mentor),
+            format!("get {}", keys::group(demo::class(1)).pk),
+            "get-many 1".into(),
+            format!("query {talks}"),
+        ],
+        "the caller, the class, the schedule's version, then the slots"
+    );
+    let slots_read: Vec<String> = watched
+        .watcher
+        .answered_taken()
+        .into_iter()
+        .filter(|key| key.pk == talks)
+        .filter_map(|key| {
+            key.sk
+                .strip_prefix(keys::TALK_SLOT_PREFIX)
+                .map(str::to_string)
+        })
+        .collect();
+    assert_eq!(slots_read, near);
+}
+
 on_both_stores!(
+    creating_talk_times_reads_only_the_slots_they_could_overlap,
     a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read,
     a_mentor_reads_a_lessons_attendance_in_five_requests,
     a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read,

@@ -79,6 +79,33 @@ async fn staff_create_four_half_hour_talks_and_a_guardian_sees_them_open(backend
     assert_eq!(seen.json["items"][0]["place"], "Klassrum 4A");
 }
 
+async fn a_guardian_sees_the_slots_from_today_on_and_staff_every_slot(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, past) = create_afternoon(&app).await;
+    // The next morning after those talks, a new round.
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2026-12-03T08:00:00+01:00")
+            .expect("a time")
+            .to_utc(),
+    );
+    let next = json!({
+        "days": [{ "date": "2026-12-04", "start": "14:00", "end": "16:00", "talkMinutes": 30 }],
+        "place": "Klassrum 4A",
+        "bookingDeadline": "2026-12-03"
+    });
+    let res = app
+        .post(demo::staff(demo::MENTOR_4A), &talks_path(), next)
+        .await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    let upcoming = ids(&res, "slots");
+
+    let seen = app.get(demo::guardian(1), &slots_path()).await;
+    assert_eq!(seen.status, 200, "{}", seen.json);
+    assert_eq!(ids(&seen, "items"), upcoming, "the open slots from today");
+    let seen = app.get(demo::staff(demo::MENTOR_4A), &slots_path()).await;
+    assert_eq!(ids(&seen, "items"), [past, upcoming].concat());
+}
+
 async fn overlapping_zero_length_or_past_times_are_refused_naming_the_field(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let mentor = demo::staff(demo::MENTOR_4A);
@@ -151,6 +178,31 @@ async fn overlapping_zero_length_or_past_times_are_refused_naming_the_field(back
     assert_eq!(overlap.json["existingSlotId"], slots[3].as_str());
     let seen = app.get(mentor, &slots_path()).await;
     assert_eq!(ids(&seen, "items"), slots, "nothing else was written");
+}
+
+async fn times_that_start_in_the_last_minutes_of_a_four_hour_talk_overlap_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let times = |start: &str, end: &str, minutes: u32| {
+        json!({
+            "days": [{ "date": "2026-12-05", "start": start, "end": end, "talkMinutes": minutes }],
+            "place": "Rum 1",
+            "bookingDeadline": "2026-11-30"
+        })
+    };
+    let long = app
+        .post(mentor, &talks_path(), times("08:00", "12:00", 240))
+        .await;
+    assert_eq!(long.status, 201, "{}", long.json);
+    let res = app
+        .post(mentor, &talks_path(), times("11:45", "12:15", 15))
+        .await;
+    assert_eq!(res.status, 409, "{}", res.json);
+    assert_eq!(res.json["existingSlotId"], ids(&long, "slots")[0].as_str());
+    let res = app
+        .post(mentor, &talks_path(), times("12:00", "12:30", 15))
+        .await;
+    assert_eq!(res.status, 201, "it ends as they begin: {}", res.json);
 }
 
 async fn staff_add_slots_to_a_round_which_keeps_its_deadline(backend: Backend) {
@@ -775,6 +827,8 @@ on_both_stores!(
     two_staff_creating_overlapping_times_at_once_create_them_once,
     the_day_before_a_talk_the_guardian_gets_one_reminder,
     staff_create_four_half_hour_talks_and_a_guardian_sees_them_open,
+    a_guardian_sees_the_slots_from_today_on_and_staff_every_slot,
+    times_that_start_in_the_last_minutes_of_a_four_hour_talk_overlap_it,
     overlapping_zero_length_or_past_times_are_refused_naming_the_field,
     staff_add_slots_to_a_round_which_keeps_its_deadline,
     both_guardians_see_one_booking_and_either_may_move_it,
