@@ -142,7 +142,8 @@ pub async fn handle(ctx: &Ctx, rows: &'static [routes::Route], req: Request) -> 
         _ => Problem::not_found().into_response(),
     };
     let (parts, body) = res.into_parts();
-    let body = match String::from_utf8(body.to_vec()) {
+    // Bytes held once (the answer just built) become a Vec without a copy.
+    let body = match String::from_utf8(Vec::from(body)) {
         Ok(text) => Body::Text(text),
         Err(e) => Body::Binary(e.into_bytes()),
     };

@@ -5,7 +5,7 @@ use crate::absence::{self, AbsenceError, NewReport, Period, Reason};
 use crate::ids::{PersonId, ReportId, SchoolId};
 use chrono::{NaiveDate, NaiveTime};
 use http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub const MAX_NOTE_CHARS: usize = 500;
@@ -170,7 +170,16 @@ pub async fn list(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
         limit,
     )
     .await?;
-    Reply::ok(json!({ "items": items, "nextCursor": next }))
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Page<T> {
+        items: Vec<T>,
+        next_cursor: Option<String>,
+    }
+    Reply::ok(Page {
+        items,
+        next_cursor: next,
+    })
 }
 
 /// POST /pupils/{pupilId}/absence-reports/{reportId}/approve
@@ -192,7 +201,11 @@ pub async fn approve(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
 pub async fn pending(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let school = call.id("schoolId", SchoolId::parse)?;
     let items = absence::pending_for_school(ctx.store.as_ref(), &call.caller, school).await?;
-    Reply::ok(json!({ "count": items.len(), "items": items }))
+    Reply::ok(Counted {
+        date: None,
+        count: items.len(),
+        items,
+    })
 }
 
 /// GET /schools/{schoolId}/absence-today
@@ -201,5 +214,18 @@ pub async fn today(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let (date, items) =
         absence::today_for_school(ctx.store.as_ref(), ctx.clock.as_ref(), &call.caller, school)
             .await?;
-    Reply::ok(json!({ "date": date, "count": items.len(), "items": items }))
+    Reply::ok(Counted {
+        date: Some(date),
+        count: items.len(),
+        items,
+    })
+}
+
+/// A list answer with its length, and for one day's list the day.
+#[derive(Serialize)]
+struct Counted<T> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<NaiveDate>,
+    count: usize,
+    items: Vec<T>,
 }

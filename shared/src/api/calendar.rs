@@ -8,7 +8,7 @@ use crate::calendar::{
 };
 use crate::ids::{GroupId, SchoolId};
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// How far ahead a calendar read looks when `to` is not given.
@@ -168,7 +168,11 @@ pub async fn group(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let group = call.id("groupId", GroupId::parse)?;
     let range = range(ctx, &call)?;
     let events = calendar::group_calendar(ctx.store.as_ref(), &call.caller, group, range).await?;
-    Reply::ok(json!({ "from": range.from, "to": range.to, "items": events }))
+    Reply::ok(InRange {
+        from: range.from,
+        to: range.to,
+        items: events,
+    })
 }
 
 /// GET /schools/{schoolId}/calendar
@@ -176,7 +180,19 @@ pub async fn school(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let school = call.id("schoolId", SchoolId::parse)?;
     let range = range(ctx, &call)?;
     let events = calendar::school_calendar(ctx.store.as_ref(), &call.caller, school, range).await?;
-    Reply::ok(json!({ "from": range.from, "to": range.to, "items": events }))
+    Reply::ok(InRange {
+        from: range.from,
+        to: range.to,
+        items: events,
+    })
+}
+
+/// The events of a range of days, with the range.
+#[derive(Serialize)]
+struct InRange<T> {
+    from: NaiveDate,
+    to: NaiveDate,
+    items: Vec<T>,
 }
 
 /// POST /me/calendar-feed: a new secret feed URL for the caller (the one

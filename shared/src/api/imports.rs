@@ -8,7 +8,6 @@ use crate::import::request::{self, ImportRequest};
 use crate::policy::{self, Decision};
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::json;
 
 fn allowed(call: &Call) -> Result<OrganisationId, Problem> {
     let organisation = call.id("organisationId", OrganisationId::parse)?;
@@ -53,7 +52,11 @@ pub async fn list(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     allowed(&call)?;
     let limit = call.limit(20, 100)?;
     let runs = record::recent(ctx.store.as_ref(), limit).await?;
-    Reply::ok(json!({ "runs": runs }))
+    #[derive(serde::Serialize)]
+    struct Runs<T> {
+        runs: Vec<T>,
+    }
+    Reply::ok(Runs { runs })
 }
 
 /// GET /organisations/{organisationId}/imports/{runId}

@@ -45,5 +45,13 @@ pub async fn group_day(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
 /// not yet reported.
 pub async fn unreported(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let items = lessons::unreported(ctx.store.as_ref(), &call.caller, ctx.clock.now()).await?;
-    Reply::ok(serde_json::json!({ "days": lessons::UNREPORTED_DAYS, "items": items }))
+    #[derive(serde::Serialize)]
+    struct Unreported<T> {
+        days: u64,
+        items: Vec<T>,
+    }
+    Reply::ok(Unreported {
+        days: lessons::UNREPORTED_DAYS,
+        items,
+    })
 }

@@ -130,7 +130,10 @@ impl Call {
 /// A successful answer: a status and a JSON body, or a text document.
 pub struct Reply {
     pub status: StatusCode,
-    pub body: serde_json::Value,
+    /// The JSON, serialized once from the handler's typed answer: a list
+    /// of a few hundred items is never held as a `serde_json::Value` tree,
+    /// which takes several times the memory of its text.
+    pub body: Bytes,
     /// A document instead of JSON: a calendar feed, a CSV export.
     pub text: Option<Text>,
 }
@@ -142,6 +145,12 @@ pub struct Text {
     /// ASCII letters, digits, `-`, `_` and `.` only.
     pub filename: Option<String>,
     pub body: String,
+}
+
+/// `{"items": [...]}`, the shape of a list answer.
+#[derive(Serialize)]
+pub struct Items<T> {
+    pub items: T,
 }
 
 impl Reply {
@@ -158,13 +167,13 @@ impl Reply {
     }
 
     fn with(status: StatusCode, body: impl Serialize) -> Result<Reply, Problem> {
-        let body = serde_json::to_value(body).map_err(|e| {
+        let body = serde_json::to_vec(&body).map_err(|e| {
             tracing::error!(error = %e, "response serialization failed");
             Problem::internal()
         })?;
         Ok(Reply {
             status,
-            body,
+            body: Bytes::from(body),
             text: None,
         })
     }
@@ -172,7 +181,7 @@ impl Reply {
     fn text(content_type: &'static str, filename: Option<String>, body: String) -> Reply {
         Reply {
             status: StatusCode::OK,
-            body: serde_json::Value::Null,
+            body: Bytes::new(),
             text: Some(Text {
                 content_type,
                 filename,
@@ -228,8 +237,8 @@ impl From<StoreError> for Problem {
     }
 }
 
-fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Bytes> {
-    let mut res = Response::new(Bytes::from(serde_json::to_vec(body).unwrap_or_default()));
+fn json_response(status: StatusCode, body: Bytes) -> Response<Bytes> {
+    let mut res = Response::new(body);
     *res.status_mut() = status;
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -363,7 +372,10 @@ async fn dispatch_inner(
     match claim.take(ctx).await {
         Ok(idempotency::Taken::Fresh) => {}
         Ok(idempotency::Taken::Replay(status, body)) => {
-            let mut res = json_response(status, &body);
+            let mut res = json_response(
+                status,
+                Bytes::from(serde_json::to_vec(&body).unwrap_or_default()),
+            );
             if status.is_client_error() || status.is_server_error() {
                 res.headers_mut().insert(
                     header::CONTENT_TYPE,
@@ -380,7 +392,11 @@ async fn dispatch_inner(
     }
     let outcome = (route.handler)(ctx, call).await;
     let (status, body) = match &outcome {
-        Ok(reply) => (reply.status, reply.body.clone()),
+        // Only an answer kept for replay is read back into a tree.
+        Ok(reply) => (
+            reply.status,
+            serde_json::from_slice(&reply.body).unwrap_or_default(),
+        ),
         Err(problem) => (
             problem.status(),
             serde_json::to_value(problem).unwrap_or_default(),
@@ -411,7 +427,7 @@ fn render(outcome: Result<Reply, Problem>) -> Response<Bytes> {
             }
             res
         }
-        Ok(reply) => json_response(reply.status, &reply.body),
+        Ok(reply) => json_response(reply.status, reply.body),
         Err(problem) => problem.into_response(),
     }
 }

@@ -1,11 +1,11 @@
 //! Handlers for development talks (E1): parse, call the domain, render.
 
-use super::{Call, Ctx, Problem, Reply};
+use super::{Call, Ctx, Items, Problem, Reply};
 use crate::ids::{GroupId, PersonId, SlotId, TalkRoundId};
 use crate::talks::{self, NewTalkTimes, Refusal, TalkDay, TalksError, Venue};
 use chrono::{NaiveDate, NaiveTime};
 use http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 pub const MAX_PLACE_CHARS: usize = 200;
@@ -177,7 +177,7 @@ pub async fn slots(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let group = call.id("groupId", GroupId::parse)?;
     let items =
         talks::list_slots(ctx.store.as_ref(), ctx.clock.as_ref(), &call.caller, group).await?;
-    Reply::ok(json!({ "items": items }))
+    Reply::ok(Items { items })
 }
 
 #[derive(Debug, Deserialize)]
@@ -244,7 +244,11 @@ pub async fn cancel(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
 pub async fn bookings(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let group = call.id("groupId", GroupId::parse)?;
     let rounds = talks::bookings(ctx.store.as_ref(), &call.caller, group).await?;
-    Reply::ok(json!({ "rounds": rounds }))
+    #[derive(Serialize)]
+    struct Rounds<T> {
+        rounds: Vec<T>,
+    }
+    Reply::ok(Rounds { rounds })
 }
 
 #[derive(Debug, Deserialize)]

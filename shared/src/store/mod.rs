@@ -99,7 +99,7 @@ impl Item {
 
     /// The domain attributes read back as a typed value.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
-        serde_json::from_value(Value::Object(self.attrs.clone())).map_err(|e| {
+        T::deserialize(&self.attrs).map_err(|e| {
             StoreError::Mapping(format!(
                 "{} at {}/{}: {e}",
                 self.entity, self.key.pk, self.key.sk
