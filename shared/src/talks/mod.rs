@@ -814,14 +814,15 @@ pub async fn bookings(
         futures_util::future::try_join(talks_of_group(store, group_id), pupils).await?;
     let names: BTreeMap<PersonId, String> =
         people.into_iter().map(|p| (p.id, p.full_name())).collect();
+    // Each slot moves to its round (in start order), not copied.
+    let mut by_round: BTreeMap<TalkRoundId, Vec<TalkSlot>> = BTreeMap::new();
+    for (slot, _) in slots {
+        by_round.entry(slot.round_id).or_default().push(slot);
+    }
     let mut out: Vec<RoundBookings> = rounds
         .iter()
         .map(|r| {
-            let slots: Vec<TalkSlot> = slots
-                .iter()
-                .filter(|(s, _)| s.round_id == r.id)
-                .map(|(s, _)| s.clone())
-                .collect();
+            let slots = by_round.remove(&r.id).unwrap_or_default();
             let booked: HashSet<PersonId> = slots
                 .iter()
                 .filter_map(|s| s.booking.as_ref().map(|b| b.pupil_id))
