@@ -198,7 +198,17 @@ async fn run_function(
         let api = RuntimeApi::start(jwks.clone()).await?;
         let started = Instant::now();
         let mut child = spawn_function(bin, &api, table, engines, &[])?;
-        let outcome = api.invoke(event(k)).await;
+        // The peak as init ends, read beside the invocation (not before
+        // it, which would delay the cold start being timed).
+        let init_peak = async {
+            if api.polled(1, Duration::from_secs(30)).await {
+                peak_rss_kib(child.id())
+            } else {
+                0
+            }
+        };
+        let (outcome, init_peak) = tokio::join!(api.invoke(event(k)), init_peak);
+        f.init_peak_rss_each_kib.push(init_peak);
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {

@@ -28,6 +28,10 @@ pub struct FunctionFigures {
     /// around the pages it faults, and where those windows fall moves with
     /// the address it is loaded at.
     pub peak_rss_each_kib: Vec<u64>,
+    /// Each process's peak RSS as its init ended (when it first asked for
+    /// work), in the same order: what init alone set, which no release of
+    /// memory after init can lower, and how much serving added.
+    pub init_peak_rss_each_kib: Vec<u64>,
     /// The size of the binary's `.text.hot` (see `hot_code`); `None` when
     /// it was linked without the hot-code script.
     pub hot_code_bytes: Option<u64>,
@@ -229,6 +233,7 @@ impl Figures {
             "peakRssKiB": f.peak_rss_kib(),
             "peakRssRatioToHello": ratio(f.peak_rss_kib() as f64, self.hello.peak_rss_kib() as f64),
             "peakRssKiBEachProcess": f.peak_rss_each_kib,
+            "initPeakRssKiBEachProcess": f.init_peak_rss_each_kib,
             "hotCodeBytes": f.hot_code_bytes,
             "warmMs": { "p50": warm.median_ms, "p99": warm.p99_ms },
             "rawDynamoDbMs": { "p50": raw.median_ms, "p99": raw.p99_ms },
@@ -314,6 +319,7 @@ impl Figures {
                 "initMs": { "median": Stats::of(&self.hello.init).median_ms },
                 "peakRssKiB": self.hello.peak_rss_kib(),
                 "peakRssKiBEachProcess": self.hello.peak_rss_each_kib,
+                "initPeakRssKiBEachProcess": self.hello.init_peak_rss_each_kib,
                 "warmMs": { "p50": hello_warm.median_ms, "p99": hello_warm.p99_ms },
             },
             "functions": self.functions.iter().map(|(n, f)| self.row(n, f)).collect::<Vec<_>>(),
@@ -491,14 +497,17 @@ mod tests {
     }
 
     /// The RSS ratio is the largest process's; the JSON keeps every
-    /// process's peak beside it, hello world's too, to show the spread.
+    /// process's peak beside it, and its peak as init ended, hello
+    /// world's too, to show the spread and what init alone set.
     #[test]
     fn every_processs_peak_rss_is_written_beside_the_largest() {
         let mut figures = Figures::new();
         figures.hello = measured(Kind::Read, 10, 4000, 1, 1);
         figures.hello.peak_rss_each_kib = vec![3900, 4000];
+        figures.hello.init_peak_rss_each_kib = vec![3700, 3800];
         let mut f = measured(Kind::Read, 10, 6000, 1, 1);
         f.peak_rss_each_kib = vec![5800, 6000, 5900];
+        f.init_peak_rss_each_kib = vec![5100, 5200, 5000];
         figures.functions = vec![("directory-me".to_string(), f)];
         let json = figures.to_json();
         let row = &json["functions"][0];
@@ -511,6 +520,14 @@ mod tests {
         assert_eq!(
             json["helloWorld"]["peakRssKiBEachProcess"],
             serde_json::json!([3900, 4000])
+        );
+        assert_eq!(
+            row["initPeakRssKiBEachProcess"],
+            serde_json::json!([5100, 5200, 5000])
+        );
+        assert_eq!(
+            json["helloWorld"]["initPeakRssKiBEachProcess"],
+            serde_json::json!([3700, 3800])
         );
     }
 
