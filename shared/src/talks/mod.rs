@@ -340,14 +340,38 @@ pub async fn create_times(
     let group = group(store, group_id).await?;
     let children = children_in_group(store, caller, &group).await?;
     decide(policy::manage_talks(caller, &group, &children))?;
+    // The request's own checks, once: input that cannot be created costs
+    // no read, and a retry does not repeat them.
+    let target = match (round, new.booking_deadline) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "bookingDeadline",
+                "not with roundId: the round's deadline applies",
+            ));
+        }
+        (None, None) => return Err(invalid("bookingDeadline", "required")),
+        (Some(id), None) => TargetRound::Existing(id),
+        (None, Some(deadline)) => TargetRound::New(deadline),
+    };
+    let spans = schedule::split(&new, clock.today())?;
 
     for _ in 0..ATTEMPTS {
-        if let Some(created) = try_create_times(store, clock, caller, &group, round, &new).await? {
+        let attempt = try_create_times(store, clock, caller, &group, target, &spans, &new.venue);
+        if let Some(created) = attempt.await? {
             return Ok(created);
         }
         pause_before_retry().await;
     }
     Err(TalksError::Contended)
+}
+
+/// Which round new talk times go into.
+#[derive(Clone, Copy)]
+enum TargetRound {
+    /// A new round with this booking deadline.
+    New(NaiveDate),
+    /// An existing round of the group, whose deadline applies.
+    Existing(TalkRoundId),
 }
 
 /// One attempt of [`create_times`]: `None` when the group's schedule
@@ -357,8 +381,9 @@ async fn try_create_times(
     clock: &dyn Clock,
     caller: &PersonRecord,
     group: &Group,
-    round: Option<TalkRoundId>,
-    new: &NewTalkTimes,
+    target: TargetRound,
+    spans: &[schedule::Span],
+    venue: &Venue,
 ) -> Result<Option<Created>, TalksError> {
     let group_id = group.id;
     // The schedule's version is read before the slots: a creation that
@@ -366,21 +391,17 @@ async fn try_create_times(
     // again; one that committed before it is in the slots read next.
     let schedule_key = keys::talk_schedule(group_id);
     let mut wanted = vec![schedule_key.clone()];
-    wanted.extend(round.map(|id| keys::talk_round(group_id, id)));
+    if let TargetRound::Existing(id) = target {
+        wanted.push(keys::talk_round(group_id, id));
+    }
     let read = store.get_many(&wanted).await?;
     let schedule_version = read
         .iter()
         .find(|item| item.key == schedule_key)
         .map(|item| item.version);
     let now = clock.now();
-    let (round, new_round) = match round {
-        Some(id) => {
-            if new.booking_deadline.is_some() {
-                return Err(invalid(
-                    "bookingDeadline",
-                    "not with roundId: the round's deadline applies",
-                ));
-            }
+    let (round, new_round) = match target {
+        TargetRound::Existing(id) => {
             let round = read
                 .iter()
                 .find(|item| item.key == keys::talk_round(group_id, id))
@@ -389,10 +410,7 @@ async fn try_create_times(
                 .ok_or_else(|| invalid("roundId", "not a talk round of this group"))?;
             (round, false)
         }
-        None => {
-            let deadline = new
-                .booking_deadline
-                .ok_or_else(|| invalid("bookingDeadline", "required"))?;
+        TargetRound::New(deadline) => {
             let round = TalkRound {
                 id: TalkRoundId::generate(),
                 group_id,
@@ -404,9 +422,8 @@ async fn try_create_times(
             (round, true)
         }
     };
-    let spans = schedule::split(new, clock.today())?;
-    let existing = slots_around(store, group_id, &spans).await?;
-    for span in &spans {
+    let existing = slots_around(store, group_id, spans).await?;
+    for span in spans {
         if let Some((slot, _)) = existing
             .iter()
             .find(|(s, _)| span.overlaps(s.time.start, s.time.end))
@@ -427,8 +444,8 @@ async fn try_create_times(
             time: TalkTime {
                 start: span.start,
                 end: span.end,
-                place: new.venue.place.clone(),
-                video_link: new.venue.video_link.clone(),
+                place: venue.place.clone(),
+                video_link: venue.video_link.clone(),
             },
             booking_deadline: round.booking_deadline,
             booking: None,

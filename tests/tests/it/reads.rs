@@ -255,8 +255,29 @@ async fn creating_talk_times_reads_only_the_slots_they_could_overlap(backend: Ba
     assert_eq!(slots_read, near);
 }
 
+async fn talk_times_that_cannot_be_created_are_refused_before_the_talks_are_read(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (ctx, issuer, watched) = app.reading_ctx();
+    let mentor = demo::staff(demo::MENTOR_4A);
+    // The sample event, moved to a day in the past.
+    let event = skolnav_tests::sample_event("talk-create").replace("2026-12-02", "2026-11-20");
+    let (status, body) =
+        skolnav_tests::invoke_event(&ctx, &issuer, "talk-create", mentor, &event).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["invalidParams"][0]["name"], "days[0].date");
+    assert_eq!(
+        watched.watcher.taken(),
+        [
+            caller(mentor),
+            format!("get {}", keys::group(demo::class(1)).pk)
+        ],
+        "the caller and the class, to decide who may create; nothing of the talks"
+    );
+}
+
 on_both_stores!(
     creating_talk_times_reads_only_the_slots_they_could_overlap,
+    talk_times_that_cannot_be_created_are_refused_before_the_talks_are_read,
     a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read,
     a_mentor_reads_a_lessons_attendance_in_five_requests,
     a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read,
