@@ -133,8 +133,8 @@ impl SlotId {
 }
 
 /// A ULID's time part for `at`: milliseconds since 1970, none before it
-/// (talk times are checked to lie between today and a few years on, well
-/// inside the 48 bits).
+/// (the days and talk times we make ids of lie between today and a few
+/// years on, well inside the 48 bits).
 fn millis<Tz: chrono::TimeZone>(at: &chrono::DateTime<Tz>) -> u64 {
     u64::try_from(at.timestamp_millis()).unwrap_or(0)
 }
@@ -156,14 +156,8 @@ impl OutboxId {
         let mut bytes = [0u8; 16];
         bytes.copy_from_slice(&hash[..16]);
         let random = u128::from_be_bytes(bytes) & ((1u128 << 80) - 1);
-        let millis = day
-            .and_time(chrono::NaiveTime::MIN)
-            .and_utc()
-            .timestamp_millis();
-        OutboxId(ulid::Ulid::from_parts(
-            u64::try_from(millis).unwrap_or(0),
-            random,
-        ))
+        let midnight = day.and_time(chrono::NaiveTime::MIN).and_utc();
+        OutboxId(ulid::Ulid::from_parts(millis(&midnight), random))
     }
 }
 
