@@ -184,7 +184,7 @@ impl Store for DynamoStore {
             .map_err(unavailable)?;
         let answer: wire::GetAnswer = wire::parse("GetItem", &body.take()?)?;
         self.count_units(false, answer.capacity.0);
-        answer.item.map(wire::Attributes::into_item).transpose()
+        Ok(answer.item.map(|i| i.0))
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
@@ -344,11 +344,7 @@ impl Store for DynamoStore {
             })?;
         let answer: wire::QueryAnswer = wire::parse("Query", &body.take()?)?;
         self.count_units(false, answer.capacity.0);
-        let items = answer
-            .items
-            .into_iter()
-            .map(wire::Attributes::into_item)
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = answer.items.into_iter().map(|i| i.0).collect();
         let next = match answer.last_key {
             Some(k) if !k.0.is_empty() => Some(cursor::encode(&k.0)),
             _ => None,
@@ -546,7 +542,7 @@ impl DynamoStore {
             let mut answer: wire::BatchGetAnswer = wire::parse("BatchGetItem", &body.take()?)?;
             self.count_units(false, answer.capacity.0);
             for attrs in answer.responses.remove(&self.table).unwrap_or_default() {
-                items.push(attrs.into_item()?);
+                items.push(attrs.0);
             }
             let unprocessed = answer
                 .unprocessed

@@ -17,7 +17,7 @@
 //! else a u64, else an f64; string and number sets to arrays; `NULL` to
 //! null. Binary values are refused: the store writes JSON values only.
 
-use super::super::{Item, Key, StoreError};
+use super::super::{Attributes, Item, Key, StoreError, attr};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut;
@@ -27,8 +27,9 @@ use aws_smithy_types::config_bag::ConfigBag;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::pin::Pin;
@@ -130,12 +131,227 @@ impl Body for Diverted {
     }
 }
 
-/// One item's attributes, as an [`Item`] holds them.
-pub(super) struct Attributes(pub Map<String, Value>);
+/// One read item: its keys, entity, version and expiry taken out, its
+/// domain attributes written straight into JSON text (no map in between).
+pub(super) struct ReadItem(pub Item);
 
-impl<'de> Deserialize<'de> for Attributes {
+impl<'de> Deserialize<'de> for ReadItem {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(AttributesVisitor).map(Attributes)
+        d.deserialize_map(ReadItemVisitor).map(ReadItem)
+    }
+}
+
+struct ReadItemVisitor;
+
+impl<'de> Visitor<'de> for ReadItemVisitor {
+    type Value = Item;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an item")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Item, A::Error> {
+        let mut data_layer = Map::new();
+        let mut json = Vec::with_capacity(256);
+        json.push(b'{');
+        while let Some(Text(name)) = access.next_key::<Text>()? {
+            if attr::ALL.contains(&&*name) {
+                let AttributeValue(value) = access.next_value()?;
+                data_layer.insert(name.into_owned(), value);
+            } else {
+                if json.len() > 1 {
+                    json.push(b',');
+                }
+                write_string(&mut json, &name)?;
+                json.push(b':');
+                access.next_value_seed(AsJson(&mut json))?;
+            }
+        }
+        json.push(b'}');
+        let mut item = Item::from_map(data_layer).map_err(de::Error::custom)?;
+        let json = String::from_utf8(json).map_err(de::Error::custom)?;
+        item.attrs = Attributes::from_object_text(json);
+        Ok(item)
+    }
+}
+
+/// A string, borrowed from the body when it holds no escapes.
+struct Text<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(TextVisitor).map(Text)
+    }
+}
+
+fn write_string<E: de::Error>(out: &mut Vec<u8>, text: &str) -> Result<(), E> {
+    serde_json::to_writer(out, text).map_err(E::custom)
+}
+
+fn write_value<E: de::Error>(out: &mut Vec<u8>, value: &Value) -> Result<(), E> {
+    serde_json::to_writer(out, value).map_err(E::custom)
+}
+
+/// Writes one attribute value, given in DynamoDB's JSON, as plain JSON.
+struct AsJson<'a>(&'a mut Vec<u8>);
+
+impl<'de> DeserializeSeed<'de> for AsJson<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AsJson<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an attribute value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let out = self.0;
+        let Some(tag) = access.next_key::<Tag>()? else {
+            return Err(de::Error::custom("an attribute value without a type"));
+        };
+        match tag {
+            Tag::S => write_string(out, &access.next_value::<Text>()?.0)?,
+            Tag::N => write_value(out, &number(&access.next_value::<Text>()?.0)?)?,
+            Tag::Bool => {
+                let b: bool = access.next_value()?;
+                out.extend_from_slice(if b { b"true" } else { b"false" });
+            }
+            Tag::Null => {
+                access.next_value::<de::IgnoredAny>()?;
+                out.extend_from_slice(b"null");
+            }
+            Tag::M => access.next_value_seed(ObjectAsJson(out))?,
+            Tag::L => access.next_value_seed(ListAsJson(out))?,
+            Tag::Ss | Tag::Ns => {
+                let AttributeValue(set) = set_value(tag, &mut access)?;
+                write_value(out, &set)?;
+            }
+            Tag::B | Tag::Bs => return Err(binary()),
+        }
+        if access.next_key::<de::IgnoredAny>()?.is_some() {
+            return Err(de::Error::custom("an attribute value with two types"));
+        }
+        Ok(())
+    }
+}
+
+/// An `M` value's entries, written as a JSON object.
+struct ObjectAsJson<'a>(&'a mut Vec<u8>);
+
+impl<'de> DeserializeSeed<'de> for ObjectAsJson<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectAsJson<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map of attribute values")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let out = self.0;
+        out.push(b'{');
+        let mut first = true;
+        while let Some(Text(name)) = access.next_key::<Text>()? {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            write_string(out, &name)?;
+            out.push(b':');
+            access.next_value_seed(AsJson(out))?;
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+/// An `L` value's elements, written as a JSON array.
+struct ListAsJson<'a>(&'a mut Vec<u8>);
+
+impl<'de> DeserializeSeed<'de> for ListAsJson<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ListAsJson<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of attribute values")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let out = self.0;
+        out.push(b'[');
+        let mut first = true;
+        while access
+            .next_element_seed(Element {
+                out: &mut *out,
+                first,
+            })?
+            .is_some()
+        {
+            first = false;
+        }
+        out.push(b']');
+        Ok(())
+    }
+}
+
+/// One element of a list: a comma before all but the first.
+struct Element<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Element<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        AsJson(self.out).deserialize(d)
+    }
+}
+
+/// A map of attributes as JSON values (a key, a cursor).
+pub(super) struct AttributeMap(pub Map<String, Value>);
+
+impl<'de> Deserialize<'de> for AttributeMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(AttributesVisitor).map(AttributeMap)
     }
 }
 
@@ -188,7 +404,7 @@ impl<'de> Visitor<'de> for AttributeValueVisitor {
                 access.next_value::<de::IgnoredAny>()?;
                 Value::Null
             }
-            Tag::M => Value::Object(access.next_value::<Attributes>()?.0),
+            Tag::M => Value::Object(access.next_value::<AttributeMap>()?.0),
             Tag::L => Value::Array(
                 access
                     .next_value::<Vec<AttributeValue>>()?
@@ -196,25 +412,8 @@ impl<'de> Visitor<'de> for AttributeValueVisitor {
                     .map(|v| v.0)
                     .collect(),
             ),
-            Tag::Ss => Value::Array(
-                access
-                    .next_value::<Vec<String>>()?
-                    .into_iter()
-                    .map(Value::String)
-                    .collect(),
-            ),
-            Tag::Ns => Value::Array(
-                access
-                    .next_value::<Vec<String>>()?
-                    .iter()
-                    .map(|n| number(n))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Tag::B | Tag::Bs => {
-                return Err(de::Error::custom(
-                    "a binary attribute, which the store never writes",
-                ));
-            }
+            Tag::Ss | Tag::Ns => set_value(tag, &mut access)?.0,
+            Tag::B | Tag::Bs => return Err(binary()),
         };
         if access.next_key::<de::IgnoredAny>()?.is_some() {
             return Err(de::Error::custom("an attribute value with two types"));
@@ -223,8 +422,22 @@ impl<'de> Visitor<'de> for AttributeValueVisitor {
     }
 }
 
+/// A string or number set, as a JSON array.
+fn set_value<'de, A: MapAccess<'de>>(tag: Tag, access: &mut A) -> Result<AttributeValue, A::Error> {
+    let texts = access.next_value::<Vec<String>>()?;
+    let values = match tag {
+        Tag::Ns => texts.iter().map(|n| number(n)).collect::<Result<_, _>>()?,
+        _ => texts.into_iter().map(Value::String).collect(),
+    };
+    Ok(AttributeValue(Value::Array(values)))
+}
+
+fn binary<E: de::Error>() -> E {
+    E::custom("a binary attribute, which the store never writes")
+}
+
 /// An attribute value's type, as DynamoDB names it.
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone, Copy)]
 enum Tag {
     S,
     N,
@@ -294,7 +507,7 @@ impl<'de> Deserialize<'de> for Capacity {
 #[derive(Deserialize)]
 pub(super) struct GetAnswer {
     #[serde(rename = "Item")]
-    pub item: Option<Attributes>,
+    pub item: Option<ReadItem>,
     #[serde(rename = "ConsumedCapacity", default)]
     pub capacity: Capacity,
 }
@@ -303,9 +516,9 @@ pub(super) struct GetAnswer {
 #[derive(Deserialize)]
 pub(super) struct QueryAnswer {
     #[serde(rename = "Items", default)]
-    pub items: Vec<Attributes>,
+    pub items: Vec<ReadItem>,
     #[serde(rename = "LastEvaluatedKey")]
-    pub last_key: Option<Attributes>,
+    pub last_key: Option<AttributeMap>,
     #[serde(rename = "ConsumedCapacity", default)]
     pub capacity: Capacity,
 }
@@ -314,7 +527,7 @@ pub(super) struct QueryAnswer {
 #[derive(Deserialize)]
 pub(super) struct BatchGetAnswer {
     #[serde(rename = "Responses", default)]
-    pub responses: HashMap<String, Vec<Attributes>>,
+    pub responses: HashMap<String, Vec<ReadItem>>,
     #[serde(rename = "UnprocessedKeys", default)]
     pub unprocessed: HashMap<String, Unprocessed>,
     #[serde(rename = "ConsumedCapacity", default)]
@@ -324,7 +537,7 @@ pub(super) struct BatchGetAnswer {
 #[derive(Deserialize)]
 pub(super) struct Unprocessed {
     #[serde(rename = "Keys", default)]
-    pub keys: Vec<Attributes>,
+    pub keys: Vec<AttributeMap>,
 }
 
 /// Parses an answer's body into `T`, naming what was read on failure.
@@ -333,11 +546,7 @@ pub(super) fn parse<'a, T: Deserialize<'a>>(what: &str, body: &'a [u8]) -> Resul
         .map_err(|e| StoreError::Mapping(format!("dynamodb {what} answer: {e}")))
 }
 
-impl Attributes {
-    pub(super) fn into_item(self) -> Result<Item, StoreError> {
-        Item::from_map(self.0)
-    }
-
+impl AttributeMap {
     /// A primary key as the answer gives it (an unprocessed key).
     pub(super) fn into_key(self) -> Result<Key, StoreError> {
         let item = Item::from_map(self.0)?;
@@ -351,7 +560,9 @@ mod tests {
     use serde_json::json;
 
     fn attributes(text: &str) -> Map<String, Value> {
-        serde_json::from_str::<Attributes>(text).expect("parses").0
+        serde_json::from_str::<AttributeMap>(text)
+            .expect("parses")
+            .0
     }
 
     #[test]
@@ -394,6 +605,26 @@ mod tests {
         let via_sdk: Map<String, Value> = serde_dynamo::from_item(sdk).expect("maps");
         assert_eq!(attributes(text), via_sdk);
         assert_eq!(attributes(text)["u"], json!(u64::MAX));
+        let keyed = text.replacen(
+            '{',
+            r#"{"PK": {"S": "P#1"}, "SK": {"S": "A"}, "version": {"N": "3"},"#,
+            1,
+        );
+        let item = serde_json::from_str::<ReadItem>(&keyed).expect("an item").0;
+        assert_eq!((item.key, item.version), (Key::new("P#1", "A"), 3));
+        assert_eq!(item.attrs.to_map(), via_sdk);
+    }
+
+    #[test]
+    fn an_items_attributes_are_refused_as_the_attribute_values_are() {
+        for bad in [
+            r#"{"PK": {"S": "p"}, "SK": {"S": "s"}, "x": {"B": "AAE="}}"#,
+            r#"{"PK": {"S": "p"}, "SK": {"S": "s"}, "x": {"L": [{"S": "a", "N": "1"}]}}"#,
+            r#"{"PK": {"S": "p"}, "SK": {"S": "s"}, "x": {"M": {"y": {"N": "one"}}}}"#,
+            r#"{"SK": {"S": "s"}, "x": {"S": "no PK"}}"#,
+        ] {
+            assert!(serde_json::from_str::<ReadItem>(bad).is_err(), "{bad}");
+        }
     }
 
     fn av_s(s: &str) -> aws_sdk_dynamodb::types::AttributeValue {
@@ -406,10 +637,10 @@ mod tests {
 
     #[test]
     fn binary_values_and_values_of_two_types_are_refused() {
-        assert!(serde_json::from_str::<Attributes>(r#"{"x": {"B": "AAE="}}"#).is_err());
-        assert!(serde_json::from_str::<Attributes>(r#"{"x": {"S": "a", "N": "1"}}"#).is_err());
-        assert!(serde_json::from_str::<Attributes>(r#"{"x": {"N": "one"}}"#).is_err());
-        assert!(serde_json::from_str::<Attributes>(r#"{"x": {}}"#).is_err());
+        assert!(serde_json::from_str::<AttributeMap>(r#"{"x": {"B": "AAE="}}"#).is_err());
+        assert!(serde_json::from_str::<AttributeMap>(r#"{"x": {"S": "a", "N": "1"}}"#).is_err());
+        assert!(serde_json::from_str::<AttributeMap>(r#"{"x": {"N": "one"}}"#).is_err());
+        assert!(serde_json::from_str::<AttributeMap>(r#"{"x": {}}"#).is_err());
     }
 
     #[test]
@@ -440,12 +671,7 @@ mod tests {
         )
         .expect("parses");
         let read = answer.responses.remove("t").expect("the table's items");
-        let item = read
-            .into_iter()
-            .next()
-            .expect("one item")
-            .into_item()
-            .expect("an item");
+        let item = read.into_iter().next().expect("one item").0;
         assert_eq!((item.key, item.version), (Key::new("P#1", "A"), 2));
         let left = answer
             .unprocessed
