@@ -234,7 +234,7 @@ impl NoticeBatch {
 
 /// Whether an outbox item is a notice batch.
 pub fn is_batch(item: &Item) -> bool {
-    item.attrs.get("kind").as_ref().and_then(|v| v.as_str()) == Some(BATCH_KIND)
+    item.attrs.get("kind").and_then(|v| v.as_str()) == Some(BATCH_KIND)
 }
 
 /// The notice of one publish, kept on what was published so that it can
@@ -461,7 +461,7 @@ pub struct Expansion {
 
 /// Whether an outbox item is an audience to expand.
 pub fn is_expansion(item: &Item) -> bool {
-    item.attrs.get("kind").as_ref().and_then(|v| v.as_str()) == Some(EXPANSION_KIND)
+    item.attrs.get("kind").and_then(|v| v.as_str()) == Some(EXPANSION_KIND)
 }
 
 /// The outbox item that notifies `target` of `subject`, to be written in
@@ -822,7 +822,7 @@ pub struct Revision {
 
 /// Whether an outbox item is a revision.
 pub fn is_revision(item: &Item) -> bool {
-    item.attrs.get("kind").as_ref().and_then(|v| v.as_str()) == Some(REVISION_KIND)
+    item.attrs.get("kind").and_then(|v| v.as_str()) == Some(REVISION_KIND)
 }
 
 /// The outbox item that revises the notice `sent` with an edit.

@@ -307,7 +307,7 @@ pub async fn pending(store: &dyn Store, limit: u32) -> Result<Vec<OutboxId>, Sto
     page.items
         .iter()
         .map(|i| {
-            id_of(&i.attrs.to_map())
+            id_of(&i.attrs)
                 .ok_or_else(|| StoreError::Mapping(format!("outbox item {} without id", i.key.pk)))
         })
         .collect()

@@ -147,7 +147,7 @@ pub async fn deliver(
     let Some(item) = store.get(&keys::outbox(id)).await? else {
         return Ok(Delivery::Missing);
     };
-    match item.attrs.get("kind").as_ref().and_then(|k| k.as_str()) {
+    match item.attrs.get("kind").and_then(|k| k.as_str()) {
         Some(REQUEST_KIND) => expand(store, now, item).await,
         Some(PUPIL_KIND) => alert(store, mailer, sms, now, item).await,
         _ => Ok(Delivery::Missing),

@@ -15,7 +15,7 @@ use crate::ss12000::records::{
     OrganisationKind, OrganisationRow, PersonDetails, PersonStatus, PlacementRow, Responsible,
     ResponsibleKind,
 };
-use crate::store::{Attributes, Item, Key, StoreError};
+use crate::store::{Item, Key, StoreError};
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -353,11 +353,13 @@ pub fn person(row: &PersonDetails, orgs: &Organisations, today: NaiveDate) -> Re
         // date is the first night the import saw it ([`keep_left`]), and
         // the hash leaves it out so later nights compare equal.
         let mut undated = plan.items.clone();
-        let mut first = undated[0].attrs.to_map();
-        if let Some(left) = first.get_mut("left").and_then(|l| l.as_object_mut()) {
+        if let Some(left) = undated[0]
+            .attrs
+            .get_mut("left")
+            .and_then(|l| l.as_object_mut())
+        {
             left.remove("on");
         }
-        undated[0].attrs = Attributes::from_map(&first);
         plan.hash = content_hash(&undated);
     }
     Ok(plan)
@@ -368,7 +370,6 @@ pub fn person(row: &PersonDetails, orgs: &Organisations, today: NaiveDate) -> Re
 pub fn keep_left(planned: &mut serde_json::Map<String, serde_json::Value>, stored: &Item) {
     let reason = |v: Option<&serde_json::Value>| v.and_then(|l| l.get("reason")).cloned();
     let stored_left = stored.attrs.get("left");
-    let stored_left = stored_left.as_ref();
     if let (Some(r), Some(s)) = (reason(planned.get("left")), reason(stored_left))
         && r == s
         && let Some(stored_left) = stored_left

@@ -22,7 +22,7 @@ use crate::keys;
 use crate::lessons::{self, Activity, Lesson, PupilException, TeacherException};
 use crate::ss12000::records::{Deleted, ObjectType, PersonRow, Reason, Rejection, Responsible};
 use crate::ss12000::{validate, wire};
-use crate::store::{Attributes, Condition, Index, Item, Key, Query, SortKey, Store, StoreError};
+use crate::store::{Condition, Index, Item, Key, Query, SortKey, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -1676,20 +1676,20 @@ fn merged(planned: &Item, current: Option<&Item>) -> Item {
     let (Some(owned), Some(current)) = (plan::owned_attributes(&planned.entity), current) else {
         return planned.clone();
     };
-    let mut attrs = current.attrs.to_map();
+    let mut attrs = current.attrs.clone();
     for name in owned {
         attrs.remove(*name);
     }
     // Only what the import owns: the planned item also carries the
     // defaults of what it does not (a new person's language).
-    let mut own = planned.attrs.to_map();
+    let mut own = planned.attrs.clone();
     own.retain(|name, _| owned.contains(&name.as_str()));
     if planned.entity == keys::PERSON {
         plan::keep_left(&mut own, current);
     }
     attrs.extend(own);
     Item {
-        attrs: Attributes::from_map(&attrs),
+        attrs,
         ..planned.clone()
     }
 }

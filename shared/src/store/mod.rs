@@ -3,7 +3,6 @@
 //! this port; each adapter (DynamoDB, SQLite) translates these types itself
 //! and passes the same conformance suite (tests/tests/it/store_conformance.rs).
 
-mod attributes;
 #[cfg(feature = "dynamodb")]
 pub mod dynamodb;
 #[cfg(feature = "sqlite")]
@@ -12,8 +11,6 @@ pub mod sqlite;
 use async_trait::async_trait;
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
-
-pub use attributes::Attributes;
 
 /// Attribute names the data layer owns. Domain attributes must not use them.
 pub mod attr {
@@ -57,7 +54,7 @@ pub struct Item {
     pub entity: String,
     pub version: u64,
     pub expires_at: Option<i64>,
-    pub attrs: Attributes,
+    pub attrs: Map<String, Value>,
 }
 
 impl Item {
@@ -81,7 +78,7 @@ impl Item {
             entity: entity.to_string(),
             version: 1,
             expires_at: None,
-            attrs: Attributes::from_map(&attrs),
+            attrs,
         })
     }
 
@@ -102,7 +99,7 @@ impl Item {
 
     /// The domain attributes read back as a typed value.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
-        self.attrs.parse().map_err(|e| {
+        T::deserialize(&self.attrs).map_err(|e| {
             StoreError::Mapping(format!(
                 "{} at {}/{}: {e}",
                 self.entity, self.key.pk, self.key.sk
@@ -112,7 +109,7 @@ impl Item {
 
     /// Flattens the item into one attribute map, as both adapters store it.
     pub fn to_map(&self) -> Map<String, Value> {
-        let mut map = self.attrs.to_map();
+        let mut map = self.attrs.clone();
         map.insert(attr::PK.into(), Value::String(self.key.pk.clone()));
         map.insert(attr::SK.into(), Value::String(self.key.sk.clone()));
         if let Some(k) = &self.gsi1 {
@@ -165,7 +162,7 @@ impl Item {
             entity,
             version,
             expires_at,
-            attrs: Attributes::from_map(&map),
+            attrs: map,
         })
     }
 }
@@ -378,11 +375,9 @@ pub async fn replace_attributes(
             return Ok(None);
         };
         let version = item.version;
-        let mut map = item.attrs.to_map();
         for (name, value) in attributes {
-            map.insert((*name).to_string(), value.clone());
+            item.attrs.insert((*name).to_string(), value.clone());
         }
-        item.attrs = Attributes::from_map(&map);
         item.version = version + 1;
         match store.put(&item, Condition::VersionEquals(version)).await {
             Ok(()) => return Ok(Some(item)),

@@ -299,9 +299,11 @@ async fn what_a_person_chose_themselves_survives_the_registrys_changes(backend: 
     let mut person: directory::Person = item.parse().unwrap();
     person.language = directory::Language::En;
     person.mail.school_messages = false;
-    item.attrs = skolnav::store::Attributes::from_map(
-        serde_json::to_value(&person).unwrap().as_object().unwrap(),
-    );
+    item.attrs = serde_json::to_value(&person)
+        .unwrap()
+        .as_object()
+        .unwrap()
+        .clone();
     f.store
         .put(&item, skolnav::store::Condition::None)
         .await

@@ -1,8 +1,5 @@
 //! The production store: one DynamoDB table (PK/SK, GSI1, GSI2, TTL on
-//! `expiresAt`). Items are written with serde_dynamo and read straight from
-//! the answer's JSON (`wire`).
-
-mod wire;
+//! `expiresAt`), items mapped with serde_dynamo.
 
 use super::{
     Condition, Index, Item, Key, MAX_TRANSACTION, Page, Query, SortKey, Store, StoreError, Write,
@@ -56,9 +53,10 @@ impl Meter {
             .unwrap_or_default()
     }
 
-    fn add(&self, write: bool, units: f64) {
+    fn add(&self, write: bool, capacity: &[ConsumedCapacity]) {
         if let Ok(mut m) = self.inner.lock() {
             m.requests += 1;
+            let units: f64 = capacity.iter().filter_map(|c| c.capacity_units).sum();
             if write {
                 m.write_requests += 1;
                 m.write_capacity += units;
@@ -90,15 +88,8 @@ impl DynamoStore {
     }
 
     fn count(&self, write: bool, capacity: &[ConsumedCapacity]) {
-        self.count_units(
-            write,
-            capacity.iter().filter_map(|c| c.capacity_units).sum(),
-        );
-    }
-
-    fn count_units(&self, write: bool, units: f64) {
         if let Some(m) = &self.meter {
-            m.add(write, units);
+            m.add(write, capacity);
         }
     }
 
@@ -123,8 +114,16 @@ fn to_attrs(map: Map<String, Value>) -> Result<Attrs, StoreError> {
     serde_dynamo::to_item(Value::Object(map)).map_err(|e| StoreError::Mapping(e.to_string()))
 }
 
+fn from_attrs(attrs: Attrs) -> Result<Map<String, Value>, StoreError> {
+    serde_dynamo::from_item(attrs).map_err(|e| StoreError::Mapping(e.to_string()))
+}
+
 fn item_to_attrs(item: &Item) -> Result<Attrs, StoreError> {
     to_attrs(item.to_map())
+}
+
+fn item_from_attrs(attrs: Attrs) -> Result<Item, StoreError> {
+    Item::from_map(from_attrs(attrs)?)
 }
 
 fn key_attrs(key: &Key) -> Attrs {
@@ -170,21 +169,18 @@ fn opt<T>(map: HashMap<String, T>) -> Option<HashMap<String, T>> {
 #[async_trait]
 impl Store for DynamoStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        let body = wire::Divert::default();
-        self.client
+        let out = self
+            .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key_attrs(key)))
             .consistent_read(true)
             .set_return_consumed_capacity(self.capacity_wanted())
-            .customize()
-            .interceptor(body.clone())
             .send()
             .await
             .map_err(unavailable)?;
-        let answer: wire::GetAnswer = wire::parse("GetItem", &body.take()?)?;
-        self.count_units(false, answer.capacity.0);
-        Ok(answer.item.map(|i| i.0))
+        self.count(false, out.consumed_capacity.as_slice());
+        out.item.map(item_from_attrs).transpose()
     }
 
     async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, StoreError> {
@@ -308,8 +304,8 @@ impl Store for DynamoStore {
             Some(c) => Some(to_attrs(cursor::decode::<Map<String, Value>>(c)?)?),
             None => None,
         };
-        let body = wire::Divert::default();
-        self.client
+        let out = self
+            .client
             .query()
             .table_name(&self.table)
             .set_index_name(query.index.name().map(String::from))
@@ -321,8 +317,6 @@ impl Store for DynamoStore {
             .set_exclusive_start_key(start)
             .set_consistent_read((query.index == Index::Primary).then_some(true))
             .set_return_consumed_capacity(self.capacity_wanted())
-            .customize()
-            .interceptor(body.clone())
             .send()
             .await
             .map_err(|e| match &e {
@@ -342,11 +336,15 @@ impl Store for DynamoStore {
                 }
                 _ => unavailable(e),
             })?;
-        let answer: wire::QueryAnswer = wire::parse("Query", &body.take()?)?;
-        self.count_units(false, answer.capacity.0);
-        let items = answer.items.into_iter().map(|i| i.0).collect();
-        let next = match answer.last_key {
-            Some(k) if !k.0.is_empty() => Some(cursor::encode(&k.0)),
+        self.count(false, out.consumed_capacity.as_slice());
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(item_from_attrs)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = match out.last_evaluated_key {
+            Some(k) if !k.is_empty() => Some(cursor::encode(&from_attrs(k)?)),
             _ => None,
         };
         Ok(Page { items, next })
@@ -529,39 +527,24 @@ impl DynamoStore {
         );
         let mut attempt = 0;
         while let Some(request) = pending.take() {
-            let body = wire::Divert::default();
-            self.client
+            let out = self
+                .client
                 .batch_get_item()
                 .request_items(&self.table, request)
                 .set_return_consumed_capacity(self.capacity_wanted())
-                .customize()
-                .interceptor(body.clone())
                 .send()
                 .await
                 .map_err(unavailable)?;
-            let mut answer: wire::BatchGetAnswer = wire::parse("BatchGetItem", &body.take()?)?;
-            self.count_units(false, answer.capacity.0);
-            for attrs in answer.responses.remove(&self.table).unwrap_or_default() {
-                items.push(attrs.0);
+            self.count(false, out.consumed_capacity());
+            if let Some(mut responses) = out.responses {
+                for attrs in responses.remove(&self.table).unwrap_or_default() {
+                    items.push(item_from_attrs(attrs)?);
+                }
             }
-            let unprocessed = answer
-                .unprocessed
-                .remove(&self.table)
-                .map(|u| u.keys)
-                .unwrap_or_default();
-            if !unprocessed.is_empty() {
-                let keys = unprocessed
-                    .into_iter()
-                    .map(|k| k.into_key().map(|k| key_attrs(&k)))
-                    .collect::<Result<Vec<_>, _>>()?;
-                pending = Some(
-                    KeysAndAttributes::builder()
-                        .set_keys(Some(keys))
-                        .consistent_read(consistent)
-                        .build()
-                        .map_err(|e| StoreError::Invalid(e.to_string()))?,
-                );
-            }
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(&self.table))
+                .filter(|k| !k.keys.is_empty());
             if pending.is_some() {
                 attempt += 1;
                 backoff(attempt).await?;
