@@ -16,7 +16,7 @@ use skolnav::ids::{
 };
 use skolnav::outbox::{self, Notice};
 use skolnav::store::{Condition, Store};
-use skolnav::talks::{self, NewTalkTimes, TalkDay, Venue};
+use skolnav::talks::{self, NewTalkTimes, TalkDay, TargetRound, Venue};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -1112,14 +1112,13 @@ async fn seed_round(
         &SystemClock,
         &mentor,
         demo::class(class),
-        None,
         NewTalkTimes {
             days,
             venue: Venue {
                 place: Some("Klassrummet".into()),
                 video_link: None,
             },
-            booking_deadline: Some(date),
+            round: TargetRound::New(date),
         },
     )
     .await

@@ -2,7 +2,7 @@
 
 use super::{Call, Ctx, Items, Problem, Reply};
 use crate::ids::{GroupId, PersonId, SlotId, TalkRoundId};
-use crate::talks::{self, NewTalkTimes, Refusal, TalkDay, TalksError, Venue};
+use crate::talks::{self, NewTalkTimes, Refusal, TalkDay, TalksError, TargetRound, Venue};
 use chrono::{NaiveDate, NaiveTime};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -108,7 +108,7 @@ fn text(field: &str, value: Option<String>) -> Result<Option<String>, Problem> {
 }
 
 impl CreateBody {
-    fn parse(self) -> Result<(Option<TalkRoundId>, NewTalkTimes), Problem> {
+    fn parse(self) -> Result<NewTalkTimes, Problem> {
         if self.days.len() > MAX_DAYS {
             return Err(Problem::invalid_input(
                 "days",
@@ -135,37 +135,40 @@ impl CreateBody {
                 "an https:// link without spaces",
             ));
         }
-        let round = self
-            .round_id
-            .map(|r| {
-                TalkRoundId::parse(&r)
-                    .ok_or_else(|| Problem::invalid_input("roundId", "not a valid id"))
-            })
-            .transpose()?;
-        Ok((
-            round,
-            NewTalkTimes {
-                days,
-                venue: Venue {
-                    place: text("place", self.place)?,
-                    video_link,
-                },
-                booking_deadline: self.booking_deadline,
+        let round = match (self.round_id, self.booking_deadline) {
+            (Some(_), Some(_)) => {
+                return Err(Problem::invalid_input(
+                    "bookingDeadline",
+                    "not with roundId: the round's deadline applies",
+                ));
+            }
+            (None, None) => return Err(Problem::invalid_input("bookingDeadline", "required")),
+            (Some(id), None) => TargetRound::Existing(
+                TalkRoundId::parse(&id)
+                    .ok_or_else(|| Problem::invalid_input("roundId", "not a valid id"))?,
+            ),
+            (None, Some(deadline)) => TargetRound::New(deadline),
+        };
+        Ok(NewTalkTimes {
+            days,
+            venue: Venue {
+                place: text("place", self.place)?,
+                video_link,
             },
-        ))
+            round,
+        })
     }
 }
 
 /// POST /groups/{groupId}/talks
 pub async fn create(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let group = call.id("groupId", GroupId::parse)?;
-    let (round, new) = call.json::<CreateBody>()?.parse()?;
+    let new = call.json::<CreateBody>()?.parse()?;
     let created = talks::create_times(
         ctx.store.as_ref(),
         ctx.clock.as_ref(),
         &call.caller,
         group,
-        round,
         new,
     )
     .await?;

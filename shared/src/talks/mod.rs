@@ -21,7 +21,7 @@ use crate::outbox::{self, Notice};
 use crate::policy::{self, Decision, SlotView};
 use crate::store::{Condition, Item, Query, Store, StoreError, Write, query_all};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-pub use schedule::{FieldError, NewTalkTimes, Refusal, TalkDay, Venue};
+pub use schedule::{FieldError, NewTalkTimes, Refusal, TalkDay, TargetRound, Venue};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -326,15 +326,14 @@ pub struct Created {
     pub slots: Vec<TalkSlot>,
 }
 
-/// E1: staff create talk times for a group, as a new round or (with
-/// `round`) added to an existing one, whose deadline then applies. New
-/// slots may not overlap the group's existing slots.
+/// E1: staff create talk times for a group, as a new round or added to
+/// an existing one, whose deadline then applies. New slots may not overlap
+/// the group's existing slots.
 pub async fn create_times(
     store: &dyn Store,
     clock: &dyn Clock,
     caller: &PersonRecord,
     group_id: GroupId,
-    round: Option<TalkRoundId>,
     new: NewTalkTimes,
 ) -> Result<Created, TalksError> {
     let group = group(store, group_id).await?;
@@ -342,36 +341,16 @@ pub async fn create_times(
     decide(policy::manage_talks(caller, &group, &children))?;
     // The request's own checks, once: input that cannot be created costs
     // no read, and a retry does not repeat them.
-    let target = match (round, new.booking_deadline) {
-        (Some(_), Some(_)) => {
-            return Err(invalid(
-                "bookingDeadline",
-                "not with roundId: the round's deadline applies",
-            ));
-        }
-        (None, None) => return Err(invalid("bookingDeadline", "required")),
-        (Some(id), None) => TargetRound::Existing(id),
-        (None, Some(deadline)) => TargetRound::New(deadline),
-    };
     let spans = schedule::split(&new, clock.today())?;
 
     for _ in 0..ATTEMPTS {
-        let attempt = try_create_times(store, clock, caller, &group, target, &spans, &new.venue);
+        let attempt = try_create_times(store, clock, caller, &group, new.round, &spans, &new.venue);
         if let Some(created) = attempt.await? {
             return Ok(created);
         }
         pause_before_retry().await;
     }
     Err(TalksError::Contended)
-}
-
-/// Which round new talk times go into.
-#[derive(Clone, Copy)]
-enum TargetRound {
-    /// A new round with this booking deadline.
-    New(NaiveDate),
-    /// An existing round of the group, whose deadline applies.
-    Existing(TalkRoundId),
 }
 
 /// One attempt of [`create_times`]: `None` when the group's schedule

@@ -2,6 +2,7 @@
 //! and an optional break, split into slots. Pure: no store, no clock; every
 //! refusal names the field of the request at fault (`days[1].end`).
 
+use crate::ids::TalkRoundId;
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Europe::Stockholm;
 
@@ -43,10 +44,17 @@ pub struct Venue {
 pub struct NewTalkTimes {
     pub days: Vec<TalkDay>,
     pub venue: Venue,
-    /// The last day guardians may book, move or cancel (inclusive, in
-    /// Sweden). Absent when slots are added to an existing round, whose
-    /// deadline applies.
-    pub booking_deadline: Option<NaiveDate>,
+    pub round: TargetRound,
+}
+
+/// Which round new talk times go into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetRound {
+    /// A new round, with the last day guardians may book, move or cancel
+    /// (inclusive, in Sweden).
+    New(NaiveDate),
+    /// An existing round of the group, whose deadline applies.
+    Existing(TalkRoundId),
 }
 
 /// One talk: where it came from in the request, and when it is.
@@ -211,7 +219,7 @@ pub fn split(times: &NewTalkTimes, today: NaiveDate) -> Result<Vec<Span>, Refusa
             }
         }
     }
-    if let Some(deadline) = times.booking_deadline {
+    if let TargetRound::New(deadline) = times.round {
         if deadline < today {
             return Err(outside(
                 "bookingDeadline",
@@ -263,7 +271,7 @@ mod tests {
                 place: Some("Rum 12".into()),
                 video_link: None,
             },
-            booking_deadline: Some(date(1)),
+            round: TargetRound::New(date(1)),
         }
     }
 
@@ -347,7 +355,7 @@ mod tests {
     fn a_day_in_the_past_is_outside_the_window() {
         let mut input = times(vec![day(2, t(14, 0), t(16, 0), 30, 0)]);
         input.days[0].date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
-        input.booking_deadline = None;
+        input.round = TargetRound::Existing(TalkRoundId::generate());
         assert!(matches!(
             split(&input, today()),
             Err(Refusal::OutsideWindow(f)) if f.field == "days[0].date"
@@ -369,7 +377,7 @@ mod tests {
     #[test]
     fn the_deadline_may_not_fall_after_the_first_talk_day() {
         let mut input = times(vec![day(2, t(14, 0), t(16, 0), 30, 0)]);
-        input.booking_deadline = Some(date(3));
+        input.round = TargetRound::New(date(3));
         assert_eq!(
             field_of(split(&input, today()).unwrap_err()),
             "bookingDeadline"

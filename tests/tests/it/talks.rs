@@ -155,6 +155,12 @@ async fn overlapping_zero_length_or_past_times_are_refused_naming_the_field(back
             400,
             "bookingDeadline",
         ),
+        (
+            json!({ "days": [day("2026-12-02", "14:00", "16:00", 30)], "place": "Rum 1",
+                    "bookingDeadline": "2026-11-30", "roundId": "01JD0000000000000000000R01" }),
+            400,
+            "bookingDeadline",
+        ),
     ];
     for (body, status, field) in cases {
         let res = app.post(mentor, &talks_path(), body.clone()).await;
