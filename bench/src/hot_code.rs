@@ -30,20 +30,37 @@ use std::path::Path;
 mod layout;
 pub use layout::Layout;
 
+/// The names of the functions one Lambda function ran: during init (up to
+/// its first request for an event) and serving events.
+#[derive(Debug, Default)]
+pub struct Ran {
+    pub at_init: BTreeSet<String>,
+    pub serving: BTreeSet<String>,
+}
+
 /// The layout of the profiled functions, from the names of the functions
-/// each ran (`executed_functions` of its dumps).
-pub fn layout(executed: BTreeMap<String, BTreeSet<String>>) -> Layout {
+/// each ran (`executed_functions` of its dumps). What a function ran at
+/// init and whose pattern nothing it ran serving events shares is its
+/// init-only code, which its script gathers apart (shared/src/init_code.rs).
+pub fn layout(executed: BTreeMap<String, Ran>) -> Layout {
     let mut layout = Layout {
         profiled: executed.keys().cloned().collect(),
         ..Layout::default()
     };
-    for (function, names) in executed {
-        for pattern in names.iter().filter_map(|n| pattern(n)) {
+    let patterns = |names: &BTreeSet<String>| -> BTreeSet<String> {
+        names.iter().filter_map(|n| pattern(n)).collect()
+    };
+    for (function, ran) in executed {
+        let (at_init, serving) = (patterns(&ran.at_init), patterns(&ran.serving));
+        for p in at_init.difference(&serving) {
             layout
-                .ran
-                .entry(pattern)
+                .init_only
+                .entry(p.clone())
                 .or_default()
                 .insert(function.clone());
+        }
+        for p in at_init.into_iter().chain(serving) {
+            layout.ran.entry(p).or_default().insert(function.clone());
         }
     }
     layout
@@ -404,15 +421,17 @@ fn=(1)
             [
                 (
                     "directory-me".to_string(),
-                    ran(&[
-                        "_ZN1a1f17h0123456789abcdefE",
-                        "_ZN1a1f17hfedcba9876543210E",
-                        "0x1234",
-                    ]),
+                    Ran {
+                        at_init: ran(&["_ZN1a1f17h0123456789abcdefE", "0x1234"]),
+                        serving: ran(&["_ZN1a1f17hfedcba9876543210E"]),
+                    },
                 ),
                 (
                     "talk-book".to_string(),
-                    ran(&["_ZN1a1f17h0000000000000000E", "_ZN1b1g17h0123456789abcdefE"]),
+                    Ran {
+                        at_init: ran(&["_ZN1a1f17h0000000000000000E"]),
+                        serving: ran(&["_ZN1b1g17h0123456789abcdefE"]),
+                    },
                 ),
             ]
             .into(),
@@ -421,5 +440,29 @@ fn=(1)
         assert!(script.contains("    *(.text._ZN1a1f17h*E .text.unlikely._ZN1a1f17h*E)\n"));
         assert_eq!(script.matches("*(.text._ZN").count(), 1, "{script}");
         assert_eq!(layout.ran["_ZN1b1g17h*E"], ["talk-book".to_string()].into());
+    }
+
+    #[test]
+    fn code_a_function_ran_at_init_and_serving_any_instance_of_is_not_init_only() {
+        let ran = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        let layout = layout(
+            [(
+                "directory-me".to_string(),
+                Ran {
+                    at_init: ran(&[
+                        "_ZN6rustls3add17h0123456789abcdefE",
+                        "_ZN3hyp4send17h0123456789abcdefE",
+                    ]),
+                    // Another instance of the same generic function.
+                    serving: ran(&["_ZN3hyp4send17hfedcba9876543210E"]),
+                },
+            )]
+            .into(),
+        );
+        assert_eq!(
+            layout.init_only.keys().collect::<Vec<_>>(),
+            ["_ZN6rustls3add17h*E"]
+        );
+        assert_eq!(layout.ran.len(), 2, "init-only code is code it ran");
     }
 }

@@ -542,30 +542,48 @@ fn write_hot_code(args: &[String]) {
         std::fs::canonicalize(binaries).unwrap_or_else(|e| fail(&format!("{binaries}: {e}")));
     let mut executed = BTreeMap::new();
     for (function, paths) in dumps {
+        // Callgrind numbers a process's dumps from 1; the first ends as the
+        // function first asks for an event: it is init.
+        let (init, serving): (Vec<PathBuf>, Vec<PathBuf>) = paths
+            .into_iter()
+            .partition(|p| p.extension().is_some_and(|e| e == "1"));
         // One dump in memory at a time: a full profile is thousands of them.
-        let texts = paths.into_iter().map(|path| {
-            std::fs::read_to_string(&path)
-                .unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())))
-        });
-        let names = hot_code::executed_functions(texts, &binaries);
-        if names.is_empty() {
+        let names = |paths: Vec<PathBuf>| {
+            let texts = paths.into_iter().map(|path| {
+                std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())))
+            });
+            hot_code::executed_functions(texts, &binaries)
+        };
+        let ran = hot_code::Ran {
+            at_init: names(init),
+            serving: names(serving),
+        };
+        if ran.at_init.is_empty() || ran.serving.is_empty() {
             fail::<()>(&format!(
-                "no code of {} ran in {function}'s dumps in {profiles}",
+                "{function}'s dumps in {profiles} need code of {} run at init and serving events",
                 binaries.display()
             ));
         }
-        executed.insert(function, names);
+        executed.insert(function, ran);
     }
     let counts: Vec<String> = executed
         .iter()
-        .map(|(f, names)| format!("  {f}: {} symbols ran", names.len()))
+        .map(|(f, ran)| {
+            format!(
+                "  {f}: {} symbols ran at init, {} serving events",
+                ran.at_init.len(),
+                ran.serving.len()
+            )
+        })
         .collect();
     let layout = hot_code::layout(executed);
     let comment = format!(
         "Written by scripts/hot-code; do not edit. The code each function ran while the\n\
          benchmark drove it, which functions/hot-code.rs links first (why:\n\
-         bench/src/hot_code.rs). {} patterns.\n{}",
+         bench/src/hot_code.rs). {} patterns, {} of them ran only at init by some.\n{}",
         layout.ran.len(),
+        layout.init_only.len(),
         counts.join("\n")
     );
     std::fs::write(out, layout.write(&comment)).unwrap_or_else(|e| fail(&format!("{out}: {e}")));

@@ -59,6 +59,17 @@ impl InitClock {
         InitClock(std::time::Instant::now())
     }
 
+    /// Init is done: once the runtime waits for the first event, the code
+    /// only init ran is handed back (init_code.rs). A task, so the runtime
+    /// client's own start-up, which runs after this, has run too.
+    fn done(self, step: &str) {
+        self.mark(step);
+        tokio::spawn(async {
+            let bytes = crate::init_code::release();
+            tracing::info!(bytes, "init code released");
+        });
+    }
+
     fn mark(&self, step: &str) {
         tracing::info!(
             init_micros = self.0.elapsed().as_micros() as u64,
@@ -113,7 +124,7 @@ async fn serve_http(
     if let Err(e) = keys {
         tracing::warn!(error = %e, "JWKS not fetched during init");
     }
-    init.mark("DynamoDB and JWKS warmed");
+    init.done("DynamoDB and JWKS warmed");
     let ctx = Ctx {
         store: Arc::new(store),
         auth: Arc::new(auth),
@@ -161,7 +172,7 @@ pub async fn run_outbox_stream() -> Result<(), Error> {
         .with_template(env("SKOLNAV_SES_TEMPLATE")?);
     init.mark("clients built");
     warm(&store).await;
-    init.mark("DynamoDB warmed");
+    init.done("DynamoDB warmed");
     let (store, mailer, clock) = (&store, &mailer, &SystemClock);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {
@@ -199,7 +210,7 @@ pub async fn run_absence_alerts() -> Result<(), Error> {
     );
     init.mark("clients built");
     warm(&store).await;
-    init.mark("DynamoDB warmed");
+    init.done("DynamoDB warmed");
     let (store, mailer, sms, clock) = (&store, &mailer, &sms, &SystemClock);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {
@@ -263,7 +274,7 @@ pub async fn run_import() -> Result<(), Error> {
     );
     init.mark("clients built");
     warm(&store).await;
-    init.mark("DynamoDB warmed");
+    init.done("DynamoDB warmed");
     let (store, registry) = (&store, &registry);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| async move {
@@ -339,7 +350,7 @@ where
     let store = store_from_env(&aws)?;
     init.mark("clients built");
     warm(&store).await;
-    init.mark("DynamoDB warmed");
+    init.done("DynamoDB warmed");
     let (store, job) = (&store, &job);
     lambda_runtime::run(lambda_runtime::service_fn(
         move |_event: lambda_runtime::LambdaEvent<serde_json::Value>| async move { job(store).await },

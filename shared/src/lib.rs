@@ -20,6 +20,7 @@ pub mod files;
 pub mod http_client;
 pub mod ids;
 pub mod import;
+pub mod init_code;
 pub mod keys;
 #[cfg(feature = "lambda")]
 pub mod lambda;

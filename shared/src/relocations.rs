@@ -112,14 +112,14 @@ fn table() -> Option<(usize, usize)> {
 
 /// The pages wholly inside `start..start + len`: the table's first and last
 /// pages may hold other sections, which stay.
-fn whole_pages((start, len): (usize, usize), page: usize) -> Option<(usize, usize)> {
+pub(crate) fn whole_pages((start, len): (usize, usize), page: usize) -> Option<(usize, usize)> {
     let first = start.div_ceil(page) * page;
     let end = (start + len) / page * page;
     (end > first).then(|| (first, end - first))
 }
 
 #[cfg(unix)]
-fn unmap_whole_pages(table: (usize, usize)) -> usize {
+pub(crate) fn unmap_whole_pages(table: (usize, usize)) -> usize {
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     let Some((first, len)) = whole_pages(table, page.max(4096) as usize) else {
@@ -133,9 +133,9 @@ fn unmap_whole_pages(table: (usize, usize)) -> usize {
 }
 
 #[cfg(not(unix))]
-fn unmap_whole_pages(_table: (usize, usize)) -> usize {
+pub(crate) fn unmap_whole_pages(_table: (usize, usize)) -> usize {
     0
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -7,7 +7,7 @@ const PAGE: usize = 4096;
 
 /// Whether each page of `start..start + len` is mapped into this process
 /// (`/proc/self/pagemap`, bit 63 of each page's entry).
-fn mapped(start: usize, len: usize) -> Vec<bool> {
+pub(crate) fn mapped(start: usize, len: usize) -> Vec<bool> {
     let mut pagemap = std::fs::File::open("/proc/self/pagemap").expect("pagemap");
     pagemap
         .seek(SeekFrom::Start((start / PAGE * 8) as u64))
