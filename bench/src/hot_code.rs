@@ -414,24 +414,31 @@ fn=(1)
         assert_eq!(pattern("aws_lc_x_y").as_deref(), Some("aws_lc_x_y"));
     }
 
+    /// What one function ran, at init and serving events.
+    fn ran(function: &str, at_init: &[&str], serving: &[&str]) -> (String, Ran) {
+        let names = |n: &[&str]| n.iter().map(|n| n.to_string()).collect();
+        (
+            function.to_string(),
+            Ran {
+                at_init: names(at_init),
+                serving: names(serving),
+            },
+        )
+    }
+
     #[test]
     fn each_function_places_the_code_it_ran_whatever_its_hashes() {
-        let ran = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
         let layout = layout(
             [
-                (
-                    "directory-me".to_string(),
-                    Ran {
-                        at_init: ran(&["_ZN1a1f17h0123456789abcdefE", "0x1234"]),
-                        serving: ran(&["_ZN1a1f17hfedcba9876543210E"]),
-                    },
+                ran(
+                    "directory-me",
+                    &["_ZN1a1f17h0123456789abcdefE", "0x1234"],
+                    &["_ZN1a1f17hfedcba9876543210E"],
                 ),
-                (
-                    "talk-book".to_string(),
-                    Ran {
-                        at_init: ran(&["_ZN1a1f17h0000000000000000E"]),
-                        serving: ran(&["_ZN1b1g17h0123456789abcdefE"]),
-                    },
+                ran(
+                    "talk-book",
+                    &["_ZN1a1f17h0000000000000000E"],
+                    &["_ZN1b1g17h0123456789abcdefE"],
                 ),
             ]
             .into(),
@@ -444,18 +451,15 @@ fn=(1)
 
     #[test]
     fn code_a_function_ran_at_init_and_serving_any_instance_of_is_not_init_only() {
-        let ran = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
         let layout = layout(
-            [(
-                "directory-me".to_string(),
-                Ran {
-                    at_init: ran(&[
-                        "_ZN6rustls3add17h0123456789abcdefE",
-                        "_ZN3hyp4send17h0123456789abcdefE",
-                    ]),
-                    // Another instance of the same generic function.
-                    serving: ran(&["_ZN3hyp4send17hfedcba9876543210E"]),
-                },
+            [ran(
+                "directory-me",
+                &[
+                    "_ZN6rustls3add17h0123456789abcdefE",
+                    "_ZN3hyp4send17h0123456789abcdefE",
+                ],
+                // Another instance of the same generic function.
+                &["_ZN3hyp4send17hfedcba9876543210E"],
             )]
             .into(),
         );
