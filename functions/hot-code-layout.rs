@@ -266,49 +266,74 @@ mod tests {
         assert!(script.trim_end().ends_with("INSERT BEFORE .text;"));
     }
 
+    /// Whether `script` holds every one of `needles`, each after the one
+    /// before it.
+    fn in_order(script: &str, needles: &[&str]) -> bool {
+        let mut from = 0;
+        needles
+            .iter()
+            .all(|needle| match script[from..].find(needle) {
+                Some(at) => {
+                    from += at + needle.len();
+                    true
+                }
+                None => false,
+            })
+    }
+
     #[test]
     fn code_a_function_ran_only_at_init_lies_between_the_markers_a_window_before_the_rest() {
         let script = sample().linker_script("directory-me");
-        let at = |needle: &str| {
-            script
-                .find(needle)
-                .unwrap_or_else(|| panic!("{needle} in {script}"))
-        };
-        let begin = at("    *(.text.skolnav_init_code_begin)\n");
-        let init = at("*(.text._ZN6rustls3add17h*E");
-        let end =
-            at("    *(.text.skolnav_init_code_end)\n    . = . + 0x10000;\n  }\n  .text.hot :\n");
-        let hot = at("*(.text._ZN2me4read17h*E");
         assert!(
-            at("*crt1.o(.text)") < begin,
-            "the C runtime starts the segment"
+            in_order(
+                &script,
+                &[
+                    // The C runtime starts the segment.
+                    "*crt1.o(.text)",
+                    "    *(.text.skolnav_init_code_begin)\n",
+                    "*(.text._ZN6rustls3add17h*E",
+                    "    *(.text.skolnav_init_code_end)\n    . = . + 0x10000;\n  }\n  .text.hot :\n",
+                    "*(.text._ZN2me4read17h*E",
+                ]
+            ),
+            "{script}"
         );
-        assert!(begin < init && init < end && end < hot, "{script}");
         assert!(script.contains("3 patterns, linked first; 1 of them ran only at init"));
     }
 
     #[test]
     fn code_another_function_also_ran_serving_stays_with_that_functions_hot_code() {
         let script = sample().linker_script("talk-book");
-        let end = script
-            .find("skolnav_init_code_end")
-            .expect("the end marker");
-        let rustls = script.find("_ZN6rustls3add").expect("rustls");
-        assert!(rustls > end, "{script}");
+        assert!(
+            in_order(
+                &script,
+                &["skolnav_init_code_end", ".text.hot", "_ZN6rustls3add"]
+            ),
+            "{script}"
+        );
+        assert!(!in_order(
+            &script,
+            &[
+                "skolnav_init_code_begin",
+                "_ZN6rustls3add",
+                "skolnav_init_code_end"
+            ]
+        ));
     }
 
     #[test]
     fn a_function_added_since_the_profile_places_what_any_function_ran() {
         let script = sample().linker_script("news-publish");
-        let hot = script.find(".text.hot").expect("a hot section");
         for p in [
             "_ZN2me4read",
             "_ZN4list4read",
             "_ZN5tokio4park",
             "_ZN6rustls3add",
         ] {
-            let at = script.find(p).unwrap_or_else(|| panic!("{p} in {script}"));
-            assert!(at > hot, "{p} with the hot code, none released: {script}");
+            assert!(
+                in_order(&script, &[".text.hot", p]),
+                "{p} with the hot code, none released: {script}"
+            );
         }
         assert!(script.contains("any profiled function"));
     }
