@@ -18,6 +18,7 @@ mod cases;
 mod hot_code;
 mod import;
 mod notices;
+mod pages;
 mod recording;
 mod report;
 mod runtime_api;
@@ -243,6 +244,10 @@ async fn run_function(
         f.peak_rss_each_kib.push(peak_rss_kib(child.id()));
         if k == cold - 1 {
             keep_memory_map(bin, child.id());
+            pages::keep(
+                &bin.file_name().unwrap_or_default().to_string_lossy(),
+                child.id(),
+            );
         }
         let _ = child.kill();
         let _ = child.wait();
