@@ -244,10 +244,7 @@ async fn run_function(
         f.peak_rss_each_kib.push(peak_rss_kib(child.id()));
         if k == cold - 1 {
             keep_memory_map(bin, child.id());
-            pages::keep(
-                &bin.file_name().unwrap_or_default().to_string_lossy(),
-                child.id(),
-            );
+            pages::keep(bin, child.id());
         }
         let _ = child.kill();
         let _ = child.wait();

@@ -93,24 +93,27 @@ pub fn per_section(elf: &[u8], pages: &[u64]) -> Result<Vec<(String, u64, u64)>,
 }
 
 /// With `SKOLNAV_BENCH_PAGES=DIR`, writes `DIR/<function>.pages`: KiB
-/// mapped per section of the binary process `pid` runs, then each mapped
-/// page's link-time address.
-pub fn keep(function: &str, pid: u32) {
+/// mapped per section of the binary process `pid` runs (`bin`, or what its
+/// wrapper runs), then each mapped page's link-time address.
+pub fn keep(bin: &Path, pid: u32) {
     let Some(dir) = std::env::var_os("SKOLNAV_BENCH_PAGES") else {
         return;
     };
-    let out = Path::new(&dir).join(format!("{function}.pages"));
-    if let Err(e) = write(pid, &out) {
+    let name = bin.file_name().unwrap_or_default().to_string_lossy();
+    let out = Path::new(&dir).join(format!("{name}.pages"));
+    if let Err(e) = write(&pid.to_string(), &out) {
         eprintln!("bench: {}: {e}", out.display());
     }
 }
 
-fn write(pid: u32, out: &Path) -> Result<(), String> {
+/// The binary process `proc` (a pid, or `self`) runs, and the link-time
+/// addresses of its pages present in memory.
+fn binary_pages(proc: &str) -> Result<(PathBuf, Vec<u64>), String> {
     let binary: PathBuf =
-        std::fs::read_link(format!("/proc/{pid}/exe")).map_err(|e| format!("its binary: {e}"))?;
-    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).map_err(|e| e.to_string())?;
+        std::fs::read_link(format!("/proc/{proc}/exe")).map_err(|e| format!("its binary: {e}"))?;
+    let maps = std::fs::read_to_string(format!("/proc/{proc}/maps")).map_err(|e| e.to_string())?;
     let mut pagemap =
-        std::fs::File::open(format!("/proc/{pid}/pagemap")).map_err(|e| e.to_string())?;
+        std::fs::File::open(format!("/proc/{proc}/pagemap")).map_err(|e| e.to_string())?;
     let pages = present_pages(&mappings_of(&maps, &binary), |page| {
         let mut entry = [0u8; 8];
         pagemap.seek(SeekFrom::Start(page / PAGE * 8))?;
@@ -118,6 +121,11 @@ fn write(pid: u32, out: &Path) -> Result<(), String> {
         Ok(u64::from_le_bytes(entry))
     })
     .map_err(|e| format!("pagemap: {e}"))?;
+    Ok((binary, pages))
+}
+
+fn write(proc: &str, out: &Path) -> Result<(), String> {
+    let (binary, pages) = binary_pages(proc)?;
     let elf = std::fs::read(&binary).map_err(|e| format!("{}: {e}", binary.display()))?;
     let mut text = format!(
         "# pages of {} mapped as the process ended\n# section KiB-mapped KiB-in-section\n",
@@ -189,21 +197,11 @@ mod tests {
 
     #[test]
     fn this_process_has_the_pages_of_its_running_code_and_not_all_of_its_file() {
-        let pid = std::process::id();
-        let binary = std::fs::read_link("/proc/self/exe").expect("exe");
-        let maps = std::fs::read_to_string("/proc/self/maps").expect("maps");
-        let mut pagemap = std::fs::File::open("/proc/self/pagemap").expect("pagemap");
-        let pages = present_pages(&mappings_of(&maps, &binary), |page| {
-            let mut entry = [0u8; 8];
-            pagemap.seek(SeekFrom::Start(page / PAGE * 8))?;
-            pagemap.read_exact(&mut entry)?;
-            Ok(u64::from_le_bytes(entry))
-        })
-        .expect("pages");
+        let (binary, pages) = binary_pages("self").expect("pages");
         let elf = std::fs::read(&binary).expect("the test binary");
         let rows = per_section(&elf, &pages).expect("sections");
         let text = rows.iter().find(|r| r.0 == ".text").expect(".text");
-        assert!(text.1 > 0, "the code running this test is mapped ({pid})");
+        assert!(text.1 > 0, "the code running this test is mapped");
         assert!(
             text.1 < text.2,
             "a debug test binary's {} KiB of code are not all mapped: {} KiB",
