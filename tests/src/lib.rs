@@ -495,6 +495,18 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub issuer: Arc<DevIssuer>,
     pub http: reqwest::Client,
+    /// Removes the file folder when the test's app goes.
+    _files_dir: RemovedOnDrop,
+}
+
+/// A temporary folder removed with its contents when dropped, so that a
+/// test run leaves no folders behind in the system's temporary folder.
+struct RemovedOnDrop(std::path::PathBuf);
+
+impl Drop for RemovedOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 pub struct TestResponse {
@@ -594,6 +606,7 @@ impl TestApp {
             clock,
             issuer,
             http: reqwest::Client::new(),
+            _files_dir: RemovedOnDrop(files_dir),
         }
     }
 

@@ -616,6 +616,22 @@ on_both_stores!(
 );
 
 #[tokio::test]
+async fn a_test_apps_file_folder_goes_with_the_app() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    upload(
+        &app,
+        demo::staff(demo::MENTOR_4A),
+        "veckobrev.pdf",
+        pdf_bytes("kept"),
+    )
+    .await;
+    let dir = app.files.dir().to_path_buf();
+    assert!(dir.is_dir(), "the upload wrote into {}", dir.display());
+    drop(app);
+    assert!(!dir.exists(), "{} is left behind", dir.display());
+}
+
+#[tokio::test]
 async fn the_s3_adapter_presigns_an_upload_and_a_download_that_moto_honours() {
     let client = s3_client();
     let bucket = format!(
