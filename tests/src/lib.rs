@@ -132,9 +132,11 @@ pub fn dynamodb_endpoint() -> &'static str {
             );
         }
         let port = free_port();
+        let scratch = java_scratch_folder();
         let mut cmd = Command::new("java");
         cmd.arg("-XX:TieredStopAtLevel=1")
             .arg("-XX:+UseSerialGC")
+            .arg(format!("-Djava.io.tmpdir={}", scratch.display()))
             .arg(format!(
                 "-Djava.library.path={}",
                 dir.join("DynamoDBLocal_lib").display()
@@ -150,6 +152,35 @@ pub fn dynamodb_endpoint() -> &'static str {
         wait_for_port(port, "DynamoDB Local", Duration::from_secs(60));
         format!("http://127.0.0.1:{port}")
     })
+}
+
+/// Where DynamoDB Local unpacks its SQLite library: it does so on every
+/// start and, stopped with the tests, never removes it (900 KB a run). One
+/// folder for all runs, cleared of the copies earlier runs left; a copy
+/// younger than ten minutes may belong to an engine still starting (one
+/// already running has its copy mapped and loses nothing).
+fn java_scratch_folder() -> PathBuf {
+    let folder = std::env::temp_dir().join("skolnav-dynamodb-local");
+    let _ = std::fs::create_dir_all(&folder);
+    remove_files_older_than(&folder, Duration::from_secs(600));
+    folder
+}
+
+/// Removes the files in `folder` last changed more than `age` ago.
+fn remove_files_older_than(folder: &Path, age: Duration) {
+    let stale = |entry: &std::fs::DirEntry| {
+        entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|elapsed| elapsed > age)
+    };
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        if stale(&entry) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The AWS environment a Lambda would see, pointed at the local engines:
@@ -839,4 +870,30 @@ pub fn registry_client(
         },
         Http::new(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_files_older_than_the_age_are_removed_from_the_scratch_folder() {
+        let folder =
+            std::env::temp_dir().join(format!("skolnav-scratch-{}", ulid::Ulid::generate()));
+        std::fs::create_dir_all(&folder).expect("a folder");
+        let (old, new) = (folder.join("old.so"), folder.join("new.so"));
+        std::fs::write(&old, b"x").expect("a file");
+        std::fs::write(&new, b"x").expect("a file");
+        let twenty_minutes_ago = std::time::SystemTime::now() - Duration::from_secs(1200);
+        std::fs::File::options()
+            .write(true)
+            .open(&old)
+            .and_then(|f| f.set_modified(twenty_minutes_ago))
+            .expect("an old file");
+        remove_files_older_than(&folder, Duration::from_secs(600));
+        let (old_left, new_left) = (old.exists(), new.exists());
+        let _ = std::fs::remove_dir_all(&folder);
+        assert!(!old_left, "the old file is removed");
+        assert!(new_left, "the new file stays");
+    }
 }
