@@ -152,6 +152,17 @@ pub fn me_call(i: usize) -> Call {
     get("/me".into(), demo::guardian(pupil_of(i)))
 }
 
+/// The cases in the order the harness measures them: every read before
+/// any write, each in its order in `CASES`. A write adds to what a later
+/// read reads (calendar-create's events to the calendar feed,
+/// absence-report's reports to the group's absence), so in table order a
+/// read's figures depended on which cases were selected with it; read
+/// first, every read case reads the fixture as seeded.
+pub fn in_measuring_order() -> impl Iterator<Item = &'static Case> {
+    let reads = CASES.iter().filter(|c| c.kind == Kind::Read);
+    reads.chain(CASES.iter().filter(|c| c.kind != Kind::Read))
+}
+
 pub static CASES: &[Case] = &[
     Case {
         function: "directory-me",
@@ -1397,16 +1408,15 @@ pub async fn sqlite_throughput(
     let fixture = Arc::new(Fixture::seed(store.as_ref()).await?);
     let ctx = Arc::new(crate::in_process_ctx(store, issuer));
     let mut out = Vec::new();
-    for case in CASES.iter().filter(|c| only.includes(c.function)) {
+    for case in in_measuring_order().filter(|c| only.includes(c.function)) {
         let count = match case.function {
             "absence-approve" => fixture.pending.len(),
             // One request per pupil and round the fixture holds.
             "talk-book" | "talk-move" => TALK_ROUNDS * PUPILS as usize,
             "absence-report" => 1000,
             // As many as the Lambda run makes: each adds to what a later
-            // case reads (the class calendar the feed renders; the slots
-            // every next creation checks against), so both runs see the
-            // same data.
+            // write case reads (the slots every next creation checks
+            // against), so both runs see the same data.
             "calendar-create" | "talk-create" => COLD + WARM,
             // One request per post, booking, slot or feed the fixture holds.
             "blog-delete" => fixture.posts_5c.len(),
@@ -1484,6 +1494,27 @@ mod tests {
 
     /// A case that answers another status measures an error path: the
     /// harness counts those as unexpected, and its figures would mislead.
+    #[test]
+    fn every_read_case_is_measured_before_any_write_so_it_reads_the_fixture_as_seeded() {
+        let order: Vec<(&str, Kind)> = in_measuring_order().map(|c| (c.function, c.kind)).collect();
+        assert_eq!(order.len(), CASES.len(), "every case once");
+        let first_write = order
+            .iter()
+            .position(|(_, kind)| *kind != Kind::Read)
+            .expect("a write case");
+        assert!(
+            order[first_write..]
+                .iter()
+                .all(|(_, kind)| *kind != Kind::Read),
+            "{order:?}"
+        );
+        let at = |f: &str| order.iter().position(|(name, _)| *name == f);
+        assert!(at("calendar-feed") < at("calendar-create"), "{order:?}");
+        // The writes keep their order: the deletes and cancellations last.
+        assert!(at("calendar-create") < at("blog-delete"), "{order:?}");
+        assert_eq!(order.last().map(|(f, _)| *f), Some("calendar-feed-revoke"));
+    }
+
     #[tokio::test]
     async fn every_case_answers_its_expected_status_on_the_fixture() {
         let dir = std::env::temp_dir().join(format!("skolnav-bench-{}", ulid::Ulid::generate()));
@@ -1494,7 +1525,7 @@ mod tests {
         let issuer = DevIssuer::generate(crate::ISSUER, crate::AUDIENCE);
         let ctx = crate::in_process_ctx(store, &issuer);
         let mut wrong = Vec::new();
-        for case in CASES {
+        for case in in_measuring_order() {
             for i in [0, 1, 21] {
                 let call = (case.call)(&fixture, i);
                 let token = issuer.token_for(&call.who.to_string(), Duration::from_secs(60));

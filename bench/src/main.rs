@@ -408,7 +408,7 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
     )
     .await?;
 
-    for case in CASES.iter().filter(|c| only.includes(c.function)) {
+    for case in cases::in_measuring_order().filter(|c| only.includes(c.function)) {
         eprintln!("bench: {}", case.function);
         let bin = release_bin(case.function)?;
         let calls: Vec<Call> = (0..COLD + WARM)
