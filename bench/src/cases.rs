@@ -1492,8 +1492,6 @@ mod tests {
         );
     }
 
-    /// A case that answers another status measures an error path: the
-    /// harness counts those as unexpected, and its figures would mislead.
     #[test]
     fn every_read_case_is_measured_before_any_write_so_it_reads_the_fixture_as_seeded() {
         let order: Vec<(&str, Kind)> = in_measuring_order().map(|c| (c.function, c.kind)).collect();
@@ -1508,13 +1506,20 @@ mod tests {
                 .all(|(_, kind)| *kind != Kind::Read),
             "{order:?}"
         );
-        let at = |f: &str| order.iter().position(|(name, _)| *name == f);
+        let at = |f: &str| {
+            order
+                .iter()
+                .position(|(name, _)| *name == f)
+                .unwrap_or_else(|| panic!("{f} is a case"))
+        };
         assert!(at("calendar-feed") < at("calendar-create"), "{order:?}");
         // The writes keep their order: the deletes and cancellations last.
         assert!(at("calendar-create") < at("blog-delete"), "{order:?}");
         assert_eq!(order.last().map(|(f, _)| *f), Some("calendar-feed-revoke"));
     }
 
+    /// A case that answers another status measures an error path: the
+    /// harness counts those as unexpected, and its figures would mislead.
     #[tokio::test]
     async fn every_case_answers_its_expected_status_on_the_fixture() {
         let dir = std::env::temp_dir().join(format!("skolnav-bench-{}", ulid::Ulid::generate()));
