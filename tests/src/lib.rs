@@ -526,18 +526,8 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub issuer: Arc<DevIssuer>,
     pub http: reqwest::Client,
-    /// Removes the file folder when the test's app goes.
-    _files_dir: RemovedOnDrop,
-}
-
-/// A temporary folder removed with its contents when dropped, so that a
-/// test run leaves no folders behind in the system's temporary folder.
-struct RemovedOnDrop(std::path::PathBuf);
-
-impl Drop for RemovedOnDrop {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    /// The file folder, removed with its contents when the app goes.
+    _files_dir: tempfile::TempDir,
 }
 
 pub struct TestResponse {
@@ -610,12 +600,11 @@ impl TestApp {
             skolnav_local::AUDIENCE,
         ));
         let clock = Arc::new(FixedClock::at(school_morning()));
-        let files_dir = std::env::temp_dir().join(format!(
-            "skolnav-files-{}-{}",
-            std::process::id(),
-            ulid::Ulid::generate()
-        ));
-        let files = Arc::new(FolderFiles::new(&files_dir, &base));
+        let files_dir = tempfile::Builder::new()
+            .prefix("skolnav-files-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("a temporary folder for the files: {e}"));
+        let files = Arc::new(FolderFiles::new(files_dir.path(), &base));
         let ctx = Ctx {
             store: store.clone(),
             auth: Arc::new(Authenticator::new(
@@ -637,7 +626,7 @@ impl TestApp {
             clock,
             issuer,
             http: reqwest::Client::new(),
-            _files_dir: RemovedOnDrop(files_dir),
+            _files_dir: files_dir,
         }
     }
 
@@ -878,9 +867,8 @@ mod tests {
 
     #[test]
     fn only_files_older_than_the_age_are_removed_from_the_scratch_folder() {
-        let folder =
-            std::env::temp_dir().join(format!("skolnav-scratch-{}", ulid::Ulid::generate()));
-        std::fs::create_dir_all(&folder).expect("a folder");
+        let scratch = tempfile::tempdir().expect("a folder");
+        let folder = scratch.path();
         let (old, new) = (folder.join("old.so"), folder.join("new.so"));
         std::fs::write(&old, b"x").expect("a file");
         std::fs::write(&new, b"x").expect("a file");
@@ -890,10 +878,8 @@ mod tests {
             .open(&old)
             .and_then(|f| f.set_modified(twenty_minutes_ago))
             .expect("an old file");
-        remove_files_older_than(&folder, Duration::from_secs(600));
-        let (old_left, new_left) = (old.exists(), new.exists());
-        let _ = std::fs::remove_dir_all(&folder);
-        assert!(!old_left, "the old file is removed");
-        assert!(new_left, "the new file stays");
+        remove_files_older_than(folder, Duration::from_secs(600));
+        assert!(!old.exists(), "the old file is removed");
+        assert!(new.exists(), "the new file stays");
     }
 }
