@@ -154,10 +154,11 @@ pub fn me_call(i: usize) -> Call {
 
 /// The cases in the order the harness measures them: every read before
 /// any write, each in its order in `CASES`. A write adds to what a later
-/// read reads (calendar-create's events to the calendar feed,
-/// absence-report's reports to the group's absence), so in table order a
-/// read's figures depended on which cases were selected with it; read
-/// first, every read case reads the fixture as seeded.
+/// read reads (calendar-create's events to the calendar feed, the posts
+/// published to the blog and news lists, talk-book's bookings to the
+/// booking list), so in table order a read's figures depended on which
+/// cases were selected with it; read first, every read case reads the
+/// fixture as seeded.
 pub fn in_measuring_order() -> impl Iterator<Item = &'static Case> {
     let reads = CASES.iter().filter(|c| c.kind == Kind::Read);
     reads.chain(CASES.iter().filter(|c| c.kind != Kind::Read))
@@ -735,7 +736,8 @@ pub static CASES: &[Case] = &[
     },
     // The cases below change what they touch for good (a deleted post, a
     // cancelled booking, a removed slot, a revoked feed), each request its
-    // own: they come last, so the cases above read the fixture as seeded.
+    // own: they come last, so the writes above find the fixture as seeded
+    // (the reads are measured before any write: `in_measuring_order`).
     Case {
         function: "files-upload",
         kind: Kind::Write,
