@@ -60,6 +60,12 @@ pub struct Call {
     pub body: Bytes,
 }
 
+/// Whether `body` is one JSON value, whatever its members' types (not
+/// generic: one copy for every handler's body type).
+fn well_formed(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+}
+
 impl Call {
     /// A path parameter parsed as an id; a malformed id is a 400 naming it.
     pub fn id<T>(&self, name: &str, parse: fn(&str) -> Option<T>) -> Result<T, Problem> {
@@ -86,7 +92,11 @@ impl Call {
             let missing = message
                 .strip_prefix("missing field `")
                 .and_then(|rest| rest.split('`').next());
-            let malformed = inner.is_syntax() || inner.is_eof();
+            // serde_json reports a well-formed value of the wrong kind for
+            // an enum (`"reason": 5`, `"audience": {}`) as a syntax error:
+            // the body is malformed only if it is not JSON at all.
+            let syntax = inner.is_syntax() || inner.is_eof();
+            let malformed = syntax && !well_formed(&self.body);
             let field = match (missing, path.as_str()) {
                 _ if malformed => "body".to_string(),
                 (Some(name), ".") => name.to_string(),
@@ -98,6 +108,8 @@ impl Call {
                 format!("malformed JSON ({message})")
             } else if missing.is_some() {
                 "required".to_string()
+            } else if syntax {
+                "not one of the values this field takes".to_string()
             } else {
                 message.clone()
             };
@@ -463,5 +475,65 @@ mod tests {
                 ("end".to_string(), "%4".to_string()),
             ]
         );
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    #[allow(dead_code)]
+    enum Kind {
+        Sick,
+        Other,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Report {
+        reason: Kind,
+        note: Option<String>,
+    }
+
+    fn problem_of(body: &str) -> Problem {
+        let call = Call {
+            caller: PersonRecord::named_by_token(PersonId::from_ulid(ulid::Ulid::nil())),
+            params: HashMap::new(),
+            query: HashMap::new(),
+            body: Bytes::from(body.to_string()),
+        };
+        call.json::<Report>().expect_err("a bad body")
+    }
+
+    #[test]
+    fn a_well_formed_value_an_enum_does_not_take_names_its_field_not_the_body() {
+        for body in [r#"{"reason": 5}"#, r#"{"reason": {}}"#, r#"{"reason": []}"#] {
+            let problem = problem_of(body);
+            assert_eq!(problem.invalid_params[0].name, "reason", "{body}");
+            assert_eq!(
+                problem.invalid_params[0].reason,
+                "not one of the values this field takes"
+            );
+        }
+        assert_eq!(
+            problem_of(r#"{"reason": "bored"}"#).invalid_params[0].name,
+            "reason"
+        );
+    }
+
+    #[test]
+    fn a_body_that_is_not_json_names_the_body() {
+        for body in [
+            r#"{"reason": }"#,
+            r#"{"reason": "sick""#,
+            r#"{"reason": "sick"} x"#,
+        ] {
+            let problem = problem_of(body);
+            assert_eq!(problem.invalid_params[0].name, "body", "{body}");
+            assert!(
+                problem.invalid_params[0]
+                    .reason
+                    .starts_with("malformed JSON"),
+                "{body}: {:?}",
+                problem.invalid_params
+            );
+        }
     }
 }
