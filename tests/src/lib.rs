@@ -521,6 +521,8 @@ pub struct TestApp {
     /// The local file folder the server serves (a fresh temporary folder).
     pub files: Arc<FolderFiles>,
     pub store: Arc<dyn Store>,
+    /// The same store, read raw: [`RawTable::dump`] shows everything held.
+    pub table: RawTable,
     pub mailer: Arc<RecordingMailer>,
     pub sms: Arc<RecordingSms>,
     pub clock: Arc<FixedClock>,
@@ -580,10 +582,8 @@ impl TestApp {
     }
 
     pub async fn spawn(backend: Backend) -> TestApp {
-        let store: Arc<dyn Store> = match backend {
-            Backend::Sqlite => Arc::new(sqlite_store()),
-            Backend::Dynamo => Arc::new(dynamo_store().await),
-        };
+        let table = RawTable::new(backend).await;
+        let store = table.store();
         skolnav::demo::seed(store.as_ref())
             .await
             .unwrap_or_else(|e| panic!("seeding the demo school: {e}"));
@@ -621,6 +621,7 @@ impl TestApp {
             base,
             files,
             store,
+            table,
             mailer: Arc::new(RecordingMailer::default()),
             sms: Arc::new(RecordingSms::default()),
             clock,
@@ -810,12 +811,29 @@ impl RawTable {
                 for item in scan_table(s.table()).await.expect("scan") {
                     let value: serde_json::Value =
                         serde_dynamo::from_item(item).expect("item as JSON");
-                    out.push_str(&value.to_string());
+                    out.push_str(&sorted(value).to_string());
                     out.push('\n');
                 }
                 out
             }
         }
+    }
+}
+
+/// `value` with every object's members in name order: an item comes from
+/// DynamoDB as a hash map, so two dumps of the same items compare equal
+/// only once sorted.
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut members: Vec<(String, serde_json::Value)> = map.into_iter().collect();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(members.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
     }
 }
 
