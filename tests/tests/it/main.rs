@@ -27,6 +27,7 @@ macro_rules! on_both_stores {
 mod absence_flow;
 mod alerts;
 mod attendance;
+mod bad_input;
 mod blog;
 mod calendar;
 mod dynamodb_faults;

@@ -12,7 +12,7 @@ const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];
 
-fn document() -> Value {
+pub(crate) fn document() -> Value {
     let path = workspace_root().join("docs/openapi.yaml");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -20,7 +20,7 @@ fn document() -> Value {
 }
 
 /// Every operation: (METHOD, path, the path item, the operation).
-fn operations(doc: &Value) -> Vec<(String, String, Value, Value)> {
+pub(crate) fn operations(doc: &Value) -> Vec<(String, String, Value, Value)> {
     let paths = doc["paths"]
         .as_mapping()
         .unwrap_or_else(|| panic!("the document has no paths"));
@@ -45,7 +45,7 @@ fn operations(doc: &Value) -> Vec<(String, String, Value, Value)> {
 }
 
 /// Follows a local `$ref` (`#/components/...`) to what it names.
-fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
+pub(crate) fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
     match value.get("$ref").and_then(Value::as_str) {
         Some(reference) => {
             let pointer = reference
@@ -60,7 +60,7 @@ fn resolve<'a>(doc: &'a Value, value: &'a Value) -> &'a Value {
 }
 
 /// The parameters of an operation and of its path item, resolved.
-fn parameters<'a>(doc: &'a Value, item: &'a Value, op: &'a Value) -> Vec<&'a Value> {
+pub(crate) fn parameters<'a>(doc: &'a Value, item: &'a Value, op: &'a Value) -> Vec<&'a Value> {
     [&item["parameters"], &op["parameters"]]
         .into_iter()
         .filter_map(Value::as_sequence)

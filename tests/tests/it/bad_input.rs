@@ -1,0 +1,575 @@
+//! Bad input on every route. For each operation of docs/openapi.yaml (which
+//! `openapi.rs` holds to the route table) the sweep derives bad requests
+//! from what the document declares: a path id malformed; a query parameter
+//! of the wrong type, outside its bounds or missing when required; a body
+//! that is not a JSON object, too large or with a member the schema does not
+//! have; a member of the wrong type, missing when required or outside its
+//! declared bounds. Each is sent as several callers (staff of every kind and
+//! a guardian). Every answer is a 4xx problem+json, never a 5xx; at least
+//! one caller (one the route serves) is told which field is at fault (400,
+//! or 422 for a value the use case cannot take); and the table holds
+//! exactly what it held before.
+//!
+//! Members are changed one at a time in a valid body: the operation's first
+//! example, or one built from the schema's required members.
+
+use super::openapi::{document, operations, parameters, resolve};
+use serde_json::{Value as Json, json};
+use serde_yaml_ng::Value as Yaml;
+use skolnav::api::MAX_BODY;
+use skolnav::demo;
+use skolnav::ids::PersonId;
+use skolnav_tests::{Backend, TestApp};
+
+on_both_stores!(
+    every_bad_input_the_document_describes_is_a_problem_naming_the_field_and_changes_nothing
+);
+
+/// The callers each bad request is sent as; every route serves one of them.
+fn callers() -> [PersonId; 6] {
+    [
+        demo::staff(demo::ORGANISATION_ADMIN),
+        demo::staff(demo::ADMIN),
+        demo::staff(demo::PRINCIPAL),
+        demo::staff(demo::MENTOR_4A),
+        demo::staff(demo::SUBJECT_TEACHER),
+        demo::guardian(1),
+    ]
+}
+
+/// A well-formed path parameter: the demo school's own where the callers
+/// have relations, otherwise an id no item has.
+fn path_value(name: &str) -> String {
+    match name {
+        "pupilId" => demo::pupil(1).to_string(),
+        "groupId" => demo::class(1).to_string(),
+        "schoolId" => demo::school().to_string(),
+        "organisationId" => demo::organisation().to_string(),
+        "personId" => demo::staff(demo::SUBJECT_TEACHER).to_string(),
+        _ => "01JD00000000000000000000ZZ".to_string(),
+    }
+}
+
+/// What some caller must be answered.
+enum Expect {
+    /// 400 (or 422, for a well-formed value the use case cannot take),
+    /// naming this field or a member holding it among the `invalidParams`.
+    Names(String),
+    /// This status, as a problem.
+    Status(u16),
+}
+
+struct Probe {
+    method: reqwest::Method,
+    path: String,
+    /// `?name=value&...`, or empty.
+    query: String,
+    body: Option<String>,
+    /// What is wrong, for the failure message.
+    what: String,
+    expect: Expect,
+}
+
+/// One step from a body to a member: an object's member or an array's item.
+#[derive(Clone)]
+enum Step {
+    Member(String),
+    Item(usize),
+}
+
+/// The field's name as problems give it: `days[0].date`.
+fn field_name(at: &[Step]) -> String {
+    let mut name = String::new();
+    for step in at {
+        match step {
+            Step::Member(m) if name.is_empty() => name.push_str(m),
+            Step::Member(m) => {
+                name.push('.');
+                name.push_str(m);
+            }
+            Step::Item(i) => name.push_str(&format!("[{i}]")),
+        }
+    }
+    name
+}
+
+fn get<'a>(value: &'a Json, at: &[Step]) -> Option<&'a Json> {
+    at.iter().try_fold(value, |v, step| match step {
+        Step::Member(m) => v.get(m.as_str()),
+        Step::Item(i) => v.get(*i),
+    })
+}
+
+/// `body` with the member at `at` set to `to`, or removed for `None`.
+fn with(body: &Json, at: &[Step], to: Option<Json>) -> Json {
+    let mut out = body.clone();
+    let Some((last, parent)) = at.split_last() else {
+        return out;
+    };
+    let parent = parent.iter().try_fold(&mut out, |v, step| match step {
+        Step::Member(m) => v.get_mut(m.as_str()),
+        Step::Item(i) => v.get_mut(*i),
+    });
+    match (parent, last, to) {
+        (Some(Json::Object(map)), Step::Member(m), Some(to)) => {
+            map.insert(m.clone(), to);
+        }
+        (Some(Json::Object(map)), Step::Member(m), None) => {
+            map.remove(m);
+        }
+        (Some(Json::Array(items)), Step::Item(i), Some(to)) if *i < items.len() => {
+            items[*i] = to;
+        }
+        _ => panic!("no member at {}", field_name(at)),
+    }
+    out
+}
+
+fn yaml_to_json(value: &Yaml) -> Json {
+    serde_json::to_value(value).unwrap_or_else(|e| panic!("{value:?} as JSON: {e}"))
+}
+
+/// A value the schema allows: its example, const or first enum value, or
+/// an object of its required members.
+fn valid(doc: &Yaml, schema: &Yaml) -> Json {
+    let schema = resolve(doc, schema);
+    if let Some(v) = schema.get("const") {
+        return yaml_to_json(v);
+    }
+    if let Some(v) = schema["examples"].as_sequence().and_then(|e| e.first()) {
+        return yaml_to_json(v);
+    }
+    if let Some(v) = schema["enum"].as_sequence().and_then(|e| e.first()) {
+        return yaml_to_json(v);
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let mut map = serde_json::Map::new();
+            for name in schema["required"].as_sequence().into_iter().flatten() {
+                let name = name.as_str().unwrap_or_default();
+                map.insert(name.to_string(), valid(doc, &schema["properties"][name]));
+            }
+            Json::Object(map)
+        }
+        Some("array") => match schema["minItems"].as_u64() {
+            Some(n) if n > 0 => Json::Array(vec![valid(doc, &schema["items"]); n as usize]),
+            _ => json!([]),
+        },
+        Some("string") => match schema["format"].as_str() {
+            Some("date") => json!("2026-11-23"),
+            Some("date-time") => json!("2026-11-23T10:00:00Z"),
+            _ => json!("Text"),
+        },
+        Some("integer" | "number") => json!(schema["minimum"].as_i64().unwrap_or(1)),
+        Some("boolean") => json!(false),
+        _ => json!({}),
+    }
+}
+
+/// A value of another JSON type than the schema's.
+fn wrong_type(schema: &Yaml) -> Option<Json> {
+    match schema["type"].as_str()? {
+        "string" => Some(json!(12345)),
+        "integer" | "number" | "boolean" | "array" | "object" => Some(json!("many")),
+        _ => None,
+    }
+}
+
+/// Values of the schema's type outside its declared bounds.
+fn outside(schema: &Yaml) -> Vec<(Json, String)> {
+    let mut out = Vec::new();
+    if let Some(max) = schema["maxLength"].as_u64() {
+        out.push((
+            json!("x".repeat(max as usize + 1)),
+            format!("longer than {max}"),
+        ));
+    }
+    if schema["minLength"].as_u64().is_some_and(|min| min > 0) {
+        out.push((json!(""), "empty".to_string()));
+    }
+    if schema["enum"].is_sequence() {
+        out.push((json!("no-such-value"), "not one of its values".to_string()));
+    }
+    match schema["format"].as_str() {
+        Some("date") => out.push((json!("2026-02-30"), "not a date".to_string())),
+        Some("date-time") => out.push((json!("not-a-time"), "not a time".to_string())),
+        _ => {}
+    }
+    if schema["pattern"].is_string() {
+        out.push((
+            json!("not~matching"),
+            "not matching its pattern".to_string(),
+        ));
+    }
+    if let Some(max) = schema["maximum"].as_i64() {
+        out.push((json!(max + 1), format!("over {max}")));
+    }
+    if let Some(min) = schema["minimum"].as_i64() {
+        out.push((json!(min - 1), format!("under {min}")));
+    }
+    out
+}
+
+/// Each bad body derived from the member at `at` of `base` and what lies
+/// under it: (the body, the field at fault, what is wrong).
+fn member_probes(
+    doc: &Yaml,
+    schema: &Yaml,
+    base: &Json,
+    at: &[Step],
+    out: &mut Vec<(Json, String, String)>,
+) {
+    let schema = resolve(doc, schema);
+    if let Some(properties) = schema["properties"].as_mapping() {
+        let required: Vec<&str> = schema["required"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .filter_map(Yaml::as_str)
+            .collect();
+        for (name, property) in properties {
+            let name = name.as_str().unwrap_or_default();
+            let property = resolve(doc, property);
+            let child: Vec<Step> = at
+                .iter()
+                .cloned()
+                .chain([Step::Member(name.to_string())])
+                .collect();
+            let field = field_name(&child);
+            let present = get(base, &child).cloned();
+            if let Some(wrong) = wrong_type(property) {
+                out.push((
+                    with(base, &child, Some(wrong)),
+                    field.clone(),
+                    "of the wrong type".into(),
+                ));
+            }
+            let Some(present) = present else { continue };
+            if required.contains(&name) {
+                out.push((with(base, &child, None), field.clone(), "missing".into()));
+            }
+            for (value, what) in outside(property) {
+                out.push((with(base, &child, Some(value)), field.clone(), what));
+            }
+            if let (Some(max), Some(first)) = (
+                property["maxItems"].as_u64(),
+                present.as_array().and_then(|items| items.first()),
+            ) {
+                let items = Json::Array(vec![first.clone(); max as usize + 1]);
+                out.push((
+                    with(base, &child, Some(items)),
+                    field.clone(),
+                    format!("more than {max} items"),
+                ));
+            }
+            match &present {
+                Json::Object(_) => member_probes(doc, property, base, &child, out),
+                Json::Array(items) if !items.is_empty() => {
+                    let item: Vec<Step> = child.iter().cloned().chain([Step::Item(0)]).collect();
+                    member_probes(doc, &property["items"], base, &item, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    if schema["additionalProperties"].as_bool() == Some(false)
+        && get(base, at).is_some_and(Json::is_object)
+    {
+        let child: Vec<Step> = at
+            .iter()
+            .cloned()
+            .chain([Step::Member("unexpectedMember".into())])
+            .collect();
+        out.push((
+            with(base, &child, Some(json!(1))),
+            field_name(&child),
+            "not in the schema".into(),
+        ));
+    }
+}
+
+/// Every bad request the document describes for one operation.
+fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -> Vec<Probe> {
+    let method: reqwest::Method = method.parse().unwrap_or_else(|e| panic!("{method}: {e}"));
+    let params = parameters(doc, item, op);
+    let in_ = |p: &&Yaml, place: &str| p["in"].as_str() == Some(place);
+    let name = |p: &Yaml| p["name"].as_str().unwrap_or_default().to_string();
+    let path_with = |bad: Option<&str>| {
+        params
+            .iter()
+            .filter(|p| in_(p, "path"))
+            .fold(template.to_string(), |path, p| {
+                let n = name(p);
+                let value = if bad == Some(n.as_str()) {
+                    "not-an-id".to_string()
+                } else {
+                    path_value(&n)
+                };
+                path.replace(&format!("{{{n}}}"), &value)
+            })
+    };
+    let queries: Vec<&Yaml> = params.iter().copied().filter(|p| in_(p, "query")).collect();
+    // The required query parameters, valid, with one left out or replaced.
+    let query_with = |leave_out: Option<&str>, bad: Option<(&str, &str)>| {
+        let mut pairs: Vec<(String, String)> = queries
+            .iter()
+            .filter(|p| p["required"].as_bool() == Some(true))
+            .filter(|p| Some(name(p).as_str()) != leave_out)
+            .map(|p| {
+                let value = match valid(doc, &p["schema"]) {
+                    Json::String(s) => s,
+                    other => other.to_string(),
+                };
+                (name(p), value)
+            })
+            .collect();
+        if let Some((n, v)) = bad {
+            pairs.retain(|(k, _)| k != n);
+            pairs.push((n.to_string(), v.to_string()));
+        }
+        let text: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", v.replace('&', "%26").replace(' ', "%20")))
+            .collect();
+        if text.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", text.join("&"))
+        }
+    };
+    let media = &op["requestBody"]["content"]["application/json"];
+    let body_schema = resolve(doc, &media["schema"]);
+    let base_body = (!media.is_null()).then(|| {
+        media["examples"]
+            .as_mapping()
+            .and_then(|examples| examples.values().next())
+            .map(|example| yaml_to_json(&example["value"]))
+            .unwrap_or_else(|| valid(doc, body_schema))
+    });
+    let base_text = base_body.as_ref().map(Json::to_string);
+    let probe = |path: String, query: String, body: Option<String>, what: String, expect| Probe {
+        method: method.clone(),
+        path,
+        query,
+        body,
+        what,
+        expect,
+    };
+
+    let mut out = Vec::new();
+    for p in params.iter().filter(|p| in_(p, "path")) {
+        let n = name(p);
+        out.push(probe(
+            path_with(Some(&n)),
+            query_with(None, None),
+            base_text.clone(),
+            format!("path parameter {n} not an id"),
+            Expect::Names(n),
+        ));
+    }
+    let path = path_with(None);
+    for p in &queries {
+        let n = name(p);
+        let schema = resolve(doc, &p["schema"]);
+        let mut bad: Vec<(String, String)> = outside(schema)
+            .into_iter()
+            .map(|(v, what)| {
+                let text = match v {
+                    Json::String(s) => s,
+                    other => other.to_string(),
+                };
+                (text, what)
+            })
+            .collect();
+        if matches!(schema["type"].as_str(), Some("integer" | "number")) {
+            bad.push(("many".into(), "not a number".into()));
+        }
+        if n == "cursor" {
+            bad.push(("not-a-cursor".into(), "a cursor never given".into()));
+        }
+        for (value, what) in bad {
+            out.push(probe(
+                path.clone(),
+                query_with(None, Some((&n, &value))),
+                base_text.clone(),
+                format!("query parameter {n} {what}"),
+                Expect::Names(n.clone()),
+            ));
+        }
+        if p["required"].as_bool() == Some(true) {
+            out.push(probe(
+                path.clone(),
+                query_with(Some(&n), None),
+                base_text.clone(),
+                format!("query parameter {n} missing"),
+                Expect::Names(n.clone()),
+            ));
+        }
+    }
+    let Some(base) = base_body else {
+        return out;
+    };
+    let query = query_with(None, None);
+    if op["requestBody"]["required"].as_bool() == Some(true) {
+        for (text, what) in [
+            ("", "empty"),
+            ("[]", "an array"),
+            ("{", "cut short"),
+            ("BASE BASE", "two objects"),
+        ] {
+            out.push(probe(
+                path.clone(),
+                query.clone(),
+                Some(text.replace("BASE", &base.to_string())),
+                format!("body {what}"),
+                Expect::Names("body".into()),
+            ));
+        }
+    }
+    out.push(probe(
+        path.clone(),
+        query.clone(),
+        Some(format!(r#"{{"x":"{}"}}"#, "x".repeat(MAX_BODY))),
+        "body over the limit".into(),
+        Expect::Status(413),
+    ));
+    let mut members = Vec::new();
+    member_probes(doc, body_schema, &base, &[], &mut members);
+    for (body, field, what) in members {
+        out.push(probe(
+            path.clone(),
+            query.clone(),
+            Some(body.to_string()),
+            format!("member {field} {what}"),
+            Expect::Names(field),
+        ));
+    }
+    out
+}
+
+/// (status, content type, body as JSON).
+async fn send(app: &TestApp, who: PersonId, probe: &Probe) -> (u16, String, Json) {
+    let url = format!("{}{}{}", app.base, probe.path, probe.query);
+    let mut req = app
+        .http
+        .request(probe.method.clone(), url)
+        .bearer_auth(app.token(who));
+    if let Some(body) = &probe.body {
+        req = req
+            .header("content-type", "application/json")
+            .body(body.clone());
+    }
+    let res = req
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{} {}: {e}", probe.method, probe.path));
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let json = res.json().await.unwrap_or(Json::Null);
+    (status, content_type, json)
+}
+
+/// The items one dump holds and the other not, marked `-` and `+`.
+fn diff(before: &str, after: &str) -> Vec<String> {
+    let old: std::collections::BTreeSet<&str> = before.lines().collect();
+    let new: std::collections::BTreeSet<&str> = after.lines().collect();
+    old.difference(&new)
+        .map(|l| format!("- {l}"))
+        .chain(new.difference(&old).map(|l| format!("+ {l}")))
+        .collect()
+}
+
+/// Whether a problem naming `name` names `field`: the field itself or a
+/// member that holds it (`audience` for an `audience.x` it does not
+/// take), never the whole body for a member.
+fn names(name: &str, field: &str) -> bool {
+    name == field
+        || field
+            .strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+}
+
+fn named(problem: &Json) -> Vec<&str> {
+    problem["invalidParams"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str())
+        .collect()
+}
+
+async fn every_bad_input_the_document_describes_is_a_problem_naming_the_field_and_changes_nothing(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let doc = document();
+    let before = app.table.dump().await;
+    let mut failures = Vec::new();
+    let mut sent = 0;
+    for (method, template, item, op) in operations(&doc) {
+        // The one route without login (a calendar feed by its token)
+        // answers every token it does not know with 404, by design.
+        if op["security"].as_sequence().is_some_and(|s| s.is_empty()) {
+            continue;
+        }
+        for probe in probes_of(&doc, &method, &template, &item, &op) {
+            let mut answers = Vec::new();
+            for who in callers() {
+                let (status, content_type, problem) = send(&app, who, &probe).await;
+                sent += 1;
+                if !(400..500).contains(&status)
+                    || !content_type.starts_with("application/problem+json")
+                    || problem["status"].as_u64() != Some(u64::from(status))
+                {
+                    failures.push(format!(
+                        "{method} {template} ({}) as {who}: {status} {content_type} {problem}",
+                        probe.what
+                    ));
+                }
+                answers.push((status, problem));
+            }
+            let met = answers.iter().any(|(status, problem)| match &probe.expect {
+                Expect::Names(field) => {
+                    matches!(status, 400 | 422) && named(problem).iter().any(|n| names(n, field))
+                }
+                Expect::Status(s) => status == s,
+            });
+            if !met {
+                let seen: Vec<String> = answers
+                    .iter()
+                    .map(|(status, problem)| {
+                        format!("{status} {:?} {}", named(problem), problem["detail"])
+                    })
+                    .collect();
+                let expected = match &probe.expect {
+                    Expect::Names(field) => format!("400 or 422 naming {field}"),
+                    Expect::Status(s) => s.to_string(),
+                };
+                failures.push(format!(
+                    "{method} {template} ({}): no caller got {expected}; got {}",
+                    probe.what,
+                    seen.join(", ")
+                ));
+            }
+        }
+    }
+    assert!(sent > 1000, "only {sent} bad requests were derived");
+    assert!(
+        failures.is_empty(),
+        "{} of {sent} answers to bad input were not as they should be:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    let after = app.table.dump().await;
+    let changed: Vec<String> = diff(&before, &after);
+    assert!(
+        changed.is_empty(),
+        "bad input changed what is stored:\n{}",
+        changed.join("\n")
+    );
+}
