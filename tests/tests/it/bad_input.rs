@@ -4,7 +4,7 @@
 //! of the wrong type, outside its bounds or missing when required; a body
 //! that is not a JSON object, too large or with a member the schema does not
 //! have; a member of the wrong type, missing when required or outside its
-//! declared bounds. Each is sent as several callers (staff of every kind and
+//! declared bounds; a header outside its bounds. Each is sent as several callers (staff of every kind and
 //! a guardian). Every answer is a 4xx problem+json, never a 5xx; at least
 //! one caller (one the route serves) is told which field is at fault (400,
 //! or 422 for a value the use case cannot take); and the table holds
@@ -22,7 +22,8 @@ use skolnav::ids::PersonId;
 use skolnav_tests::{Backend, TestApp};
 
 on_both_stores!(
-    every_bad_input_the_document_describes_is_a_problem_naming_the_field_and_changes_nothing
+    every_bad_input_the_document_describes_is_a_problem_naming_the_field_and_changes_nothing,
+    every_request_example_in_the_document_is_accepted_by_its_route,
 );
 
 /// The callers each bad request is sent as; every route serves one of them.
@@ -64,6 +65,8 @@ struct Probe {
     path: String,
     /// `?name=value&...`, or empty.
     query: String,
+    /// Headers besides the bearer token and the content type.
+    headers: Vec<(String, String)>,
     body: Option<String>,
     /// What is wrong, for the failure message.
     what: String,
@@ -351,6 +354,7 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
         method: method.clone(),
         path,
         query,
+        headers: Vec::new(),
         body,
         what,
         expect,
@@ -368,6 +372,30 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
         ));
     }
     let path = path_with(None);
+    // A header out of bounds, on an otherwise valid request: if it were
+    // taken, the request would store something.
+    for p in params.iter().filter(|p| in_(p, "header")) {
+        let n = name(p);
+        for (value, what) in outside(resolve(doc, &p["schema"])) {
+            let mut bad = probe(
+                path.clone(),
+                query_with(None, None),
+                base_text.clone(),
+                format!("header {n} {what}"),
+                Expect::Names(n.clone()),
+            );
+            // Each operation's own value: an Idempotency-Key taken by one
+            // would be refused as reused by the next.
+            let value = value.as_str().unwrap_or_default();
+            let id = op["operationId"].as_str().unwrap_or_default();
+            let value = match value.len().checked_sub(id.len()) {
+                Some(rest) if !value.is_empty() => format!("{id}{}", "x".repeat(rest)),
+                _ => value.to_string(),
+            };
+            bad.headers.push((n.clone(), value));
+            out.push(bad);
+        }
+    }
     for p in &queries {
         let n = name(p);
         let schema = resolve(doc, &p["schema"]);
@@ -454,6 +482,9 @@ async fn send(app: &TestApp, who: PersonId, probe: &Probe) -> (u16, String, Json
         .http
         .request(probe.method.clone(), url)
         .bearer_auth(app.token(who));
+    for (name, value) in &probe.headers {
+        req = req.header(name, value);
+    }
     if let Some(body) = &probe.body {
         req = req
             .header("content-type", "application/json")
@@ -571,5 +602,62 @@ async fn every_bad_input_the_document_describes_is_a_problem_naming_the_field_an
         changed.is_empty(),
         "bad input changed what is stored:\n{}",
         changed.join("\n")
+    );
+}
+
+/// The examples the sweep changes are requests the demo school takes: each
+/// is answered 2xx for one of the callers (on a fresh app each, since an
+/// example may take what another needs).
+async fn every_request_example_in_the_document_is_accepted_by_its_route(backend: Backend) {
+    let doc = document();
+    let mut examples = 0;
+    let mut refused = Vec::new();
+    for (method, template, item, op) in operations(&doc) {
+        let media = &op["requestBody"]["content"]["application/json"];
+        let Some(named_examples) = media["examples"].as_mapping() else {
+            continue;
+        };
+        let path = parameters(&doc, &item, &op)
+            .iter()
+            .filter(|p| p["in"].as_str() == Some("path"))
+            .fold(template.clone(), |path, p| {
+                let n = p["name"].as_str().unwrap_or_default();
+                path.replace(&format!("{{{n}}}"), &path_value(n))
+            });
+        for (name, example) in named_examples {
+            examples += 1;
+            let app = TestApp::spawn(backend).await;
+            let probe = Probe {
+                method: method.parse().unwrap_or_else(|e| panic!("{method}: {e}")),
+                path: path.clone(),
+                query: String::new(),
+                headers: Vec::new(),
+                body: Some(yaml_to_json(&example["value"]).to_string()),
+                what: format!("example {name:?}"),
+                expect: Expect::Status(0),
+            };
+            let mut answers = Vec::new();
+            for who in callers() {
+                let (status, _, answer) = send(&app, who, &probe).await;
+                if (200..300).contains(&status) {
+                    answers.clear();
+                    break;
+                }
+                answers.push(format!("{status} {}", answer["detail"]));
+            }
+            if !answers.is_empty() {
+                refused.push(format!(
+                    "{method} {template} {}: {}",
+                    probe.what,
+                    answers.join(", ")
+                ));
+            }
+        }
+    }
+    assert!(examples >= 5, "only {examples} examples in the document");
+    assert!(
+        refused.is_empty(),
+        "examples no caller could send:\n{}",
+        refused.join("\n")
     );
 }
