@@ -515,14 +515,16 @@ fn diff(before: &str, after: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether a problem naming `name` names `field`: the field itself or a
-/// member that holds it (`audience` for an `audience.x` it does not
-/// take), never the whole body for a member.
+/// Whether a problem naming `name` names `field`: the field itself, a part
+/// of it (`pupils[0]` of a list) or a member that holds it (`audience` for
+/// an `audience.x` it does not take); never the whole body for a member.
 fn names(name: &str, field: &str) -> bool {
-    name == field
-        || field
-            .strip_prefix(name)
+    let within = |inner: &str, outer: &str| {
+        inner
+            .strip_prefix(outer)
             .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+    };
+    name == field || within(field, name) || within(name, field)
 }
 
 fn named(problem: &Json) -> Vec<&str> {
