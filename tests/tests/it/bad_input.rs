@@ -7,8 +7,10 @@
 //! declared bounds; a header outside its bounds. Each is sent as several callers (staff of every kind and
 //! a guardian). Every answer is a 4xx problem+json, never a 5xx; at least
 //! one caller (one the route serves) is told which field is at fault (400,
-//! or 422 for a value the use case cannot take); and the table holds
-//! exactly what it held before.
+//! or 422 for a value the use case cannot take); the table holds exactly
+//! what it held before; and the logs, captured as the functions write
+//! them, hold no name, address, number or text of the school's or of
+//! what was sent.
 //!
 //! Members are changed one at a time in a valid body: the operation's first
 //! example, or one built from the schema's required members.
@@ -20,6 +22,7 @@ use skolnav::api::MAX_BODY;
 use skolnav::demo;
 use skolnav::ids::PersonId;
 use skolnav_tests::{Backend, TestApp};
+use std::sync::{Arc, Mutex};
 
 on_both_stores!(
     every_bad_input_the_document_describes_is_a_problem_naming_the_field_and_changes_nothing,
@@ -505,6 +508,104 @@ async fn send(app: &TestApp, who: PersonId, probe: &Probe) -> (u16, String, Json
     (status, content_type, json)
 }
 
+/// What the server logs, as the functions log it in production (JSON, info
+/// and up; our own crates' debug too): captured on the test's thread, which
+/// runs the server it spawned.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A dispatcher that wants nothing but keeps every callsite asking. tracing
+/// caches each callsite's interest for the process, and while only one
+/// dispatcher exists it asks the default of whichever thread reaches the
+/// callsite first: a parallel test's thread, with no subscriber, would
+/// cache "never" and the capture would miss the event (it did: 254 of
+/// 2,118 request lines in a full run). With this one alive for the
+/// process, interest is asked of every dispatcher.
+struct KeepAsking;
+
+impl tracing::Subscriber for KeepAsking {
+    fn register_callsite(
+        &self,
+        _: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        tracing::subscriber::Interest::sometimes()
+    }
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        false
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+static KEEP_ASKING: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+
+impl Logs {
+    /// The capturing subscriber, for `set_default` on the test's thread.
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
+        KEEP_ASKING.get_or_init(|| tracing::Dispatch::new(KeepAsking));
+        let logs = self.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,skolnav=debug,skolnav_local=debug",
+            ))
+            .with_writer(move || logs.clone())
+            .finish()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+/// What must never be logged: every person's name, e-mail address and
+/// mobile number as stored, the texts of the document's examples (notes,
+/// titles, bodies) and the over-long texts the sweep sends.
+fn private_texts(dump: &str, doc: &Yaml) -> Vec<String> {
+    let mut texts = vec!["x".repeat(32)];
+    for line in dump.lines() {
+        let item: Json = serde_json::from_str(line).unwrap_or(Json::Null);
+        for member in ["givenName", "familyName", "email", "mobile"] {
+            if let Some(text) = item[member].as_str().filter(|t| t.len() >= 3) {
+                texts.push(text.to_string());
+            }
+        }
+    }
+    for (_, _, _, op) in operations(doc) {
+        let media = &op["requestBody"]["content"]["application/json"];
+        for example in media["examples"].as_mapping().into_iter().flatten() {
+            let value = yaml_to_json(&example.1["value"]);
+            for member in ["note", "title", "body", "description", "place"] {
+                if let Some(text) = value[member].as_str() {
+                    texts.push(text.to_string());
+                }
+            }
+        }
+    }
+    texts.sort();
+    texts.dedup();
+    texts
+}
+
 /// The items one dump holds and the other not, marked `-` and `+`.
 fn diff(before: &str, after: &str) -> Vec<String> {
     let old: std::collections::BTreeSet<&str> = before.lines().collect();
@@ -542,8 +643,11 @@ async fn every_bad_input_the_document_describes_is_a_problem_naming_the_field_an
     let app = TestApp::spawn(backend).await;
     let doc = document();
     let before = app.table.dump().await;
+    let logs = Logs::default();
+    let _capturing = tracing::subscriber::set_default(logs.subscriber());
     let mut failures = Vec::new();
     let mut sent = 0;
+    let mut oversized = 0;
     for (method, template, item, op) in operations(&doc) {
         // The one route without login (a calendar feed by its token)
         // answers every token it does not know with 404, by design.
@@ -555,6 +659,7 @@ async fn every_bad_input_the_document_describes_is_a_problem_naming_the_field_an
             for who in callers() {
                 let (status, content_type, problem) = send(&app, who, &probe).await;
                 sent += 1;
+                oversized += usize::from(matches!(probe.expect, Expect::Status(413)));
                 if !(400..500).contains(&status)
                     || !content_type.starts_with("application/problem+json")
                     || problem["status"].as_u64() != Some(u64::from(status))
@@ -597,6 +702,20 @@ async fn every_bad_input_the_document_describes_is_a_problem_naming_the_field_an
         "{} of {sent} answers to bad input were not as they should be:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+    let logged = logs.text();
+    // A body over the limit is refused before a route is dispatched.
+    let routed = logged.matches("\"request\"").count();
+    assert!(
+        routed >= sent - oversized,
+        "{routed} request log lines captured for {sent} requests, {oversized} too large"
+    );
+    let private = private_texts(&before, &doc);
+    assert!(private.len() > 100, "only {} private texts", private.len());
+    let leaked: Vec<&String> = private.iter().filter(|t| logged.contains(*t)).collect();
+    assert!(
+        leaked.is_empty(),
+        "logged while refusing bad input: {leaked:?}"
     );
     let after = app.table.dump().await;
     let changed: Vec<String> = diff(&before, &after);
