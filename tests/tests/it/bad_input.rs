@@ -18,14 +18,16 @@
 use super::openapi::{document, operations, parameters, resolve};
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value as Yaml;
-use skolnav::api::MAX_BODY;
+use skolnav::api::{Ctx, MAX_BODY};
 use skolnav::demo;
+use skolnav::devkeys::DevIssuer;
 use skolnav::ids::PersonId;
 use skolnav_tests::{Backend, TestApp};
 use std::sync::{Arc, Mutex};
 
 on_both_stores!(
     every_bad_input_the_document_describes_is_a_problem_naming_the_field_and_changes_nothing,
+    every_bad_input_is_refused_alike_by_the_function_that_serves_its_route,
     every_request_example_in_the_document_is_accepted_by_its_route,
 );
 
@@ -64,6 +66,8 @@ enum Expect {
 }
 
 struct Probe {
+    /// The function that serves the route (its operationId).
+    function: String,
     method: reqwest::Method,
     path: String,
     /// `?name=value&...`, or empty.
@@ -353,7 +357,9 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
             .unwrap_or_else(|| valid(doc, body_schema))
     });
     let base_text = base_body.as_ref().map(Json::to_string);
+    let function = op["operationId"].as_str().unwrap_or_default().to_string();
     let probe = |path: String, query: String, body: Option<String>, what: String, expect| Probe {
+        function: function.clone(),
         method: method.clone(),
         path,
         query,
@@ -478,8 +484,66 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
     out
 }
 
+/// How a probe reaches the code: over HTTP to the local server, or as
+/// Lambda hands a request to the function that serves the route (its own
+/// rows of the route table, the body limit checked by the dispatcher).
+enum Transport {
+    LocalServer,
+    Function(Ctx, Box<DevIssuer>),
+}
+
 /// (status, content type, body as JSON).
-async fn send(app: &TestApp, who: PersonId, probe: &Probe) -> (u16, String, Json) {
+async fn send(
+    app: &TestApp,
+    transport: &Transport,
+    who: PersonId,
+    probe: &Probe,
+) -> (u16, String, Json) {
+    match transport {
+        Transport::LocalServer => send_http(app, who, probe).await,
+        Transport::Function(ctx, issuer) => invoke(ctx, issuer, who, probe).await,
+    }
+}
+
+async fn invoke(
+    ctx: &Ctx,
+    issuer: &DevIssuer,
+    who: PersonId,
+    probe: &Probe,
+) -> (u16, String, Json) {
+    let token = issuer.token_for(&who.to_string(), std::time::Duration::from_secs(600));
+    let mut req = http::Request::builder()
+        .method(probe.method.as_str())
+        .uri(format!("{}{}", probe.path, probe.query))
+        .header("authorization", format!("Bearer {token}"));
+    for (name, value) in &probe.headers {
+        req = req.header(name, value);
+    }
+    let body = match &probe.body {
+        Some(body) => {
+            req = req.header("content-type", "application/json");
+            lambda_http::Body::Text(body.clone())
+        }
+        None => lambda_http::Body::Empty,
+    };
+    let req = req
+        .body(body)
+        .unwrap_or_else(|e| panic!("{} {}: {e}", probe.method, probe.path));
+    let res = skolnav::lambda::handle(ctx, skolnav::api::routes::of(&probe.function), req).await;
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let json = match res.body() {
+        lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Json::Null),
+        _ => Json::Null,
+    };
+    (res.status().as_u16(), content_type, json)
+}
+
+async fn send_http(app: &TestApp, who: PersonId, probe: &Probe) -> (u16, String, Json) {
     let url = format!("{}{}{}", app.base, probe.path, probe.query);
     let mut req = app
         .http
@@ -640,7 +704,21 @@ fn named(problem: &Json) -> Vec<&str> {
 async fn every_bad_input_the_document_describes_is_a_problem_naming_the_field_and_changes_nothing(
     backend: Backend,
 ) {
+    sweep(backend, |_| Transport::LocalServer).await;
+}
+
+async fn every_bad_input_is_refused_alike_by_the_function_that_serves_its_route(backend: Backend) {
+    sweep(backend, |app| {
+        let (ctx, issuer) =
+            skolnav_tests::lambda_ctx(app.store.clone(), app.clock.clone(), app.files.clone());
+        Transport::Function(ctx, Box::new(issuer))
+    })
+    .await;
+}
+
+async fn sweep(backend: Backend, transport: impl FnOnce(&TestApp) -> Transport) {
     let app = TestApp::spawn(backend).await;
+    let transport = transport(&app);
     let doc = document();
     let before = app.table.dump().await;
     let logs = Logs::default();
@@ -657,9 +735,12 @@ async fn every_bad_input_the_document_describes_is_a_problem_naming_the_field_an
         for probe in probes_of(&doc, &method, &template, &item, &op) {
             let mut answers = Vec::new();
             for who in callers() {
-                let (status, content_type, problem) = send(&app, who, &probe).await;
+                let (status, content_type, problem) = send(&app, &transport, who, &probe).await;
                 sent += 1;
-                oversized += usize::from(matches!(probe.expect, Expect::Status(413)));
+                oversized += usize::from(
+                    matches!(transport, Transport::LocalServer)
+                        && matches!(probe.expect, Expect::Status(413)),
+                );
                 if !(400..500).contains(&status)
                     || !content_type.starts_with("application/problem+json")
                     || problem["status"].as_u64() != Some(u64::from(status))
@@ -749,6 +830,7 @@ async fn every_request_example_in_the_document_is_accepted_by_its_route(backend:
             examples += 1;
             let app = TestApp::spawn(backend).await;
             let probe = Probe {
+                function: op["operationId"].as_str().unwrap_or_default().to_string(),
                 method: method.parse().unwrap_or_else(|e| panic!("{method}: {e}")),
                 path: path.clone(),
                 query: String::new(),
@@ -759,7 +841,7 @@ async fn every_request_example_in_the_document_is_accepted_by_its_route(backend:
             };
             let mut answers = Vec::new();
             for who in callers() {
-                let (status, _, answer) = send(&app, who, &probe).await;
+                let (status, _, answer) = send_http(&app, who, &probe).await;
                 if (200..300).contains(&status) {
                     answers.clear();
                     break;
