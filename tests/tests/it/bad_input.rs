@@ -254,6 +254,23 @@ fn member_probes(
                     "of the wrong type".into(),
                 ));
             }
+            // A list of scalars (ids, years): one item that is wrong,
+            // whether or not the valid body has the list.
+            let items = resolve(doc, &property["items"]);
+            if property["type"].as_str() == Some("array") && items["properties"].is_null() {
+                let first = format!("{field}[0]");
+                let bad = wrong_type(items)
+                    .map(|v| (v, "of the wrong type".to_string()))
+                    .into_iter()
+                    .chain(outside(items));
+                for (value, what) in bad {
+                    out.push((
+                        with(base, &child, Some(json!([value]))),
+                        first.clone(),
+                        what,
+                    ));
+                }
+            }
             let Some(present) = present else { continue };
             if required.contains(&name) {
                 out.push((with(base, &child, None), field.clone(), "missing".into()));
