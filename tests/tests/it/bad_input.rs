@@ -45,7 +45,7 @@ fn callers() -> [PersonId; 6] {
 
 /// A well-formed path parameter: the demo school's own where the callers
 /// have relations, otherwise an id no item has.
-fn path_value(name: &str) -> String {
+pub(crate) fn path_value(name: &str) -> String {
     match name {
         "pupilId" => demo::pupil(1).to_string(),
         "groupId" => demo::class(1).to_string(),
@@ -57,7 +57,7 @@ fn path_value(name: &str) -> String {
 }
 
 /// What some caller must be answered.
-enum Expect {
+pub(crate) enum Expect {
     /// 400 (or 422, for a well-formed value the use case cannot take),
     /// naming this field or a member holding it among the `invalidParams`.
     Names(String),
@@ -65,19 +65,19 @@ enum Expect {
     Status(u16),
 }
 
-struct Probe {
+pub(crate) struct Probe {
     /// The function that serves the route (its operationId).
-    function: String,
-    method: reqwest::Method,
-    path: String,
+    pub(crate) function: String,
+    pub(crate) method: reqwest::Method,
+    pub(crate) path: String,
     /// `?name=value&...`, or empty.
-    query: String,
+    pub(crate) query: String,
     /// Headers besides the bearer token and the content type.
-    headers: Vec<(String, String)>,
-    body: Option<String>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Option<String>,
     /// What is wrong, for the failure message.
-    what: String,
-    expect: Expect,
+    pub(crate) what: String,
+    pub(crate) expect: Expect,
 }
 
 /// One step from a body to a member: an object's member or an array's item.
@@ -135,13 +135,13 @@ fn with(body: &Json, at: &[Step], to: Option<Json>) -> Json {
     out
 }
 
-fn yaml_to_json(value: &Yaml) -> Json {
+pub(crate) fn yaml_to_json(value: &Yaml) -> Json {
     serde_json::to_value(value).unwrap_or_else(|e| panic!("{value:?} as JSON: {e}"))
 }
 
 /// A value the schema allows: its example, const or first enum value, or
 /// an object of its required members.
-fn valid(doc: &Yaml, schema: &Yaml) -> Json {
+pub(crate) fn valid(doc: &Yaml, schema: &Yaml) -> Json {
     let schema = resolve(doc, schema);
     if let Some(v) = schema.get("const") {
         return yaml_to_json(v);
@@ -560,7 +560,7 @@ async fn invoke(
     (res.status().as_u16(), content_type, json)
 }
 
-async fn send_http(app: &TestApp, who: PersonId, probe: &Probe) -> (u16, String, Json) {
+pub(crate) async fn send_http(app: &TestApp, who: PersonId, probe: &Probe) -> (u16, String, Json) {
     let url = format!("{}{}{}", app.base, probe.path, probe.query);
     let mut req = app
         .http
@@ -663,14 +663,7 @@ impl Logs {
 /// titles, bodies) and the over-long texts the sweep sends.
 fn private_texts(dump: &str, doc: &Yaml) -> Vec<String> {
     let mut texts = vec!["x".repeat(32)];
-    for line in dump.lines() {
-        let item: Json = serde_json::from_str(line).unwrap_or(Json::Null);
-        for member in ["givenName", "familyName", "email", "mobile"] {
-            if let Some(text) = item[member].as_str().filter(|t| t.len() >= 3) {
-                texts.push(text.to_string());
-            }
-        }
-    }
+    texts.extend(person_texts(dump));
     for (_, _, _, op) in operations(doc) {
         let media = &op["requestBody"]["content"]["application/json"];
         for example in media["examples"].as_mapping().into_iter().flatten() {
@@ -687,8 +680,25 @@ fn private_texts(dump: &str, doc: &Yaml) -> Vec<String> {
     texts
 }
 
+/// Every person's name, e-mail address and mobile number in a dump of the
+/// table.
+pub(crate) fn person_texts(dump: &str) -> Vec<String> {
+    let mut texts = Vec::new();
+    for line in dump.lines() {
+        let item: Json = serde_json::from_str(line).unwrap_or(Json::Null);
+        for member in ["givenName", "familyName", "email", "mobile"] {
+            if let Some(text) = item[member].as_str().filter(|t| t.len() >= 3) {
+                texts.push(text.to_string());
+            }
+        }
+    }
+    texts.sort();
+    texts.dedup();
+    texts
+}
+
 /// The items one dump holds and the other not, marked `-` and `+`.
-fn diff(before: &str, after: &str) -> Vec<String> {
+pub(crate) fn diff(before: &str, after: &str) -> Vec<String> {
     let old: std::collections::BTreeSet<&str> = before.lines().collect();
     let new: std::collections::BTreeSet<&str> = after.lines().collect();
     old.difference(&new)

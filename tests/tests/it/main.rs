@@ -37,6 +37,7 @@ mod import;
 mod lessons;
 mod news;
 mod openapi;
+mod outsiders;
 mod policy_matrix;
 mod preferences;
 mod reads;
