@@ -3,7 +3,8 @@
 //! school, a teacher of it, its organisation's imports) or addresses it in
 //! its body (the documented examples) is sent by people with no relation to
 //! it: a guardian and a pupil of Ekbackens skola, that school's admin, and
-//! for a pupil or a class also a guardian of the other class. Each is
+//! for a pupil or a class also a guardian of the other class, for a pupil
+//! also a classmate and the classmate's guardians. Each is
 //! refused with 403 or 404, no answer holds anyone's name, address or
 //! number, and nothing is stored. `policy_matrix` says, per use case, which
 //! of the two statuses and what the allowed roles get; this test keeps a
@@ -30,8 +31,9 @@ const NAMING: [&str; 5] = [
     "organisationId",
 ];
 
-/// People of the other school (pupil 41 and their guardian, its admin),
-/// and for a pupil or a class the guardian of a child in class 4B.
+/// People of the other school (pupil 41 and their guardian, its admin);
+/// for a pupil or a class the guardian of a child in class 4B; for a pupil
+/// also a classmate and the classmate's two guardians.
 fn outsiders(params: &[String]) -> Vec<PersonId> {
     let mut who = vec![
         demo::guardian(41),
@@ -40,6 +42,9 @@ fn outsiders(params: &[String]) -> Vec<PersonId> {
     ];
     if params.iter().any(|p| p == "pupilId" || p == "groupId") {
         who.push(demo::guardian(21));
+    }
+    if params.iter().any(|p| p == "pupilId") {
+        who.extend([demo::pupil(2), demo::guardian(2), demo::guardian(52)]);
     }
     who
 }
