@@ -18,7 +18,8 @@ use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
 use skolnav::demo;
 use skolnav::ids::PersonId;
-use skolnav_tests::{Backend, TestApp};
+use skolnav_tests::{Backend, TestApp, TestResponse, school_morning};
+use std::collections::HashMap;
 
 on_both_stores!(no_one_without_a_relation_reaches_what_a_route_names);
 
@@ -69,9 +70,116 @@ fn required_query(doc: &Yaml, item: &Yaml, op: &Yaml) -> String {
     }
 }
 
+/// The first example of an operation's request body.
+fn example(doc: &Yaml, operation: &str) -> Json {
+    operations(doc)
+        .into_iter()
+        .find(|(_, _, _, op)| op["operationId"].as_str() == Some(operation))
+        .and_then(|(_, _, _, op)| {
+            op["requestBody"]["content"]["application/json"]["examples"]
+                .as_mapping()
+                .and_then(|examples| examples.values().next())
+                .map(|example| yaml_to_json(&example["value"]))
+        })
+        .unwrap_or_else(|| panic!("{operation} has no example"))
+}
+
+fn id_in(answer: &TestResponse, pointer: &str) -> String {
+    answer
+        .json
+        .pointer(pointer)
+        .and_then(Json::as_str)
+        .unwrap_or_else(|| panic!("no {pointer} in {} {}", answer.status, answer.json))
+        .to_string()
+}
+
+/// Real objects of pupil 1, class 4A and their school, made by those who
+/// may (the documented examples, as guardian 1, 4A's mentor and the
+/// organisation's admin), for the path parameters that name objects: an
+/// outsider must be refused them as they exist, not only as unknown ids.
+async fn objects(app: &TestApp, doc: &Yaml) -> HashMap<&'static str, String> {
+    let guardian = demo::guardian(1);
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let pupil = demo::pupil(1);
+    let class = demo::class(1);
+    let day = school_morning().date_naive();
+    demo::seed_lessons(app.store.as_ref(), day)
+        .await
+        .unwrap_or_else(|e| panic!("the day's lessons: {e}"));
+    let lesson = demo::lessons(day)
+        .into_iter()
+        .find(|l| l.group_ids.contains(&class))
+        .unwrap_or_else(|| panic!("no lesson of 4A on {day}"));
+    let report = app
+        .post(
+            guardian,
+            &format!("/pupils/{pupil}/absence-reports"),
+            example(doc, "absence-report"),
+        )
+        .await;
+    let post = app
+        .post(mentor, "/blog/posts", example(doc, "blog-publish"))
+        .await;
+    let talks = app
+        .post(
+            mentor,
+            &format!("/groups/{class}/talks"),
+            example(doc, "talk-create"),
+        )
+        .await;
+    let booked = app
+        .post(
+            guardian,
+            &format!("/pupils/{pupil}/talk-bookings"),
+            serde_json::json!({ "slotId": id_in(&talks, "/slots/0/id") }),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.json);
+    let run = app
+        .post(
+            demo::staff(demo::ORGANISATION_ADMIN),
+            &format!("/organisations/{}/imports", demo::organisation()),
+            serde_json::json!({ "dryRun": true }),
+        )
+        .await;
+    let author = skolnav::directory::person_record(app.store.as_ref(), mentor)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("the mentor's record"));
+    let file = skolnav_tests::uploaded_pdf(
+        app.store.as_ref(),
+        &app.files,
+        app.clock.as_ref(),
+        &author,
+        "veckobrev.pdf",
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    app.deliver_outbox().await;
+    let notices = app.get(guardian, "/me/notices").await;
+    HashMap::from([
+        ("reportId", id_in(&report, "/id")),
+        ("postId", id_in(&post, "/post/id")),
+        ("roundId", id_in(&talks, "/round/id")),
+        ("slotId", id_in(&talks, "/slots/0/id")),
+        ("lessonId", lesson.id.to_string()),
+        ("runId", id_in(&run, "/runId")),
+        ("fileId", file.to_string()),
+        ("noticeId", id_in(&notices, "/items/0/id")),
+    ])
+}
+
 async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let doc = document();
+    let objects = objects(&app, &doc).await;
+    let value_of = |param: &str| {
+        objects
+            .get(param)
+            .cloned()
+            .unwrap_or_else(|| path_value(param))
+    };
     let before = app.table.dump().await;
     let private = person_texts(&before);
     assert!(private.len() > 100, "only {} private texts", private.len());
@@ -91,7 +199,9 @@ async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) 
             .as_mapping()
             .and_then(|examples| examples.values().next())
             .map(|example| yaml_to_json(&example["value"]));
-        let names_the_school = params.iter().any(|p| NAMING.contains(&p.as_str()));
+        let names_the_school = params
+            .iter()
+            .any(|p| NAMING.contains(&p.as_str()) || objects.contains_key(p.as_str()));
         if !names_the_school && example.is_none() {
             continue;
         }
@@ -102,7 +212,7 @@ async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) 
             function: op["operationId"].as_str().unwrap_or_default().to_string(),
             method: method.parse().unwrap_or_else(|e| panic!("{method}: {e}")),
             path: params.iter().fold(template.clone(), |path, p| {
-                path.replace(&format!("{{{p}}}"), &path_value(p))
+                path.replace(&format!("{{{p}}}"), &value_of(p))
             }),
             query: required_query(&doc, &item, &op),
             headers: Vec::new(),
