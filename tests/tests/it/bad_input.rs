@@ -32,7 +32,7 @@ on_both_stores!(
 );
 
 /// The callers each bad request is sent as; every route serves one of them.
-fn callers() -> [PersonId; 6] {
+pub(crate) fn callers() -> [PersonId; 6] {
     [
         demo::staff(demo::ORGANISATION_ADMIN),
         demo::staff(demo::ADMIN),

@@ -43,6 +43,7 @@ mod preferences;
 mod reads;
 mod release_logging;
 mod reports;
+mod retries;
 mod routes_template;
 mod sample_events;
 mod school_settings;

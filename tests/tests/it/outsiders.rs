@@ -71,7 +71,7 @@ fn required_query(doc: &Yaml, item: &Yaml, op: &Yaml) -> String {
 }
 
 /// The first example of an operation's request body.
-fn example(doc: &Yaml, operation: &str) -> Json {
+pub(crate) fn example(doc: &Yaml, operation: &str) -> Json {
     operations(doc)
         .into_iter()
         .find(|(_, _, _, op)| op["operationId"].as_str() == Some(operation))
@@ -84,7 +84,7 @@ fn example(doc: &Yaml, operation: &str) -> Json {
         .unwrap_or_else(|| panic!("{operation} has no example"))
 }
 
-fn id_in(answer: &TestResponse, pointer: &str) -> String {
+pub(crate) fn id_in(answer: &TestResponse, pointer: &str) -> String {
     answer
         .json
         .pointer(pointer)

@@ -1,0 +1,150 @@
+//! F4 on every POST of docs/openapi.yaml: a request retried with its
+//! Idempotency-Key (a client that lost the answer) gets the first answer
+//! again, marked `Idempotent-Replayed: true`, and the table holds nothing
+//! more than after the first. Each POST is sent as someone it serves: the
+//! first of the sweep's callers it answers 2xx, with its documented example
+//! or a body built from its schema, at objects that exist (a report to
+//! approve, a talk slot to book, a notice to mark read).
+
+use super::bad_input::{callers, diff, path_value, valid, yaml_to_json};
+use super::openapi::{document, operations, parameters, resolve};
+use super::outsiders::{example, id_in};
+use serde_json::{Value as Json, json};
+use skolnav::demo;
+use skolnav_tests::{Backend, TestApp, TestResponse};
+use std::collections::HashMap;
+
+on_both_stores!(every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothing_more);
+
+/// Objects the POSTs act on, made by those who may: (path parameter or
+/// body member, id).
+async fn objects(app: &TestApp) -> HashMap<&'static str, String> {
+    let doc = document();
+    let guardian = demo::guardian(1);
+    // A report of another day than the example's, which is sent below.
+    let report = app
+        .post(
+            guardian,
+            &format!("/pupils/{}/absence-reports", demo::pupil(1)),
+            json!({ "firstDay": "2026-11-30", "reason": "sick" }),
+        )
+        .await;
+    // Talk times a week after the example's, which is sent below.
+    let mut times = example(&doc, "talk-create");
+    times["days"][0]["date"] = json!("2026-12-09");
+    times["bookingDeadline"] = json!("2026-12-07");
+    let talks = app
+        .post(
+            demo::staff(demo::MENTOR_4A),
+            &format!("/groups/{}/talks", demo::class(1)),
+            times,
+        )
+        .await;
+    let post = app
+        .post(
+            demo::staff(demo::MENTOR_4A),
+            "/blog/posts",
+            example(&doc, "blog-publish"),
+        )
+        .await;
+    assert_eq!(post.status, 201, "{}", post.json);
+    app.deliver_outbox().await;
+    let notices = app.get(guardian, "/me/notices").await;
+    HashMap::from([
+        ("reportId", id_in(&report, "/id")),
+        ("slotId", id_in(&talks, "/slots/0/id")),
+        ("noticeId", id_in(&notices, "/items/0/id")),
+    ])
+}
+
+/// POSTs with the operation's own key (a key is a person's, across routes).
+async fn post(
+    app: &TestApp,
+    who: skolnav::ids::PersonId,
+    path: &str,
+    body: &Json,
+    key: &str,
+) -> TestResponse {
+    app.post_raw(who, path, body.to_string(), Some(key)).await
+}
+
+async fn every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothing_more(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let doc = document();
+    let objects = objects(&app).await;
+    let value_of = |name: &str| {
+        objects
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| path_value(name))
+    };
+    let mut posts = 0;
+    let mut wrong = Vec::new();
+    for (method, template, item, op) in operations(&doc) {
+        if method != "POST" {
+            continue;
+        }
+        posts += 1;
+        let key = format!("retry-{}", op["operationId"].as_str().unwrap_or_default());
+        let path = parameters(&doc, &item, &op)
+            .iter()
+            .filter(|p| p["in"].as_str() == Some("path"))
+            .filter_map(|p| p["name"].as_str())
+            .fold(template.clone(), |path, p| {
+                path.replace(&format!("{{{p}}}"), &value_of(p))
+            });
+        let media = &op["requestBody"]["content"]["application/json"];
+        let mut body = match media["examples"]
+            .as_mapping()
+            .and_then(|examples| examples.values().next())
+        {
+            Some(example) => yaml_to_json(&example["value"]),
+            None if media.is_null() => json!({}),
+            None => valid(&doc, resolve(&doc, &media["schema"])),
+        };
+        if let Some(slot) = body.get_mut("slotId") {
+            *slot = json!(value_of("slotId"));
+        }
+        // Each caller's key is their own: the first one served is the
+        // one whose retry is checked.
+        let mut served = None;
+        let mut refused = Vec::new();
+        for who in callers() {
+            let first = post(&app, who, &path, &body, &key).await;
+            if (200..300).contains(&first.status) {
+                served = Some((who, first));
+                break;
+            }
+            refused.push(format!("{} {}", first.status, first.json["detail"]));
+        }
+        let Some((who, first)) = served else {
+            wrong.push(format!(
+                "POST {template}: no caller was served: {refused:?}"
+            ));
+            continue;
+        };
+        let stored = app.table.dump().await;
+        let retry = post(&app, who, &path, &body, &key).await;
+        let replayed = retry
+            .headers
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok());
+        if retry.status != first.status || retry.json != first.json || replayed != Some("true") {
+            wrong.push(format!(
+                "POST {template} as {who}: first {} {}, retry {} {} (replayed {replayed:?})",
+                first.status, first.json, retry.status, retry.json
+            ));
+        }
+        let changed = diff(&stored, &app.table.dump().await);
+        if !changed.is_empty() {
+            wrong.push(format!(
+                "POST {template}: the retry stored\n{}",
+                changed.join("\n")
+            ));
+        }
+    }
+    assert!(posts >= 10, "only {posts} POSTs in the document");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
