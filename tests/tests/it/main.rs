@@ -38,6 +38,7 @@ mod lessons;
 mod news;
 mod openapi;
 mod outsiders;
+mod pages;
 mod policy_matrix;
 mod preferences;
 mod reads;
