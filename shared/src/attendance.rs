@@ -214,7 +214,9 @@ async fn pupils_day(
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttendanceView {
-    pub lesson: Lesson,
+    /// As every lesson is answered (its lists too): staff see every
+    /// pupil's exceptions.
+    pub lesson: crate::lessons::LessonView,
     pub registration: Option<Registration>,
     pub reported: Vec<ReportedAbsence>,
     /// The school's comments to pick from (free text is allowed too).
@@ -260,7 +262,7 @@ pub async fn view(
     }
     let reported = reported_for(store, &lesson, &pupils).await?;
     Ok(AttendanceView {
-        lesson,
+        lesson: crate::lessons::LessonView::of(lesson, |_| true),
         registration,
         reported,
         comments,

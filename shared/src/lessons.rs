@@ -264,7 +264,9 @@ pub struct LessonView {
 }
 
 impl LessonView {
-    fn of(lesson: Lesson, sees_pupil: impl Fn(PersonId) -> bool) -> Self {
+    /// The lesson as answered, with the pupil exceptions of the pupils
+    /// the caller sees.
+    pub fn of(lesson: Lesson, sees_pupil: impl Fn(PersonId) -> bool) -> Self {
         LessonView {
             id: lesson.id,
             activity_id: lesson.activity_id,
