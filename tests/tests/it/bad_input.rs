@@ -836,9 +836,10 @@ async fn sweep(backend: Backend, transport: impl FnOnce(&TestApp) -> Transport) 
 
 /// The examples the sweep changes are requests the demo school takes: each
 /// is answered 2xx for one of the callers (on a fresh app each, since an
-/// example may take what another needs).
+/// example may take what another needs), with an answer as documented.
 async fn every_request_example_in_the_document_is_accepted_by_its_route(backend: Backend) {
     let doc = document();
+    let mut schemas = super::answers::Schemas::new(doc.clone());
     let mut examples = 0;
     let mut refused = Vec::new();
     for (method, template, item, op) in operations(&doc) {
@@ -867,15 +868,23 @@ async fn every_request_example_in_the_document_is_accepted_by_its_route(backend:
                 expect: Expect::Status(0),
             };
             let mut answers = Vec::new();
+            let mut taken = false;
             for who in callers() {
-                let (status, _, answer) = send_http(&app, who, &probe).await;
+                let (status, content_type, answer) = send_http(&app, who, &probe).await;
                 if (200..300).contains(&status) {
-                    answers.clear();
+                    taken = true;
+                    match schemas.check(&probe.function, status, &content_type, &answer) {
+                        Some(Ok(())) => answers.clear(),
+                        Some(Err(e)) => {
+                            answers = vec![format!("{status}, not as documented: {e:#}")]
+                        }
+                        None => answers = vec![format!("{status}, a JSON answer not documented")],
+                    }
                     break;
                 }
                 answers.push(format!("{status} {}", answer["detail"]));
             }
-            if !answers.is_empty() {
+            if !taken || !answers.is_empty() {
                 refused.push(format!(
                     "{method} {template} {}: {}",
                     probe.what,

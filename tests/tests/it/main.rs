@@ -26,6 +26,7 @@ macro_rules! on_both_stores {
 
 mod absence_flow;
 mod alerts;
+mod answers;
 mod attendance;
 mod bad_input;
 mod blog;

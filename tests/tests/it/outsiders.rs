@@ -51,7 +51,7 @@ fn outsiders(params: &[String]) -> Vec<PersonId> {
 }
 
 /// `?from=2026-11-23&to=2026-11-23`: the required query parameters, valid.
-fn required_query(doc: &Yaml, item: &Yaml, op: &Yaml) -> String {
+pub(crate) fn required_query(doc: &Yaml, item: &Yaml, op: &Yaml) -> String {
     let pairs: Vec<String> = parameters(doc, item, op)
         .iter()
         .filter(|p| p["in"].as_str() == Some("query") && p["required"].as_bool() == Some(true))
@@ -97,7 +97,7 @@ pub(crate) fn id_in(answer: &TestResponse, pointer: &str) -> String {
 /// may (the documented examples, as guardian 1, 4A's mentor and the
 /// organisation's admin), for the path parameters that name objects: an
 /// outsider must be refused them as they exist, not only as unknown ids.
-async fn objects(app: &TestApp, doc: &Yaml) -> HashMap<&'static str, String> {
+pub(crate) async fn objects(app: &TestApp, doc: &Yaml) -> HashMap<&'static str, String> {
     let guardian = demo::guardian(1);
     let mentor = demo::staff(demo::MENTOR_4A);
     let pupil = demo::pupil(1);

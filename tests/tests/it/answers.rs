@@ -1,0 +1,167 @@
+//! F4, the OpenAPI file matches the code, for what the routes answer: every
+//! GET of docs/openapi.yaml is asked as each caller, at real objects of
+//! pupil 1 and class 4A, and every JSON answer (2xx and problems alike) is
+//! validated against the schema the document gives for its status (JSON
+//! Schema 2020-12, which OpenAPI 3.1 uses, by the boon crate). So is the
+//! answer to each documented request example. A member renamed in code or
+//! a required one left out fails here.
+
+use super::bad_input::{callers, path_value};
+use super::openapi::{document, operations, parameters, resolve};
+use super::outsiders::{objects, required_query};
+use serde_json::Value as Json;
+use serde_yaml_ng::Value as Yaml;
+use skolnav_tests::{Backend, TestApp};
+use std::collections::HashMap;
+
+on_both_stores!(every_json_answer_matches_the_schema_the_document_gives_for_its_status);
+
+const DOCUMENT: &str = "file:///openapi.json";
+
+/// The document's schemas, compiled where used: each answer's schema is
+/// placed among the document's own (`#/components/schemas/answer-...`), so
+/// that its `$ref`s resolve in the document.
+pub(crate) struct Schemas {
+    doc: Yaml,
+    compiler: boon::Compiler,
+    compiled: boon::Schemas,
+    by_answer: HashMap<String, Option<boon::SchemaIndex>>,
+}
+
+impl Schemas {
+    pub(crate) fn new(doc: Yaml) -> Schemas {
+        let mut json = serde_json::to_value(&doc).unwrap_or_else(|e| panic!("document: {e}"));
+        let mut placed = serde_json::Map::new();
+        for (_, _, _, op) in operations(&doc) {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            for (status, response) in op["responses"].as_mapping().into_iter().flatten() {
+                let status = status.as_str().unwrap_or_default();
+                let media = &resolve(&doc, response)["content"];
+                for kind in ["application/json", "application/problem+json"] {
+                    let schema = &media[kind]["schema"];
+                    if !schema.is_null() {
+                        placed.insert(
+                            format!("answer-{id}-{status}-{}", kind.len()),
+                            serde_json::to_value(schema).unwrap_or_default(),
+                        );
+                    }
+                }
+            }
+        }
+        json["components"]["schemas"]
+            .as_object_mut()
+            .unwrap_or_else(|| panic!("the document has no components/schemas"))
+            .extend(placed);
+        let mut compiler = boon::Compiler::new();
+        compiler.set_default_draft(boon::Draft::V2020_12);
+        compiler
+            .add_resource(DOCUMENT, json)
+            .unwrap_or_else(|e| panic!("adding the document: {e}"));
+        Schemas {
+            doc,
+            compiler,
+            compiled: boon::Schemas::new(),
+            by_answer: HashMap::new(),
+        }
+    }
+
+    /// Whether `answer` is what the document says `operation` answers with
+    /// this status and content type; `None` when it declares no JSON schema.
+    pub(crate) fn check(
+        &mut self,
+        operation: &str,
+        status: u16,
+        content_type: &str,
+        json: &Json,
+    ) -> Option<Result<(), String>> {
+        let kind = if content_type.starts_with("application/problem+json") {
+            "application/problem+json"
+        } else if content_type.starts_with("application/json") {
+            "application/json"
+        } else {
+            return None;
+        };
+        let name = format!("answer-{operation}-{status}-{}", kind.len());
+        let index = match self.by_answer.get(&name) {
+            Some(index) => *index,
+            None => {
+                let declared = operations(&self.doc).iter().any(|(_, _, _, op)| {
+                    op["operationId"].as_str() == Some(operation)
+                        && !resolve(
+                            &self.doc,
+                            &op["responses"][status.to_string().as_str()],
+                        )["content"][kind]["schema"]
+                            .is_null()
+                });
+                let index = declared.then(|| {
+                    self.compiler
+                        .compile(
+                            &format!("{DOCUMENT}#/components/schemas/{name}"),
+                            &mut self.compiled,
+                        )
+                        .unwrap_or_else(|e| panic!("compiling {name}: {e:#}"))
+                });
+                self.by_answer.insert(name.clone(), index);
+                index
+            }
+        }?;
+        Some(
+            self.compiled
+                .validate(json, index)
+                .map_err(|e| format!("{e:#}")),
+        )
+    }
+}
+
+async fn every_json_answer_matches_the_schema_the_document_gives_for_its_status(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let doc = document();
+    let objects = objects(&app, &doc).await;
+    let value_of = |param: &str| {
+        objects
+            .get(param)
+            .cloned()
+            .unwrap_or_else(|| path_value(param))
+    };
+    let mut schemas = Schemas::new(doc.clone());
+    let mut checked: HashMap<u16, usize> = HashMap::new();
+    let mut undeclared = Vec::new();
+    let mut wrong = Vec::new();
+    for (method, template, item, op) in operations(&doc) {
+        if method != "GET" || op["security"].as_sequence().is_some_and(|s| s.is_empty()) {
+            continue;
+        }
+        let id = op["operationId"].as_str().unwrap_or_default();
+        let path = parameters(&doc, &item, &op)
+            .iter()
+            .filter(|p| p["in"].as_str() == Some("path"))
+            .filter_map(|p| p["name"].as_str())
+            .fold(template.clone(), |path, p| {
+                path.replace(&format!("{{{p}}}"), &value_of(p))
+            });
+        let path = format!("{path}{}", required_query(&doc, &item, &op));
+        for who in callers() {
+            let answer = app.get(who, &path).await;
+            match schemas.check(id, answer.status, &answer.content_type, &answer.json) {
+                None if answer.content_type.contains("json") => {
+                    undeclared.push(format!("GET {template} {}", answer.status));
+                }
+                None => {}
+                Some(Ok(())) => *checked.entry(answer.status).or_default() += 1,
+                Some(Err(e)) => wrong.push(format!("GET {template} as {who}: {e}")),
+            }
+        }
+    }
+    undeclared.sort();
+    undeclared.dedup();
+    assert!(
+        checked.get(&200).is_some_and(|n| *n >= 50),
+        "too few answers checked: {checked:?}"
+    );
+    assert!(
+        undeclared.is_empty(),
+        "answers the document does not declare:\n{}",
+        undeclared.join("\n")
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
