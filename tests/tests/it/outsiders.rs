@@ -181,6 +181,7 @@ async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) 
             .unwrap_or_else(|| path_value(param))
     };
     let before = app.table.dump().await;
+    let mut schemas = super::answers::Schemas::new(doc.clone());
     let private = person_texts(&before);
     assert!(private.len() > 100, "only {} private texts", private.len());
     let mut reached = Vec::new();
@@ -221,7 +222,10 @@ async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) 
             expect: Expect::Status(404),
         };
         for who in outsiders(&params) {
-            let (status, _, answer) = send_http(&app, who, &probe).await;
+            let (status, content_type, answer) = send_http(&app, who, &probe).await;
+            if let Err(e) = schemas.as_documented(&probe.function, status, &content_type, &answer) {
+                reached.push(format!("{method} {template} as {who}: {e}"));
+            }
             let text = answer.to_string();
             let leaked: Vec<&String> = private.iter().filter(|t| text.contains(*t)).collect();
             if !matches!(status, 403 | 404) || !leaked.is_empty() {

@@ -1,6 +1,6 @@
 //! F4 on every POST of docs/openapi.yaml: a request retried with its
 //! Idempotency-Key (a client that lost the answer) gets the first answer
-//! again, marked `Idempotent-Replayed: true`, and the table holds nothing
+//! (as documented) again, marked `Idempotent-Replayed: true`, and the table holds nothing
 //! more than after the first. Each POST is sent as someone it serves: the
 //! first of the sweep's callers it answers 2xx, with its documented example
 //! or a body built from its schema, at objects that exist (a report to
@@ -80,6 +80,7 @@ async fn every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothin
             .cloned()
             .unwrap_or_else(|| path_value(name))
     };
+    let mut schemas = super::answers::Schemas::new(doc.clone());
     let mut posts = 0;
     let mut wrong = Vec::new();
     for (method, template, item, op) in operations(&doc) {
@@ -125,6 +126,10 @@ async fn every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothin
             ));
             continue;
         };
+        let id = op["operationId"].as_str().unwrap_or_default();
+        if let Err(e) = schemas.as_documented(id, first.status, &first.content_type, &first.json) {
+            wrong.push(format!("POST {template} as {who}: {e}"));
+        }
         let stored = app.table.dump().await;
         let retry = post(&app, who, &path, &body, &key).await;
         let replayed = retry
