@@ -6,9 +6,9 @@
 //! answer to each documented request example. A member renamed in code or
 //! a required one left out fails here.
 
-use super::bad_input::{callers, path_value};
-use super::openapi::{document, operations, parameters, resolve};
-use super::outsiders::{objects, required_query};
+use super::bad_input::callers;
+use super::openapi::{document, filled_path, operations, resolve};
+use super::outsiders::{id_of, objects, required_query};
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
 use skolnav_tests::{Backend, TestApp};
@@ -133,12 +133,6 @@ async fn every_json_answer_matches_the_schema_the_document_gives_for_its_status(
     let app = TestApp::spawn(backend).await;
     let doc = document();
     let objects = objects(&app, &doc).await;
-    let value_of = |param: &str| {
-        objects
-            .get(param)
-            .cloned()
-            .unwrap_or_else(|| path_value(param))
-    };
     let mut schemas = Schemas::new(doc.clone());
     let mut checked: HashMap<u16, usize> = HashMap::new();
     let mut wrong = Vec::new();
@@ -147,14 +141,11 @@ async fn every_json_answer_matches_the_schema_the_document_gives_for_its_status(
             continue;
         }
         let id = op["operationId"].as_str().unwrap_or_default();
-        let path = parameters(&doc, &item, &op)
-            .iter()
-            .filter(|p| p["in"].as_str() == Some("path"))
-            .filter_map(|p| p["name"].as_str())
-            .fold(template.clone(), |path, p| {
-                path.replace(&format!("{{{p}}}"), &value_of(p))
-            });
-        let path = format!("{path}{}", required_query(&doc, &item, &op));
+        let path = format!(
+            "{}{}",
+            filled_path(&doc, &template, &item, &op, |p| id_of(&objects, p)),
+            required_query(&doc, &item, &op)
+        );
         for who in callers() {
             let answer = app.get(who, &path).await;
             match schemas.as_documented(id, answer.status, &answer.content_type, &answer.json) {

@@ -15,7 +15,9 @@
 //! Members are changed one at a time in a valid body: the operation's first
 //! example, or one built from the schema's required members.
 
-use super::openapi::{document, operations, parameters, resolve};
+use super::openapi::{
+    document, filled_path, header, operations, parameters, request_example, resolve,
+};
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value as Yaml;
 use skolnav::api::{Ctx, MAX_BODY};
@@ -322,18 +324,13 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
     let in_ = |p: &&Yaml, place: &str| p["in"].as_str() == Some(place);
     let name = |p: &Yaml| p["name"].as_str().unwrap_or_default().to_string();
     let path_with = |bad: Option<&str>| {
-        params
-            .iter()
-            .filter(|p| in_(p, "path"))
-            .fold(template.to_string(), |path, p| {
-                let n = name(p);
-                let value = if bad == Some(n.as_str()) {
-                    "not-an-id".to_string()
-                } else {
-                    path_value(&n)
-                };
-                path.replace(&format!("{{{n}}}"), &value)
-            })
+        filled_path(doc, template, item, op, |n| {
+            if bad == Some(n) {
+                "not-an-id".to_string()
+            } else {
+                path_value(n)
+            }
+        })
     };
     let queries: Vec<&Yaml> = params.iter().copied().filter(|p| in_(p, "query")).collect();
     // The required query parameters, valid, with one left out or replaced.
@@ -366,13 +363,8 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
     };
     let media = &op["requestBody"]["content"]["application/json"];
     let body_schema = resolve(doc, &media["schema"]);
-    let base_body = (!media.is_null()).then(|| {
-        media["examples"]
-            .as_mapping()
-            .and_then(|examples| examples.values().next())
-            .map(|example| yaml_to_json(&example["value"]))
-            .unwrap_or_else(|| valid(doc, body_schema))
-    });
+    let base_body =
+        (!media.is_null()).then(|| request_example(op).unwrap_or_else(|| valid(doc, body_schema)));
     let base_text = base_body.as_ref().map(Json::to_string);
     let function = op["operationId"].as_str().unwrap_or_default().to_string();
     let probe = |path: String, query: String, body: Option<String>, what: String, expect| Probe {
@@ -547,12 +539,7 @@ async fn invoke(
         .body(body)
         .unwrap_or_else(|e| panic!("{} {}: {e}", probe.method, probe.path));
     let res = skolnav::lambda::handle(ctx, skolnav::api::routes::of(&probe.function), req).await;
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let content_type = header(res.headers(), "content-type");
     let json = match res.body() {
         lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Json::Null),
         _ => Json::Null,
@@ -579,12 +566,7 @@ pub(crate) async fn send_http(app: &TestApp, who: PersonId, probe: &Probe) -> (u
         .await
         .unwrap_or_else(|e| panic!("{} {}: {e}", probe.method, probe.path));
     let status = res.status().as_u16();
-    let content_type = res
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let content_type = header(res.headers(), "content-type");
     let json = res.json().await.unwrap_or(Json::Null);
     (status, content_type, json)
 }
@@ -853,13 +835,7 @@ async fn every_request_example_in_the_document_is_accepted_by_its_route(backend:
         let Some(named_examples) = media["examples"].as_mapping() else {
             continue;
         };
-        let path = parameters(&doc, &item, &op)
-            .iter()
-            .filter(|p| p["in"].as_str() == Some("path"))
-            .fold(template.clone(), |path, p| {
-                let n = p["name"].as_str().unwrap_or_default();
-                path.replace(&format!("{{{n}}}"), &path_value(n))
-            });
+        let path = filled_path(&doc, &template, &item, &op, path_value);
         for (name, example) in named_examples {
             examples += 1;
             let app = TestApp::spawn(backend).await;

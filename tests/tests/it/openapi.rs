@@ -69,6 +69,43 @@ pub(crate) fn parameters<'a>(doc: &'a Value, item: &'a Value, op: &'a Value) -> 
         .collect()
 }
 
+/// An operation's path with each path parameter filled by `value`.
+pub(crate) fn filled_path(
+    doc: &Value,
+    template: &str,
+    item: &Value,
+    op: &Value,
+    value: impl Fn(&str) -> String,
+) -> String {
+    parameters(doc, item, op)
+        .iter()
+        .filter(|p| p["in"].as_str() == Some("path"))
+        .filter_map(|p| p["name"].as_str())
+        .fold(template.to_string(), |path, p| {
+            path.replace(&format!("{{{p}}}"), &value(p))
+        })
+}
+
+/// The first example of an operation's JSON request body.
+pub(crate) fn request_example(op: &Value) -> Option<serde_json::Value> {
+    op["requestBody"]["content"]["application/json"]["examples"]
+        .as_mapping()
+        .and_then(|examples| examples.values().next())
+        .map(|example| {
+            serde_json::to_value(&example["value"])
+                .unwrap_or_else(|e| panic!("an example as JSON: {e}"))
+        })
+}
+
+/// A header of an answer as text ("" when absent).
+pub(crate) fn header(headers: &http::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[test]
 fn the_openapi_document_describes_exactly_the_route_table() {
     let doc = document();

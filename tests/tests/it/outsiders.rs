@@ -10,10 +10,8 @@
 //! of the two statuses and what the allowed roles get; this test keeps a
 //! new route from arriving without the refusal.
 
-use super::bad_input::{
-    Expect, Probe, diff, path_value, person_texts, send_http, valid, yaml_to_json,
-};
-use super::openapi::{document, operations, parameters, resolve};
+use super::bad_input::{Expect, Probe, diff, path_value, person_texts, send_http, valid};
+use super::openapi::{document, filled_path, operations, parameters, request_example, resolve};
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
 use skolnav::demo;
@@ -75,13 +73,16 @@ pub(crate) fn example(doc: &Yaml, operation: &str) -> Json {
     operations(doc)
         .into_iter()
         .find(|(_, _, _, op)| op["operationId"].as_str() == Some(operation))
-        .and_then(|(_, _, _, op)| {
-            op["requestBody"]["content"]["application/json"]["examples"]
-                .as_mapping()
-                .and_then(|examples| examples.values().next())
-                .map(|example| yaml_to_json(&example["value"]))
-        })
+        .and_then(|(_, _, _, op)| request_example(&op))
         .unwrap_or_else(|| panic!("{operation} has no example"))
+}
+
+/// A path parameter's value: the object made for it, or [`path_value`].
+pub(crate) fn id_of(objects: &HashMap<&'static str, String>, param: &str) -> String {
+    objects
+        .get(param)
+        .cloned()
+        .unwrap_or_else(|| path_value(param))
 }
 
 pub(crate) fn id_in(answer: &TestResponse, pointer: &str) -> String {
@@ -174,12 +175,6 @@ async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     let doc = document();
     let objects = objects(&app, &doc).await;
-    let value_of = |param: &str| {
-        objects
-            .get(param)
-            .cloned()
-            .unwrap_or_else(|| path_value(param))
-    };
     let before = app.table.dump().await;
     let mut schemas = super::answers::Schemas::new(doc.clone());
     let private = person_texts(&before);
@@ -196,10 +191,7 @@ async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) 
             .filter_map(|p| p["name"].as_str().map(str::to_string))
             .collect();
         let media = &op["requestBody"]["content"]["application/json"];
-        let example = media["examples"]
-            .as_mapping()
-            .and_then(|examples| examples.values().next())
-            .map(|example| yaml_to_json(&example["value"]));
+        let example = request_example(&op);
         let names_the_school = params
             .iter()
             .any(|p| NAMING.contains(&p.as_str()) || objects.contains_key(p.as_str()));
@@ -212,9 +204,7 @@ async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) 
         let probe = Probe {
             function: op["operationId"].as_str().unwrap_or_default().to_string(),
             method: method.parse().unwrap_or_else(|e| panic!("{method}: {e}")),
-            path: params.iter().fold(template.clone(), |path, p| {
-                path.replace(&format!("{{{p}}}"), &value_of(p))
-            }),
+            path: filled_path(&doc, &template, &item, &op, |p| id_of(&objects, p)),
             query: required_query(&doc, &item, &op),
             headers: Vec::new(),
             body: body.map(|b| b.to_string()),

@@ -4,7 +4,7 @@
 //! items in the same order as one page of up to 100, and ends.
 
 use super::bad_input::{callers, path_value};
-use super::openapi::{document, operations, parameters};
+use super::openapi::{document, filled_path, operations, parameters};
 use super::outsiders::example;
 use serde_json::{Value as Json, json};
 use skolnav::demo;
@@ -62,13 +62,7 @@ async fn walking_a_list_a_page_at_a_time_gives_the_whole_list_once(backend: Back
             continue;
         }
         lists += 1;
-        let path = params
-            .iter()
-            .filter(|p| p["in"].as_str() == Some("path"))
-            .filter_map(|p| p["name"].as_str())
-            .fold(template.clone(), |path, p| {
-                path.replace(&format!("{{{p}}}"), &path_value(p))
-            });
+        let path = filled_path(&doc, &template, &item, &op, path_value);
         for who in callers() {
             let whole = app.get(who, &format!("{path}?limit=100")).await;
             if whole.status != 200 {

@@ -6,9 +6,9 @@
 //! or a body built from its schema, at objects that exist (a report to
 //! approve, a talk slot to book, a notice to mark read).
 
-use super::bad_input::{callers, diff, path_value, valid, yaml_to_json};
-use super::openapi::{document, operations, parameters, resolve};
-use super::outsiders::{example, id_in};
+use super::bad_input::{callers, diff, valid};
+use super::openapi::{document, filled_path, operations, request_example, resolve};
+use super::outsiders::{example, id_in, id_of};
 use serde_json::{Value as Json, json};
 use skolnav::demo;
 use skolnav_tests::{Backend, TestApp, TestResponse};
@@ -74,12 +74,6 @@ async fn every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothin
     let app = TestApp::spawn(backend).await;
     let doc = document();
     let objects = objects(&app).await;
-    let value_of = |name: &str| {
-        objects
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| path_value(name))
-    };
     let mut schemas = super::answers::Schemas::new(doc.clone());
     let mut posts = 0;
     let mut wrong = Vec::new();
@@ -89,24 +83,15 @@ async fn every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothin
         }
         posts += 1;
         let key = format!("retry-{}", op["operationId"].as_str().unwrap_or_default());
-        let path = parameters(&doc, &item, &op)
-            .iter()
-            .filter(|p| p["in"].as_str() == Some("path"))
-            .filter_map(|p| p["name"].as_str())
-            .fold(template.clone(), |path, p| {
-                path.replace(&format!("{{{p}}}"), &value_of(p))
-            });
+        let path = filled_path(&doc, &template, &item, &op, |p| id_of(&objects, p));
         let media = &op["requestBody"]["content"]["application/json"];
-        let mut body = match media["examples"]
-            .as_mapping()
-            .and_then(|examples| examples.values().next())
-        {
-            Some(example) => yaml_to_json(&example["value"]),
+        let mut body = match request_example(&op) {
+            Some(example) => example,
             None if media.is_null() => json!({}),
             None => valid(&doc, resolve(&doc, &media["schema"])),
         };
         if let Some(slot) = body.get_mut("slotId") {
-            *slot = json!(value_of("slotId"));
+            *slot = json!(id_of(&objects, "slotId"));
         }
         // Each caller's key is their own: the first one served is the
         // one whose retry is checked.
