@@ -59,7 +59,7 @@ pub(crate) fn path_value(name: &str) -> String {
 }
 
 /// What some caller must be answered.
-pub(crate) enum Expect {
+enum Expect {
     /// 400 (or 422, for a well-formed value the use case cannot take),
     /// naming this field or a member holding it among the `invalidParams`.
     Names(String),
@@ -67,7 +67,8 @@ pub(crate) enum Expect {
     Status(u16),
 }
 
-pub(crate) struct Probe {
+/// One request to a route, as a caller would send it.
+pub(crate) struct Request {
     /// The function that serves the route (its operationId).
     pub(crate) function: String,
     pub(crate) method: reqwest::Method,
@@ -77,9 +78,14 @@ pub(crate) struct Probe {
     /// Headers besides the bearer token and the content type.
     pub(crate) headers: Vec<(String, String)>,
     pub(crate) body: Option<String>,
+}
+
+/// A bad request of the sweep and what some caller must be answered.
+struct Probe {
+    request: Request,
     /// What is wrong, for the failure message.
-    pub(crate) what: String,
-    pub(crate) expect: Expect,
+    what: String,
+    expect: Expect,
 }
 
 /// One step from a body to a member: an object's member or an array's item.
@@ -368,12 +374,14 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
     let base_text = base_body.as_ref().map(Json::to_string);
     let function = op["operationId"].as_str().unwrap_or_default().to_string();
     let probe = |path: String, query: String, body: Option<String>, what: String, expect| Probe {
-        function: function.clone(),
-        method: method.clone(),
-        path,
-        query,
-        headers: Vec::new(),
-        body,
+        request: Request {
+            function: function.clone(),
+            method: method.clone(),
+            path,
+            query,
+            headers: Vec::new(),
+            body,
+        },
         what,
         expect,
     };
@@ -410,7 +418,7 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
                 Some(rest) if !value.is_empty() => format!("{id}{}", "x".repeat(rest)),
                 _ => value.to_string(),
             };
-            bad.headers.push((n.clone(), value));
+            bad.request.headers.push((n.clone(), value));
             out.push(bad);
         }
     }
@@ -506,11 +514,11 @@ async fn send(
     app: &TestApp,
     transport: &Transport,
     who: PersonId,
-    probe: &Probe,
+    request: &Request,
 ) -> (u16, String, Json) {
     match transport {
-        Transport::LocalServer => send_http(app, who, probe).await,
-        Transport::Function(ctx, issuer) => invoke(ctx, issuer, who, probe).await,
+        Transport::LocalServer => send_http(app, who, request).await,
+        Transport::Function(ctx, issuer) => invoke(ctx, issuer, who, request).await,
     }
 }
 
@@ -518,17 +526,17 @@ async fn invoke(
     ctx: &Ctx,
     issuer: &DevIssuer,
     who: PersonId,
-    probe: &Probe,
+    request: &Request,
 ) -> (u16, String, Json) {
     let token = issuer.token_for(&who.to_string(), std::time::Duration::from_secs(600));
     let mut req = http::Request::builder()
-        .method(probe.method.as_str())
-        .uri(format!("{}{}", probe.path, probe.query))
+        .method(request.method.as_str())
+        .uri(format!("{}{}", request.path, request.query))
         .header("authorization", format!("Bearer {token}"));
-    for (name, value) in &probe.headers {
+    for (name, value) in &request.headers {
         req = req.header(name, value);
     }
-    let body = match &probe.body {
+    let body = match &request.body {
         Some(body) => {
             req = req.header("content-type", "application/json");
             lambda_http::Body::Text(body.clone())
@@ -537,8 +545,8 @@ async fn invoke(
     };
     let req = req
         .body(body)
-        .unwrap_or_else(|e| panic!("{} {}: {e}", probe.method, probe.path));
-    let res = skolnav::lambda::handle(ctx, skolnav::api::routes::of(&probe.function), req).await;
+        .unwrap_or_else(|e| panic!("{} {}: {e}", request.method, request.path));
+    let res = skolnav::lambda::handle(ctx, skolnav::api::routes::of(&request.function), req).await;
     let content_type = header(res.headers(), "content-type");
     let json = match res.body() {
         lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Json::Null),
@@ -547,16 +555,20 @@ async fn invoke(
     (res.status().as_u16(), content_type, json)
 }
 
-pub(crate) async fn send_http(app: &TestApp, who: PersonId, probe: &Probe) -> (u16, String, Json) {
-    let url = format!("{}{}{}", app.base, probe.path, probe.query);
+pub(crate) async fn send_http(
+    app: &TestApp,
+    who: PersonId,
+    request: &Request,
+) -> (u16, String, Json) {
+    let url = format!("{}{}{}", app.base, request.path, request.query);
     let mut req = app
         .http
-        .request(probe.method.clone(), url)
+        .request(request.method.clone(), url)
         .bearer_auth(app.token(who));
-    for (name, value) in &probe.headers {
+    for (name, value) in &request.headers {
         req = req.header(name, value);
     }
-    if let Some(body) = &probe.body {
+    if let Some(body) = &request.body {
         req = req
             .header("content-type", "application/json")
             .body(body.clone());
@@ -564,7 +576,7 @@ pub(crate) async fn send_http(app: &TestApp, who: PersonId, probe: &Probe) -> (u
     let res = req
         .send()
         .await
-        .unwrap_or_else(|e| panic!("{} {}: {e}", probe.method, probe.path));
+        .unwrap_or_else(|e| panic!("{} {}: {e}", request.method, request.path));
     let status = res.status().as_u16();
     let content_type = header(res.headers(), "content-type");
     let json = res.json().await.unwrap_or(Json::Null);
@@ -745,7 +757,8 @@ async fn sweep(backend: Backend, transport: impl FnOnce(&TestApp) -> Transport) 
         for probe in probes_of(&doc, &method, &template, &item, &op) {
             let mut answers = Vec::new();
             for who in callers() {
-                let (status, content_type, problem) = send(&app, &transport, who, &probe).await;
+                let (status, content_type, problem) =
+                    send(&app, &transport, who, &probe.request).await;
                 sent += 1;
                 oversized += usize::from(
                     matches!(transport, Transport::LocalServer)
@@ -761,7 +774,7 @@ async fn sweep(backend: Backend, transport: impl FnOnce(&TestApp) -> Transport) 
                     ));
                 }
                 if let Err(e) =
-                    schemas.as_documented(&probe.function, status, &content_type, &problem)
+                    schemas.as_documented(&probe.request.function, status, &content_type, &problem)
                 {
                     failures.push(format!("{method} {template} ({}): {e}", probe.what));
                 }
@@ -839,24 +852,22 @@ async fn every_request_example_in_the_document_is_accepted_by_its_route(backend:
         for (name, example) in named_examples {
             examples += 1;
             let app = TestApp::spawn(backend).await;
-            let probe = Probe {
+            let request = Request {
                 function: op["operationId"].as_str().unwrap_or_default().to_string(),
                 method: method.parse().unwrap_or_else(|e| panic!("{method}: {e}")),
                 path: path.clone(),
                 query: String::new(),
                 headers: Vec::new(),
                 body: Some(yaml_to_json(&example["value"]).to_string()),
-                what: format!("example {name:?}"),
-                expect: Expect::Status(0),
             };
             let mut answers = Vec::new();
             let mut taken = false;
             for who in callers() {
-                let (status, content_type, answer) = send_http(&app, who, &probe).await;
+                let (status, content_type, answer) = send_http(&app, who, &request).await;
                 if (200..300).contains(&status) {
                     taken = true;
                     answers = match schemas.as_documented(
-                        &probe.function,
+                        &request.function,
                         status,
                         &content_type,
                         &answer,
@@ -870,8 +881,7 @@ async fn every_request_example_in_the_document_is_accepted_by_its_route(backend:
             }
             if !taken || !answers.is_empty() {
                 refused.push(format!(
-                    "{method} {template} {}: {}",
-                    probe.what,
+                    "{method} {template} example {name:?}: {}",
                     answers.join(", ")
                 ));
             }

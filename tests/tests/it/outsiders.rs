@@ -10,7 +10,7 @@
 //! of the two statuses and what the allowed roles get; this test keeps a
 //! new route from arriving without the refusal.
 
-use super::bad_input::{Expect, Probe, diff, path_value, person_texts, send_http, valid};
+use super::bad_input::{Request, diff, path_value, person_texts, send_http, valid};
 use super::openapi::{document, filled_path, operations, parameters, request_example, resolve};
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
@@ -201,19 +201,18 @@ async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) 
         routes += 1;
         let body = example
             .or_else(|| (!media.is_null()).then(|| valid(&doc, resolve(&doc, &media["schema"]))));
-        let probe = Probe {
+        let request = Request {
             function: op["operationId"].as_str().unwrap_or_default().to_string(),
             method: method.parse().unwrap_or_else(|e| panic!("{method}: {e}")),
             path: filled_path(&doc, &template, &item, &op, |p| id_of(&objects, p)),
             query: required_query(&doc, &item, &op),
             headers: Vec::new(),
             body: body.map(|b| b.to_string()),
-            what: "an outsider".into(),
-            expect: Expect::Status(404),
         };
         for who in outsiders(&params) {
-            let (status, content_type, answer) = send_http(&app, who, &probe).await;
-            if let Err(e) = schemas.as_documented(&probe.function, status, &content_type, &answer) {
+            let (status, content_type, answer) = send_http(&app, who, &request).await;
+            if let Err(e) = schemas.as_documented(&request.function, status, &content_type, &answer)
+            {
                 reached.push(format!("{method} {template} as {who}: {e}"));
             }
             let text = answer.to_string();
