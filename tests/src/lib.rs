@@ -809,31 +809,17 @@ impl RawTable {
             RawTable::Dynamo(s) => {
                 let mut out = String::new();
                 for item in scan_table(s.table()).await.expect("scan") {
-                    let value: serde_json::Value =
+                    let mut value: serde_json::Value =
                         serde_dynamo::from_item(item).expect("item as JSON");
-                    out.push_str(&sorted(value).to_string());
+                    // An item comes as a hash map: two dumps of the same
+                    // items compare equal once each object is in name order.
+                    value.sort_all_objects();
+                    out.push_str(&value.to_string());
                     out.push('\n');
                 }
                 out
             }
         }
-    }
-}
-
-/// `value` with every object's members in name order: an item comes from
-/// DynamoDB as a hash map, so two dumps of the same items compare equal
-/// only once sorted.
-fn sorted(value: serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut members: Vec<(String, serde_json::Value)> = map.into_iter().collect();
-            members.sort_by(|a, b| a.0.cmp(&b.0));
-            serde_json::Value::Object(members.into_iter().map(|(k, v)| (k, sorted(v))).collect())
-        }
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.into_iter().map(sorted).collect())
-        }
-        other => other,
     }
 }
 
