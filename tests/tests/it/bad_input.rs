@@ -740,8 +740,8 @@ async fn every_bad_input_is_refused_alike_by_the_function_that_serves_its_route(
 async fn sweep(backend: Backend, transport: impl FnOnce(&TestApp) -> Transport) {
     let app = TestApp::spawn(backend).await;
     let transport = transport(&app);
-    let mut schemas = super::answers::Schemas::new(document());
     let doc = document();
+    let mut schemas = super::answers::Schemas::new(&doc);
     let before = app.table.dump().await;
     let logs = Logs::default();
     let _capturing = tracing::subscriber::set_default(logs.subscriber());
@@ -840,7 +840,7 @@ async fn sweep(backend: Backend, transport: impl FnOnce(&TestApp) -> Transport) 
 /// example may take what another needs), with an answer as documented.
 async fn every_request_example_in_the_document_is_accepted_by_its_route(backend: Backend) {
     let doc = document();
-    let mut schemas = super::answers::Schemas::new(doc.clone());
+    let mut schemas = super::answers::Schemas::new(&doc);
     let mut examples = 0;
     let mut refused = Vec::new();
     for (method, template, item, op) in operations(&doc) {

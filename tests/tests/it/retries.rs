@@ -74,7 +74,7 @@ async fn every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothin
     let app = TestApp::spawn(backend).await;
     let doc = document();
     let objects = objects(&app).await;
-    let mut schemas = super::answers::Schemas::new(doc.clone());
+    let mut schemas = super::answers::Schemas::new(&doc);
     let mut posts = 0;
     let mut wrong = Vec::new();
     for (method, template, item, op) in operations(&doc) {
