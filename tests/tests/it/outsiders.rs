@@ -12,7 +12,7 @@
 
 use super::bad_input::{Request, diff, path_value, person_texts, send_http, valid};
 use super::openapi::{document, filled_path, operations, parameters, request_example, resolve};
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value as Yaml;
 use skolnav::demo;
 use skolnav::ids::PersonId;
@@ -97,7 +97,10 @@ pub(crate) fn id_in(answer: &TestResponse, pointer: &str) -> String {
 /// Real objects of pupil 1, class 4A and their school, made by those who
 /// may (the documented examples, as guardian 1, 4A's mentor and the
 /// organisation's admin), for the path parameters that name objects: an
-/// outsider must be refused them as they exist, not only as unknown ids.
+/// outsider must be refused them as they exist, not only as unknown ids,
+/// and a POST acts on them (retries.rs). The report and the talk times
+/// are on other days than the examples', which a test may send again;
+/// `slotId` is open, a classmate booked the round's first slot.
 pub(crate) async fn objects(app: &TestApp, doc: &Yaml) -> HashMap<&'static str, String> {
     let guardian = demo::guardian(1);
     let mentor = demo::staff(demo::MENTOR_4A);
@@ -115,24 +118,23 @@ pub(crate) async fn objects(app: &TestApp, doc: &Yaml) -> HashMap<&'static str, 
         .post(
             guardian,
             &format!("/pupils/{pupil}/absence-reports"),
-            example(doc, "absence-report"),
+            json!({ "firstDay": "2026-11-30", "reason": "sick" }),
         )
         .await;
     let post = app
         .post(mentor, "/blog/posts", example(doc, "blog-publish"))
         .await;
+    let mut times = example(doc, "talk-create");
+    times["days"][0]["date"] = json!("2026-12-09");
+    times["bookingDeadline"] = json!("2026-12-07");
     let talks = app
-        .post(
-            mentor,
-            &format!("/groups/{class}/talks"),
-            example(doc, "talk-create"),
-        )
+        .post(mentor, &format!("/groups/{class}/talks"), times)
         .await;
     let booked = app
         .post(
-            guardian,
-            &format!("/pupils/{pupil}/talk-bookings"),
-            serde_json::json!({ "slotId": id_in(&talks, "/slots/0/id") }),
+            demo::guardian(2),
+            &format!("/pupils/{}/talk-bookings", demo::pupil(2)),
+            json!({ "slotId": id_in(&talks, "/slots/0/id") }),
         )
         .await;
     assert_eq!(booked.status, 201, "{}", booked.json);
@@ -140,7 +142,7 @@ pub(crate) async fn objects(app: &TestApp, doc: &Yaml) -> HashMap<&'static str, 
         .post(
             demo::staff(demo::ORGANISATION_ADMIN),
             &format!("/organisations/{}/imports", demo::organisation()),
-            serde_json::json!({ "dryRun": true }),
+            json!({ "dryRun": true }),
         )
         .await;
     let author = skolnav::directory::person_record(app.store.as_ref(), mentor)
@@ -163,7 +165,7 @@ pub(crate) async fn objects(app: &TestApp, doc: &Yaml) -> HashMap<&'static str, 
         ("reportId", id_in(&report, "/id")),
         ("postId", id_in(&post, "/post/id")),
         ("roundId", id_in(&talks, "/round/id")),
-        ("slotId", id_in(&talks, "/slots/0/id")),
+        ("slotId", id_in(&talks, "/slots/1/id")),
         ("lessonId", lesson.id.to_string()),
         ("runId", id_in(&run, "/runId")),
         ("fileId", file.to_string()),

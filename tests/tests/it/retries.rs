@@ -3,59 +3,17 @@
 //! (as documented) again, marked `Idempotent-Replayed: true`, and the table holds nothing
 //! more than after the first. Each POST is sent as someone it serves: the
 //! first of the sweep's callers it answers 2xx, with its documented example
-//! or a body built from its schema, at objects that exist (a report to
-//! approve, a talk slot to book, a notice to mark read).
+//! or a body built from its schema, at objects that exist (outsiders.rs
+//! makes them: a report to approve, a talk slot to book, a notice to mark
+//! read).
 
 use super::bad_input::{callers, diff, valid};
 use super::openapi::{document, filled_path, operations, request_example, resolve};
-use super::outsiders::{example, id_in, id_of};
+use super::outsiders::{id_of, objects};
 use serde_json::{Value as Json, json};
-use skolnav::demo;
 use skolnav_tests::{Backend, TestApp, TestResponse};
-use std::collections::HashMap;
 
 on_both_stores!(every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothing_more);
-
-/// Objects the POSTs act on, made by those who may: (path parameter or
-/// body member, id).
-async fn objects(app: &TestApp) -> HashMap<&'static str, String> {
-    let doc = document();
-    let guardian = demo::guardian(1);
-    // A report of another day than the example's, which is sent below.
-    let report = app
-        .post(
-            guardian,
-            &format!("/pupils/{}/absence-reports", demo::pupil(1)),
-            json!({ "firstDay": "2026-11-30", "reason": "sick" }),
-        )
-        .await;
-    // Talk times a week after the example's, which is sent below.
-    let mut times = example(&doc, "talk-create");
-    times["days"][0]["date"] = json!("2026-12-09");
-    times["bookingDeadline"] = json!("2026-12-07");
-    let talks = app
-        .post(
-            demo::staff(demo::MENTOR_4A),
-            &format!("/groups/{}/talks", demo::class(1)),
-            times,
-        )
-        .await;
-    let post = app
-        .post(
-            demo::staff(demo::MENTOR_4A),
-            "/blog/posts",
-            example(&doc, "blog-publish"),
-        )
-        .await;
-    assert_eq!(post.status, 201, "{}", post.json);
-    app.deliver_outbox().await;
-    let notices = app.get(guardian, "/me/notices").await;
-    HashMap::from([
-        ("reportId", id_in(&report, "/id")),
-        ("slotId", id_in(&talks, "/slots/0/id")),
-        ("noticeId", id_in(&notices, "/items/0/id")),
-    ])
-}
 
 /// POSTs with the operation's own key (a key is a person's, across routes).
 async fn post(
@@ -73,7 +31,7 @@ async fn every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothin
 ) {
     let app = TestApp::spawn(backend).await;
     let doc = document();
-    let objects = objects(&app).await;
+    let objects = objects(&app, &doc).await;
     let mut schemas = super::answers::Schemas::new(&doc);
     let mut posts = 0;
     let mut wrong = Vec::new();
