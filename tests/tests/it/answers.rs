@@ -7,8 +7,8 @@
 //! a required one left out fails here.
 
 use super::bad_input::callers;
-use super::openapi::{document, filled_path, operations, resolve};
-use super::outsiders::{id_of, objects, required_query};
+use super::openapi::{document, filled_path, operations, required_query, resolve};
+use super::outsiders::{id_of, objects};
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
 use skolnav_tests::{Backend, TestApp};

@@ -16,7 +16,8 @@
 //! example, or one built from the schema's required members.
 
 use super::openapi::{
-    document, filled_path, header, operations, parameters, request_example, resolve,
+    as_text, document, filled_path, header, operations, parameters, query_string,
+    required_query_pairs, resolve, valid_body, yaml_to_json,
 };
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value as Yaml;
@@ -141,47 +142,6 @@ fn with(body: &Json, at: &[Step], to: Option<Json>) -> Json {
         _ => panic!("no member at {}", field_name(at)),
     }
     out
-}
-
-pub(crate) fn yaml_to_json(value: &Yaml) -> Json {
-    serde_json::to_value(value).unwrap_or_else(|e| panic!("{value:?} as JSON: {e}"))
-}
-
-/// A value the schema allows: its example, const or first enum value, or
-/// an object of its required members.
-pub(crate) fn valid(doc: &Yaml, schema: &Yaml) -> Json {
-    let schema = resolve(doc, schema);
-    if let Some(v) = schema.get("const") {
-        return yaml_to_json(v);
-    }
-    if let Some(v) = schema["examples"].as_sequence().and_then(|e| e.first()) {
-        return yaml_to_json(v);
-    }
-    if let Some(v) = schema["enum"].as_sequence().and_then(|e| e.first()) {
-        return yaml_to_json(v);
-    }
-    match schema["type"].as_str() {
-        Some("object") => {
-            let mut map = serde_json::Map::new();
-            for name in schema["required"].as_sequence().into_iter().flatten() {
-                let name = name.as_str().unwrap_or_default();
-                map.insert(name.to_string(), valid(doc, &schema["properties"][name]));
-            }
-            Json::Object(map)
-        }
-        Some("array") => match schema["minItems"].as_u64() {
-            Some(n) if n > 0 => Json::Array(vec![valid(doc, &schema["items"]); n as usize]),
-            _ => json!([]),
-        },
-        Some("string") => match schema["format"].as_str() {
-            Some("date") => json!("2026-11-23"),
-            Some("date-time") => json!("2026-11-23T10:00:00Z"),
-            _ => json!("Text"),
-        },
-        Some("integer" | "number") => json!(schema["minimum"].as_i64().unwrap_or(1)),
-        Some("boolean") => json!(false),
-        _ => json!({}),
-    }
 }
 
 /// A value of another JSON type than the schema's.
@@ -340,37 +300,24 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
     };
     let queries: Vec<&Yaml> = params.iter().copied().filter(|p| in_(p, "query")).collect();
     // The required query parameters, valid, with one left out or replaced.
+    let required = required_query_pairs(doc, item, op);
     let query_with = |leave_out: Option<&str>, bad: Option<(&str, &str)>| {
-        let mut pairs: Vec<(String, String)> = queries
+        let mut pairs: Vec<(String, String)> = required
             .iter()
-            .filter(|p| p["required"].as_bool() == Some(true))
-            .filter(|p| Some(name(p).as_str()) != leave_out)
-            .map(|p| {
-                let value = match valid(doc, &p["schema"]) {
-                    Json::String(s) => s,
-                    other => other.to_string(),
-                };
-                (name(p), value)
-            })
+            .filter(|(n, _)| Some(n.as_str()) != leave_out)
+            .cloned()
             .collect();
         if let Some((n, v)) = bad {
             pairs.retain(|(k, _)| k != n);
             pairs.push((n.to_string(), v.to_string()));
         }
-        let text: Vec<String> = pairs
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.replace('&', "%26").replace(' ', "%20")))
-            .collect();
-        if text.is_empty() {
-            String::new()
-        } else {
-            format!("?{}", text.join("&"))
-        }
+        query_string(&pairs)
     };
-    let media = &op["requestBody"]["content"]["application/json"];
-    let body_schema = resolve(doc, &media["schema"]);
-    let base_body =
-        (!media.is_null()).then(|| request_example(op).unwrap_or_else(|| valid(doc, body_schema)));
+    let body_schema = resolve(
+        doc,
+        &op["requestBody"]["content"]["application/json"]["schema"],
+    );
+    let base_body = valid_body(doc, op);
     let base_text = base_body.as_ref().map(Json::to_string);
     let function = op["operationId"].as_str().unwrap_or_default().to_string();
     let probe = |path: String, query: String, body: Option<String>, what: String, expect| Probe {
@@ -427,13 +374,7 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
         let schema = resolve(doc, &p["schema"]);
         let mut bad: Vec<(String, String)> = outside(schema)
             .into_iter()
-            .map(|(v, what)| {
-                let text = match v {
-                    Json::String(s) => s,
-                    other => other.to_string(),
-                };
-                (text, what)
-            })
+            .map(|(v, what)| (as_text(v), what))
             .collect();
         if matches!(schema["type"].as_str(), Some("integer" | "number")) {
             bad.push(("many".into(), "not a number".into()));

@@ -3,6 +3,7 @@
 //! the conventions every operation shares (401 without a valid token, an
 //! Idempotency-Key on every POST).
 
+use serde_json::{Value as Json, json};
 use serde_yaml_ng::{Mapping, Value};
 use skolnav::api::routes::ROUTES;
 use skolnav_tests::workspace_root;
@@ -95,6 +96,90 @@ pub(crate) fn request_example(op: &Value) -> Option<serde_json::Value> {
             serde_json::to_value(&example["value"])
                 .unwrap_or_else(|e| panic!("an example as JSON: {e}"))
         })
+}
+
+pub(crate) fn yaml_to_json(value: &Value) -> Json {
+    serde_json::to_value(value).unwrap_or_else(|e| panic!("{value:?} as JSON: {e}"))
+}
+
+/// A value the schema allows: its example, const or first enum value, or
+/// an object of its required members.
+pub(crate) fn valid(doc: &Value, schema: &Value) -> Json {
+    let schema = resolve(doc, schema);
+    if let Some(v) = schema.get("const") {
+        return yaml_to_json(v);
+    }
+    if let Some(v) = schema["examples"].as_sequence().and_then(|e| e.first()) {
+        return yaml_to_json(v);
+    }
+    if let Some(v) = schema["enum"].as_sequence().and_then(|e| e.first()) {
+        return yaml_to_json(v);
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let mut map = serde_json::Map::new();
+            for name in schema["required"].as_sequence().into_iter().flatten() {
+                let name = name.as_str().unwrap_or_default();
+                map.insert(name.to_string(), valid(doc, &schema["properties"][name]));
+            }
+            Json::Object(map)
+        }
+        Some("array") => match schema["minItems"].as_u64() {
+            Some(n) if n > 0 => Json::Array(vec![valid(doc, &schema["items"]); n as usize]),
+            _ => json!([]),
+        },
+        Some("string") => match schema["format"].as_str() {
+            Some("date") => json!("2026-11-23"),
+            Some("date-time") => json!("2026-11-23T10:00:00Z"),
+            _ => json!("Text"),
+        },
+        Some("integer" | "number") => json!(schema["minimum"].as_i64().unwrap_or(1)),
+        Some("boolean") => json!(false),
+        _ => json!({}),
+    }
+}
+
+/// A valid body for an operation that takes JSON: its first example, or one
+/// built from its schema's required members.
+pub(crate) fn valid_body(doc: &Value, op: &Value) -> Option<Json> {
+    let media = &op["requestBody"]["content"]["application/json"];
+    (!media.is_null())
+        .then(|| request_example(op).unwrap_or_else(|| valid(doc, resolve(doc, &media["schema"]))))
+}
+
+/// A JSON value as a query value: a string as itself, else its JSON text.
+pub(crate) fn as_text(value: Json) -> String {
+    match value {
+        Json::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// The operation's required query parameters, each with a valid value.
+pub(crate) fn required_query_pairs(doc: &Value, item: &Value, op: &Value) -> Vec<(String, String)> {
+    parameters(doc, item, op)
+        .iter()
+        .filter(|p| p["in"].as_str() == Some("query") && p["required"].as_bool() == Some(true))
+        .map(|p| {
+            let name = p["name"].as_str().unwrap_or_default().to_string();
+            (name, as_text(valid(doc, &p["schema"])))
+        })
+        .collect()
+}
+
+/// `?name=value&...`, form-encoded as a browser would, or "" for none.
+pub(crate) fn query_string(pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return String::new();
+    }
+    let mut query = form_urlencoded::Serializer::new(String::from("?"));
+    query.extend_pairs(pairs);
+    query.finish()
+}
+
+/// The required query parameters, valid: `?from=2026-11-23&to=2026-11-23`.
+pub(crate) fn required_query(doc: &Value, item: &Value, op: &Value) -> String {
+    query_string(&required_query_pairs(doc, item, op))
 }
 
 /// A header of an answer as text ("" when absent).

@@ -7,8 +7,8 @@
 //! makes them: a report to approve, a talk slot to book, a notice to mark
 //! read).
 
-use super::bad_input::{callers, diff, valid};
-use super::openapi::{document, filled_path, operations, request_example, resolve};
+use super::bad_input::{callers, diff};
+use super::openapi::{document, filled_path, operations, valid_body};
 use super::outsiders::{id_of, objects};
 use serde_json::{Value as Json, json};
 use skolnav_tests::{Backend, TestApp, TestResponse};
@@ -42,12 +42,7 @@ async fn every_post_retried_with_its_key_gets_the_first_answer_and_stores_nothin
         posts += 1;
         let key = format!("retry-{}", op["operationId"].as_str().unwrap_or_default());
         let path = filled_path(&doc, &template, &item, &op, |p| id_of(&objects, p));
-        let media = &op["requestBody"]["content"]["application/json"];
-        let mut body = match request_example(&op) {
-            Some(example) => example,
-            None if media.is_null() => json!({}),
-            None => valid(&doc, resolve(&doc, &media["schema"])),
-        };
+        let mut body = valid_body(&doc, &op).unwrap_or_else(|| json!({}));
         if let Some(slot) = body.get_mut("slotId") {
             *slot = json!(id_of(&objects, "slotId"));
         }
