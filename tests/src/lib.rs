@@ -486,13 +486,21 @@ pub async fn invoke_event(
     let token = issuer.token_for(&who.to_string(), Duration::from_secs(300));
     let req = lambda_http::request::from_str(&event.replace("REPLACED-BY-TEST", &token))
         .unwrap_or_else(|e| panic!("the event for {function} is not an API Gateway event: {e}"));
+    let res = handle(ctx, function, req).await;
+    (res.status, res.json)
+}
+
+/// A request handed to a function's handler as Lambda would (its own rows
+/// of the route table): the answer.
+pub async fn handle(ctx: &Ctx, function: &str, req: lambda_http::Request) -> TestResponse {
     let res = skolnav::lambda::handle(ctx, skolnav::api::routes::of(function), req).await;
-    let status = res.status().as_u16();
-    let body = match res.body() {
-        lambda_http::Body::Text(t) => serde_json::from_str(t).unwrap_or_default(),
-        _ => serde_json::Value::Null,
+    let (parts, body) = res.into_parts();
+    let bytes = match body {
+        lambda_http::Body::Text(t) => t.into_bytes(),
+        lambda_http::Body::Binary(b) => b,
+        _ => Vec::new(),
     };
-    (status, body)
+    TestResponse::of(parts.status.as_u16(), parts.headers, &bytes)
 }
 
 /// A Lambda's context over a store, accepting the tokens of a fresh dev
@@ -542,6 +550,21 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    fn of(status: u16, headers: reqwest::header::HeaderMap, bytes: &[u8]) -> TestResponse {
+        let content_type = headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        TestResponse {
+            status,
+            content_type,
+            headers,
+            json: serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null),
+            text: String::from_utf8_lossy(bytes).into_owned(),
+        }
+    }
+
     /// The `title` of each of the answer's `items`, in order.
     pub fn item_titles(&self) -> Vec<String> {
         self.json["items"]
@@ -639,20 +662,8 @@ impl TestApp {
     async fn read(res: reqwest::Response) -> TestResponse {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
-        let content_type = headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
         let bytes = res.bytes().await.unwrap_or_default();
-        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
-        TestResponse {
-            status,
-            content_type,
-            headers,
-            json,
-            text: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        TestResponse::of(status, headers, &bytes)
     }
 
     pub async fn get(&self, who: PersonId, path: &str) -> TestResponse {
@@ -702,17 +713,33 @@ impl TestApp {
         body: Option<serde_json::Value>,
         idempotency_key: Option<&str>,
     ) -> TestResponse {
+        let headers: Vec<(String, String)> = idempotency_key
+            .map(|k| ("idempotency-key".to_string(), k.to_string()))
+            .into_iter()
+            .collect();
+        self.send_raw(method, who, path, &headers, body.map(|b| b.to_string()))
+            .await
+    }
+
+    /// Any method, with a JSON body as text (sent as is, well formed or
+    /// not) and any headers.
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        who: PersonId,
+        path: &str,
+        headers: &[(String, String)],
+        body: Option<String>,
+    ) -> TestResponse {
         let mut req = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
             .bearer_auth(self.token(who));
-        if let Some(body) = body {
-            req = req
-                .header("content-type", "application/json")
-                .body(body.to_string());
+        for (name, value) in headers {
+            req = req.header(name, value);
         }
-        if let Some(k) = idempotency_key {
-            req = req.header("idempotency-key", k);
+        if let Some(body) = body {
+            req = req.header("content-type", "application/json").body(body);
         }
         let res = req
             .send()

@@ -16,8 +16,8 @@
 //! example, or one built from the schema's required members.
 
 use super::openapi::{
-    as_text, document, filled_path, header, operations, parameters, query_string,
-    required_query_pairs, resolve, valid_body, yaml_to_json,
+    as_text, document, filled_path, operations, parameters, query_string, required_query_pairs,
+    resolve, valid_body, yaml_to_json,
 };
 use serde_json::{Value as Json, json};
 use serde_yaml_ng::Value as Yaml;
@@ -25,7 +25,7 @@ use skolnav::api::{Ctx, MAX_BODY};
 use skolnav::demo;
 use skolnav::devkeys::DevIssuer;
 use skolnav::ids::PersonId;
-use skolnav_tests::{Backend, TestApp};
+use skolnav_tests::{Backend, TestApp, TestResponse};
 use std::sync::{Arc, Mutex};
 
 on_both_stores!(
@@ -450,25 +450,20 @@ enum Transport {
     Function(Ctx, Box<DevIssuer>),
 }
 
-/// (status, content type, body as JSON).
+/// The answer, by either way.
 async fn send(
     app: &TestApp,
     transport: &Transport,
     who: PersonId,
     request: &Request,
-) -> (u16, String, Json) {
+) -> TestResponse {
     match transport {
         Transport::LocalServer => send_http(app, who, request).await,
         Transport::Function(ctx, issuer) => invoke(ctx, issuer, who, request).await,
     }
 }
 
-async fn invoke(
-    ctx: &Ctx,
-    issuer: &DevIssuer,
-    who: PersonId,
-    request: &Request,
-) -> (u16, String, Json) {
+async fn invoke(ctx: &Ctx, issuer: &DevIssuer, who: PersonId, request: &Request) -> TestResponse {
     let token = issuer.token_for(&who.to_string(), std::time::Duration::from_secs(600));
     let mut req = http::Request::builder()
         .method(request.method.as_str())
@@ -487,41 +482,18 @@ async fn invoke(
     let req = req
         .body(body)
         .unwrap_or_else(|e| panic!("{} {}: {e}", request.method, request.path));
-    let res = skolnav::lambda::handle(ctx, skolnav::api::routes::of(&request.function), req).await;
-    let content_type = header(res.headers(), "content-type");
-    let json = match res.body() {
-        lambda_http::Body::Text(text) => serde_json::from_str(text).unwrap_or(Json::Null),
-        _ => Json::Null,
-    };
-    (res.status().as_u16(), content_type, json)
+    skolnav_tests::handle(ctx, &request.function, req).await
 }
 
-pub(crate) async fn send_http(
-    app: &TestApp,
-    who: PersonId,
-    request: &Request,
-) -> (u16, String, Json) {
-    let url = format!("{}{}{}", app.base, request.path, request.query);
-    let mut req = app
-        .http
-        .request(request.method.clone(), url)
-        .bearer_auth(app.token(who));
-    for (name, value) in &request.headers {
-        req = req.header(name, value);
-    }
-    if let Some(body) = &request.body {
-        req = req
-            .header("content-type", "application/json")
-            .body(body.clone());
-    }
-    let res = req
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{} {}: {e}", request.method, request.path));
-    let status = res.status().as_u16();
-    let content_type = header(res.headers(), "content-type");
-    let json = res.json().await.unwrap_or(Json::Null);
-    (status, content_type, json)
+pub(crate) async fn send_http(app: &TestApp, who: PersonId, request: &Request) -> TestResponse {
+    app.send_raw(
+        request.method.clone(),
+        who,
+        &format!("{}{}", request.path, request.query),
+        &request.headers,
+        request.body.clone(),
+    )
+    .await
 }
 
 /// What the server logs, as the functions log it in production (JSON, info
@@ -698,8 +670,9 @@ async fn sweep(backend: Backend, transport: impl FnOnce(&TestApp) -> Transport) 
         for probe in probes_of(&doc, &method, &template, &item, &op) {
             let mut answers = Vec::new();
             for who in callers() {
+                let answer = send(&app, &transport, who, &probe.request).await;
                 let (status, content_type, problem) =
-                    send(&app, &transport, who, &probe.request).await;
+                    (answer.status, answer.content_type, answer.json);
                 sent += 1;
                 oversized += usize::from(
                     matches!(transport, Transport::LocalServer)
@@ -804,7 +777,12 @@ async fn every_request_example_in_the_document_is_accepted_by_its_route(backend:
             let mut answers = Vec::new();
             let mut taken = false;
             for who in callers() {
-                let (status, content_type, answer) = send_http(&app, who, &request).await;
+                let TestResponse {
+                    status,
+                    content_type,
+                    json: answer,
+                    ..
+                } = send_http(&app, who, &request).await;
                 if (200..300).contains(&status) {
                     taken = true;
                     answers = match schemas.as_documented(

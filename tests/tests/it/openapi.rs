@@ -182,15 +182,6 @@ pub(crate) fn required_query(doc: &Value, item: &Value, op: &Value) -> String {
     query_string(&required_query_pairs(doc, item, op))
 }
 
-/// A header of an answer as text ("" when absent).
-pub(crate) fn header(headers: &http::HeaderMap, name: &str) -> String {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string()
-}
-
 #[test]
 fn the_openapi_document_describes_exactly_the_route_table() {
     let doc = document();

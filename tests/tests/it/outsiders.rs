@@ -191,7 +191,12 @@ async fn no_one_without_a_relation_reaches_what_a_route_names(backend: Backend) 
             body: body.map(|b| b.to_string()),
         };
         for who in outsiders(&params) {
-            let (status, content_type, answer) = send_http(&app, who, &request).await;
+            let TestResponse {
+                status,
+                content_type,
+                json: answer,
+                ..
+            } = send_http(&app, who, &request).await;
             if let Err(e) = schemas.as_documented(&request.function, status, &content_type, &answer)
             {
                 reached.push(format!("{method} {template} as {who}: {e}"));
