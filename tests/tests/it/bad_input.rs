@@ -89,55 +89,40 @@ struct Probe {
     expect: Expect,
 }
 
-/// One step from a body to a member: an object's member or an array's item.
-#[derive(Clone)]
-enum Step {
-    Member(String),
-    Item(usize),
-}
-
-/// The field's name as problems give it: `days[0].date`.
-fn field_name(at: &[Step]) -> String {
+/// The field's name as problems give it, from a JSON pointer into the body:
+/// `/days/0/date` is `days[0].date` (no member of ours is named by digits).
+fn field_name(at: &str) -> String {
     let mut name = String::new();
-    for step in at {
-        match step {
-            Step::Member(m) if name.is_empty() => name.push_str(m),
-            Step::Member(m) => {
+    for step in at.split('/').skip(1) {
+        if step.parse::<usize>().is_ok() {
+            name.push_str(&format!("[{step}]"));
+        } else {
+            if !name.is_empty() {
                 name.push('.');
-                name.push_str(m);
             }
-            Step::Item(i) => name.push_str(&format!("[{i}]")),
+            name.push_str(step);
         }
     }
     name
 }
 
-fn get<'a>(value: &'a Json, at: &[Step]) -> Option<&'a Json> {
-    at.iter().try_fold(value, |v, step| match step {
-        Step::Member(m) => v.get(m.as_str()),
-        Step::Item(i) => v.get(*i),
-    })
-}
-
-/// `body` with the member at `at` set to `to`, or removed for `None`.
-fn with(body: &Json, at: &[Step], to: Option<Json>) -> Json {
+/// `body` with the member at the pointer `at` set to `to`, or removed for
+/// `None`.
+fn with(body: &Json, at: &str, to: Option<Json>) -> Json {
     let mut out = body.clone();
-    let Some((last, parent)) = at.split_last() else {
-        return out;
-    };
-    let parent = parent.iter().try_fold(&mut out, |v, step| match step {
-        Step::Member(m) => v.get_mut(m.as_str()),
-        Step::Item(i) => v.get_mut(*i),
-    });
-    match (parent, last, to) {
-        (Some(Json::Object(map)), Step::Member(m), Some(to)) => {
-            map.insert(m.clone(), to);
+    let (parent, last) = at
+        .rsplit_once('/')
+        .unwrap_or_else(|| panic!("not a pointer: {at}"));
+    match (out.pointer_mut(parent), to) {
+        (Some(Json::Object(map)), Some(to)) => {
+            map.insert(last.to_string(), to);
         }
-        (Some(Json::Object(map)), Step::Member(m), None) => {
-            map.remove(m);
+        (Some(Json::Object(map)), None) => {
+            map.remove(last);
         }
-        (Some(Json::Array(items)), Step::Item(i), Some(to)) if *i < items.len() => {
-            items[*i] = to;
+        (Some(Json::Array(items)), Some(to)) => {
+            let i: usize = last.parse().unwrap_or_else(|e| panic!("{at}: {e}"));
+            items[i] = to;
         }
         _ => panic!("no member at {}", field_name(at)),
     }
@@ -194,7 +179,7 @@ fn member_probes(
     doc: &Yaml,
     schema: &Yaml,
     base: &Json,
-    at: &[Step],
+    at: &str,
     out: &mut Vec<(Json, String, String)>,
 ) {
     let schema = resolve(doc, schema);
@@ -208,13 +193,9 @@ fn member_probes(
         for (name, property) in properties {
             let name = name.as_str().unwrap_or_default();
             let property = resolve(doc, property);
-            let child: Vec<Step> = at
-                .iter()
-                .cloned()
-                .chain([Step::Member(name.to_string())])
-                .collect();
+            let child = format!("{at}/{name}");
             let field = field_name(&child);
-            let present = get(base, &child).cloned();
+            let present = base.pointer(&child).cloned();
             if let Some(wrong) = wrong_type(property) {
                 out.push((
                     with(base, &child, Some(wrong)),
@@ -260,21 +241,16 @@ fn member_probes(
             match &present {
                 Json::Object(_) => member_probes(doc, property, base, &child, out),
                 Json::Array(items) if !items.is_empty() => {
-                    let item: Vec<Step> = child.iter().cloned().chain([Step::Item(0)]).collect();
-                    member_probes(doc, &property["items"], base, &item, out);
+                    member_probes(doc, &property["items"], base, &format!("{child}/0"), out);
                 }
                 _ => {}
             }
         }
     }
     if schema["additionalProperties"].as_bool() == Some(false)
-        && get(base, at).is_some_and(Json::is_object)
+        && base.pointer(at).is_some_and(Json::is_object)
     {
-        let child: Vec<Step> = at
-            .iter()
-            .cloned()
-            .chain([Step::Member("unexpectedMember".into())])
-            .collect();
+        let child = format!("{at}/unexpectedMember");
         out.push((
             with(base, &child, Some(json!(1))),
             field_name(&child),
@@ -429,7 +405,7 @@ fn probes_of(doc: &Yaml, method: &str, template: &str, item: &Yaml, op: &Yaml) -
         Expect::Status(413),
     ));
     let mut members = Vec::new();
-    member_probes(doc, body_schema, &base, &[], &mut members);
+    member_probes(doc, body_schema, &base, "", &mut members);
     for (body, field, what) in members {
         out.push(probe(
             path.clone(),
