@@ -152,6 +152,18 @@ pub fn me_call(i: usize) -> Call {
     get("/me".into(), demo::guardian(pupil_of(i)))
 }
 
+/// The usual-way baseline's i-th request: the person item of me_call's
+/// caller, by its key (`bench/usual` reads `?pk=..&sk=..`).
+pub fn usual_call(i: usize) -> Call {
+    let who = demo::guardian(pupil_of(i));
+    let key = skolnav::keys::person(who);
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("pk", &key.pk)
+        .append_pair("sk", &key.sk)
+        .finish();
+    get(format!("/people?{query}"), who)
+}
+
 /// The cases in the order the harness measures them: every read before
 /// any write, each in its order in `CASES`. A write adds to what a later
 /// read reads (calendar-create's events to the calendar feed, the posts

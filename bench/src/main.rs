@@ -1,7 +1,8 @@
 //! The benchmark harness (`scripts/bench`). Runs the release binaries of
-//! every function and of a hello-world lambda_http baseline under a local
-//! Lambda Runtime API against DynamoDB Local, and prints ratios measured
-//! side by side in one run:
+//! every function and of two baselines under a local Lambda Runtime API
+//! against DynamoDB Local (a hello-world lambda_http function, and a
+//! function reading one DynamoDB item written the usual way,
+//! `bench/usual`), and prints ratios measured side by side in one run:
 //!
 //! 1. cold start (spawn to first answer), init and first invocation;
 //! 2. peak RSS;
@@ -68,6 +69,20 @@ fn release_bin(name: &str) -> BenchResult<PathBuf> {
         ))
     }
 }
+
+/// The usual-way baseline (`bench/usual`, built outside the workspace
+/// into `target/usual`), or beside the others in `SKOLNAV_BENCH_BINARIES`;
+/// `None` when it is not built (the run says so and goes on).
+fn usual_bin() -> Option<PathBuf> {
+    let path = match std::env::var_os("SKOLNAV_BENCH_BINARIES") {
+        Some(dir) => PathBuf::from(dir).join(USUAL),
+        None => root().join("target/usual/release").join(USUAL),
+    };
+    path.is_file().then_some(path)
+}
+
+/// The usual-way baseline's binary name.
+pub const USUAL: &str = "usual-dynamodb-lambda";
 
 /// Peak resident set (VmHWM) of a live process, in KiB.
 fn peak_rss_kib(pid: u32) -> u64 {
@@ -384,9 +399,9 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
     for name in CASES
         .iter()
         .map(|c| c.function)
-        .chain(["hello-lambda"])
+        .chain(["hello-lambda", USUAL])
         .chain(cases::EVENT_CASES.iter().copied())
-        .filter(|n| *n == "hello-lambda" || only.includes(n))
+        .filter(|n| ["hello-lambda", USUAL].contains(n) || only.includes(n))
     {
         let _ = std::fs::remove_file(root().join(format!("bench/tmp/{name}.log")));
     }
@@ -405,6 +420,31 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
         WARM,
     )
     .await?;
+
+    // The second baseline: one GetItem per request, written the usual way,
+    // of the record directory-me's caller reads (the same person each time).
+    match usual_bin().filter(|_| !profile) {
+        Some(usual) => {
+            eprintln!("bench: {USUAL}");
+            let events: Vec<String> = (0..COLD + WARM)
+                .map(|i| cases::http_event("directory-me", &cases::usual_call(i), "no-token"))
+                .collect::<BenchResult<_>>()?;
+            let mut f = run_function(
+                &usual,
+                table_c.table(),
+                &engines,
+                &jwks,
+                &|i| events[i].clone(),
+                cold,
+                WARM,
+            )
+            .await?;
+            f.expected_status = 200;
+            figures.usual = Some(f);
+        }
+        None if profile => {}
+        None => eprintln!("bench: {USUAL} is not built (scripts/build-release builds it)"),
+    }
 
     for case in cases::in_measuring_order().filter(|c| only.includes(c.function)) {
         eprintln!("bench: {}", case.function);

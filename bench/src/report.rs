@@ -88,6 +88,9 @@ impl Stats {
 
 pub struct Figures {
     pub hello: FunctionFigures,
+    /// The second baseline, a function over DynamoDB written the usual way
+    /// (`bench/usual`), where it was built.
+    pub usual: Option<FunctionFigures>,
     pub functions: Vec<(String, FunctionFigures)>,
     pub sqlite: Vec<Throughput>,
     pub sizes: Vec<PackageSize>,
@@ -114,14 +117,25 @@ pub fn package_sizes(root: &Path, only: &crate::Selection) -> Vec<PackageSize> {
         .map(String::from)
         .collect();
     names.push("hello-lambda".into());
-    names
+    let mut sizes: Vec<PackageSize> = names
         .into_iter()
         .map(|n| {
             let zip = root.join("target/lambda").join(&n).join("bootstrap.zip");
             let binary = crate::release_bin(&n).ok();
             package_size(n, &zip, binary.as_deref())
         })
-        .collect()
+        .collect();
+    // The usual-way baseline builds in its own target folder.
+    let zip = root
+        .join("target/usual/lambda")
+        .join(crate::USUAL)
+        .join("bootstrap.zip");
+    sizes.push(package_size(
+        crate::USUAL.into(),
+        &zip,
+        crate::usual_bin().as_deref(),
+    ));
+    sizes
 }
 
 fn package_size(function: String, zip: &Path, binary: Option<&Path>) -> PackageSize {
@@ -210,6 +224,7 @@ impl Figures {
     pub fn new() -> Figures {
         Figures {
             hello: FunctionFigures::default(),
+            usual: None,
             functions: Vec::new(),
             sqlite: Vec::new(),
             sizes: Vec::new(),
@@ -232,6 +247,9 @@ impl Figures {
             "firstInvocationMs": { "median": Stats::of(&f.first_invocation).median_ms, "max": Stats::of(&f.first_invocation).max_ms },
             "peakRssKiB": f.peak_rss_kib(),
             "peakRssRatioToHello": ratio(f.peak_rss_kib() as f64, self.hello.peak_rss_kib() as f64),
+            "coldStartRatioToUsual": self.to_usual(f, |u| Stats::of(&u.cold).median_ms),
+            "initRatioToUsual": self.to_usual(f, |u| Stats::of(&u.init).median_ms),
+            "peakRssRatioToUsual": self.to_usual(f, |u| u.peak_rss_kib() as f64),
             "peakRssKiBEachProcess": f.peak_rss_each_kib,
             "initPeakRssKiBEachProcess": f.init_peak_rss_each_kib,
             "hotCodeBytes": f.hot_code_bytes,
@@ -251,6 +269,40 @@ impl Figures {
         })
     }
 
+    /// A function's figure as a ratio to the usual-way baseline's; `None`
+    /// without the baseline.
+    fn to_usual(&self, f: &FunctionFigures, figure: fn(&FunctionFigures) -> f64) -> Option<f64> {
+        self.usual.as_ref().map(|u| ratio(figure(f), figure(u)))
+    }
+
+    /// How many of the measured functions do better than the usual-way
+    /// baseline, per figure (not goals of the issue: the claim behind them).
+    pub fn usual_standings(&self) -> Vec<GoalStanding> {
+        let Some(usual) = &self.usual else {
+            return Vec::new();
+        };
+        let below = |goal, figure: fn(&FunctionFigures) -> f64| GoalStanding {
+            goal,
+            met: self
+                .functions
+                .iter()
+                .filter(|(_, f)| figure(f) < figure(usual))
+                .count(),
+            of: self.functions.len(),
+        };
+        vec![
+            below("cold start below the usual way's", |f| {
+                Stats::of(&f.cold).median_ms
+            }),
+            below("init below the usual way's", |f| {
+                Stats::of(&f.init).median_ms
+            }),
+            below("peak RSS below the usual way's", |f| {
+                f.peak_rss_kib() as f64
+            }),
+        ]
+    }
+
     /// Each goal of the issue, counted over the functions this run measured:
     /// sizes over the built zips, warm overhead over the API use cases,
     /// one request over the read use cases.
@@ -268,7 +320,7 @@ impl Figures {
                 "package size <= 3 MB",
                 self.sizes
                     .iter()
-                    .filter(|p| p.function != "hello-lambda")
+                    .filter(|p| p.function != "hello-lambda" && p.function != crate::USUAL)
                     .filter_map(|p| p.bytes)
                     .map(|b| b <= GOAL_ZIP_BYTES)
                     .collect(),
@@ -322,6 +374,23 @@ impl Figures {
                 "initPeakRssKiBEachProcess": self.hello.init_peak_rss_each_kib,
                 "warmMs": { "p50": hello_warm.median_ms, "p99": hello_warm.p99_ms },
             },
+            "usualWay": self.usual.as_ref().map(|u| {
+                let (cold, warm) = (Stats::of(&u.cold), Stats::of(&u.warm));
+                json!({
+                    "function": crate::USUAL,
+                    "coldStartMs": { "median": cold.median_ms, "max": cold.max_ms },
+                    "coldStartRatioToHello": ratio(cold.median_ms, hello_cold.median_ms),
+                    "initMs": { "median": Stats::of(&u.init).median_ms },
+                    "firstInvocationMs": { "median": Stats::of(&u.first_invocation).median_ms, "max": Stats::of(&u.first_invocation).max_ms },
+                    "peakRssKiB": u.peak_rss_kib(),
+                    "peakRssRatioToHello": ratio(u.peak_rss_kib() as f64, self.hello.peak_rss_kib() as f64),
+                    "peakRssKiBEachProcess": u.peak_rss_each_kib,
+                    "initPeakRssKiBEachProcess": u.init_peak_rss_each_kib,
+                    "warmMs": { "p50": warm.median_ms, "p99": warm.p99_ms },
+                    "unexpectedStatuses": u.unexpected_statuses(),
+                })
+            }),
+            "betterThanUsualWay": self.usual_standings(),
             "functions": self.functions.iter().map(|(n, f)| self.row(n, f)).collect::<Vec<_>>(),
             "packageZipBytes": self.sizes.iter().map(|p| json!({ "function": p.function, "bytes": p.bytes, "olderThanReleaseBinary": p.older_than_binary })).collect::<Vec<_>>(),
             "sqlite": self.sqlite,
@@ -344,24 +413,55 @@ impl Figures {
             self.hello.peak_rss_kib(),
             Stats::of(&self.hello.warm).median_ms,
         ));
+        match &self.usual {
+            Some(u) => {
+                let cold = Stats::of(&u.cold);
+                s.push_str(&format!(
+                    "Baseline written the usual way ({}: aws-config's defaults, one GetItem per request): cold start median {:.1} ms (max {:.1}, {:.2}x hello world), init {:.1} ms, first invocation {:.1} ms, peak RSS {} KiB ({:.2}x hello world), warm p50 {:.2} ms, unexpected statuses {}.\n\n",
+                    crate::USUAL,
+                    cold.median_ms,
+                    cold.max_ms,
+                    ratio(cold.median_ms, hello_cold.median_ms),
+                    Stats::of(&u.init).median_ms,
+                    Stats::of(&u.first_invocation).median_ms,
+                    u.peak_rss_kib(),
+                    ratio(u.peak_rss_kib() as f64, self.hello.peak_rss_kib() as f64),
+                    Stats::of(&u.warm).median_ms,
+                    u.unexpected_statuses(),
+                ));
+            }
+            None => s.push_str(&format!(
+                "Baseline written the usual way: not built ({}, scripts/build-release).\n\n",
+                crate::USUAL
+            )),
+        }
         s.push_str("### Goals met in this run\n\n| goal | functions meeting it |\n|---|---:|\n");
         for g in self.goal_standings() {
             s.push_str(&format!("| {} | {} of {} |\n", g.goal, g.met, g.of));
         }
+        for g in self.usual_standings() {
+            s.push_str(&format!("| ({}) | {} of {} |\n", g.goal, g.met, g.of));
+        }
         s.push('\n');
         s.push_str(&format!("### Cold start and memory (goals: cold <= {GOAL_COLD}x, RSS <= {GOAL_RSS}x hello world)\n\n"));
-        s.push_str("| function | cold median ms | cold max ms | x hello | init ms | first invocation ms | peak RSS KiB | x hello | hot code KiB | unexpected statuses |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("| function | cold median ms | cold max ms | x hello | x usual | init ms | first invocation ms | peak RSS KiB | x hello | x usual | hot code KiB | unexpected statuses |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        let to_usual = |f, figure| {
+            self.to_usual(f, figure)
+                .map_or("-".to_string(), |r| format!("{r:.2}"))
+        };
         for (name, f) in &self.functions {
             let cold = Stats::of(&f.cold);
             s.push_str(&format!(
-                "| {name} | {:.1} | {:.1} | {:.2} | {:.1} | {:.1} | {} | {:.2} | {} | {} |\n",
+                "| {name} | {:.1} | {:.1} | {:.2} | {} | {:.1} | {:.1} | {} | {:.2} | {} | {} | {} |\n",
                 cold.median_ms,
                 cold.max_ms,
                 ratio(cold.median_ms, hello_cold.median_ms),
+                to_usual(f, |u| Stats::of(&u.cold).median_ms),
                 Stats::of(&f.init).median_ms,
                 Stats::of(&f.first_invocation).median_ms,
                 f.peak_rss_kib(),
                 ratio(f.peak_rss_kib() as f64, self.hello.peak_rss_kib() as f64),
+                to_usual(f, |u| u.peak_rss_kib() as f64),
                 f.hot_code_bytes
                     .map_or("none".to_string(), |b| (b / 1024).to_string()),
                 f.unexpected_statuses(),
@@ -528,6 +628,71 @@ mod tests {
         assert_eq!(
             json["helloWorld"]["initPeakRssKiBEachProcess"],
             serde_json::json!([3700, 3800])
+        );
+    }
+
+    /// The usual-way baseline is a reference, not a function: each
+    /// function's cold start, init and memory are given as ratios to it,
+    /// the functions below it are counted, and its zip counts for no goal.
+    #[test]
+    fn each_function_is_compared_with_the_usual_way_and_counted_below_it() {
+        let mut figures = Figures::new();
+        figures.hello = measured(Kind::Read, 10, 4000, 1, 1);
+        let init = |f: FunctionFigures, ms| FunctionFigures {
+            init: vec![Duration::from_millis(ms); 3],
+            ..f
+        };
+        figures.functions = vec![
+            ("lean".into(), init(measured(Kind::Read, 12, 5000, 1, 1), 4)),
+            (
+                "heavy".into(),
+                init(measured(Kind::Write, 40, 9000, 1, 1), 9),
+            ),
+        ];
+        let without = figures.to_json();
+        assert_eq!(without["usualWay"], Value::Null);
+        assert_eq!(
+            without["functions"][0]["coldStartRatioToUsual"],
+            Value::Null
+        );
+        assert!(figures.usual_standings().is_empty());
+        assert!(figures.to_markdown().contains("usual way: not built"));
+
+        figures.usual = Some(init(measured(Kind::Read, 20, 8000, 1, 1), 8));
+        figures.sizes = vec![PackageSize {
+            function: crate::USUAL.into(),
+            bytes: Some(4_000_000),
+            older_than_binary: false,
+        }];
+        let json = figures.to_json();
+        let lean = &json["functions"][0];
+        assert_eq!(lean["coldStartRatioToUsual"], 0.6);
+        assert_eq!(lean["initRatioToUsual"], 0.5);
+        assert_eq!(lean["peakRssRatioToUsual"], 0.625);
+        assert_eq!(json["usualWay"]["peakRssKiB"], 8000);
+        assert_eq!(json["usualWay"]["coldStartRatioToHello"], 2.0);
+        let got: Vec<(&str, usize, usize)> = figures
+            .usual_standings()
+            .iter()
+            .map(|g| (g.goal, g.met, g.of))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("cold start below the usual way's", 1, 2),
+                ("init below the usual way's", 1, 2),
+                ("peak RSS below the usual way's", 1, 2),
+            ]
+        );
+        assert_eq!(
+            figures.goal_standings()[0].of,
+            0,
+            "the usual zip is no function's"
+        );
+        let markdown = figures.to_markdown();
+        assert!(
+            markdown.contains("| lean | 12.0 | 12.0 | 1.20 | 0.60 |"),
+            "{markdown}"
         );
     }
 
