@@ -1,6 +1,7 @@
 //! A function over DynamoDB written the usual way, the second baseline of
-//! the benchmarks: `aws_config::load_defaults`, a client with the SDK's
-//! default HTTPS stack, one GetItem per request of the key in its query
+//! the benchmarks: `cargo lambda new`'s main (its default log subscriber),
+//! `aws_config::load_defaults`, a client with the SDK's default HTTPS
+//! stack, one GetItem per request of the key in its query
 //! (`?pk=..&sk=..`, in the table `SKOLNAV_TABLE`), the item answered as
 //! JSON through serde_dynamo. No authentication, no warm-up read in init:
 //! what Skolnav's functions do beyond it is what they are compared on.
@@ -34,6 +35,7 @@ async fn get_item(client: &Client, table: &str, req: Request) -> Result<Response
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let client = Client::new(&config);
     let table = std::env::var("SKOLNAV_TABLE")?;
