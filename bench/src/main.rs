@@ -195,17 +195,29 @@ fn status_of(outcome: &runtime_api::Outcome) -> u16 {
 
 const FAILED: u16 = 1;
 
+/// What every process a run measures shares: the table and engines it
+/// works on, the keys its tokens are checked with, and its cold starts.
+struct Processes<'a> {
+    table: &'a str,
+    engines: &'a Engines,
+    jwks: &'a serde_json::Value,
+    cold: usize,
+}
+
 /// `cold` cold starts, each a new process answering one event; the last
 /// process then answers `warm` more events (the warm figures).
 async fn run_function(
     bin: &Path,
-    table: &str,
-    engines: &Engines,
-    jwks: &serde_json::Value,
+    processes: &Processes<'_>,
     event: &dyn Fn(usize) -> String,
-    cold: usize,
     warm: usize,
 ) -> BenchResult<FunctionFigures> {
+    let Processes {
+        table,
+        engines,
+        jwks,
+        cold,
+    } = *processes;
     let mut f = FunctionFigures {
         hot_code_bytes: hot_code::hot_section_bytes(bin),
         ..FunctionFigures::default()
@@ -406,20 +418,17 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
         let _ = std::fs::remove_file(root().join(format!("bench/tmp/{name}.log")));
     }
 
+    let processes = Processes {
+        table: table_c.table(),
+        engines: &engines,
+        jwks: &jwks,
+        cold,
+    };
     // The baseline first: hello world under the same runtime API.
     eprintln!("bench: hello-lambda");
     let hello = release_bin("hello-lambda")?;
     let hello_event = cases::http_event("directory-me", &cases::me_call(0), "no-token")?;
-    figures.hello = run_function(
-        &hello,
-        table_c.table(),
-        &engines,
-        &jwks,
-        &|_| hello_event.clone(),
-        cold,
-        WARM,
-    )
-    .await?;
+    figures.hello = run_function(&hello, &processes, &|_| hello_event.clone(), WARM).await?;
 
     // The second baseline: one GetItem per request, written the usual way,
     // of the record directory-me's caller reads (the same person each time).
@@ -429,16 +438,7 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
             let events: Vec<String> = (0..COLD + WARM)
                 .map(|i| cases::http_event("directory-me", &cases::usual_call(i), "no-token"))
                 .collect::<BenchResult<_>>()?;
-            let mut f = run_function(
-                &usual,
-                table_c.table(),
-                &engines,
-                &jwks,
-                &|i| events[i].clone(),
-                cold,
-                WARM,
-            )
-            .await?;
+            let mut f = run_function(&usual, &processes, &|i| events[i].clone(), WARM).await?;
             f.expected_status = 200;
             figures.usual = Some(f);
         }
@@ -459,16 +459,7 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
                 cases::http_event(case.function, c, &token)
             })
             .collect::<BenchResult<_>>()?;
-        let mut f = run_function(
-            &bin,
-            table_c.table(),
-            &engines,
-            &jwks,
-            &|i| events[i].clone(),
-            cold,
-            WARM,
-        )
-        .await?;
+        let mut f = run_function(&bin, &processes, &|i| events[i].clone(), WARM).await?;
         f.expected_status = case.expected_status;
         if profile {
             figures.functions.push((case.function.to_string(), f));
@@ -508,16 +499,7 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
         eprintln!("bench: {function}");
         let events = cases::event_calls(function, &table_c).await?;
         let bin = release_bin(function)?;
-        let mut f = run_function(
-            &bin,
-            table_c.table(),
-            &engines,
-            &jwks,
-            &|i| events[i].clone(),
-            cold,
-            0,
-        )
-        .await?;
+        let mut f = run_function(&bin, &processes, &|i| events[i].clone(), 0).await?;
         f.kind = cases::Kind::Event;
         f.expected_status = 0;
         figures.functions.push((function.to_string(), f));

@@ -232,28 +232,43 @@ impl Figures {
         }
     }
 
-    fn row(&self, name: &str, f: &FunctionFigures) -> Value {
+    /// What every measured process has, the baselines too: its cold start,
+    /// init and memory, beside hello world's, and its warm latency.
+    fn process(&self, name: &str, f: &FunctionFigures) -> serde_json::Map<String, Value> {
         let hello_cold = Stats::of(&self.hello.cold);
         let cold = Stats::of(&f.cold);
         let warm = Stats::of(&f.warm);
-        let raw = Stats::of(&f.raw);
-        let unexpected = f.unexpected_statuses();
-        json!({
+        let first = Stats::of(&f.first_invocation);
+        let json = json!({
             "function": name,
-            "kind": f.kind,
             "coldStartMs": { "median": cold.median_ms, "max": cold.max_ms },
             "coldStartRatioToHello": ratio(cold.median_ms, hello_cold.median_ms),
             "initMs": { "median": Stats::of(&f.init).median_ms },
-            "firstInvocationMs": { "median": Stats::of(&f.first_invocation).median_ms, "max": Stats::of(&f.first_invocation).max_ms },
+            "firstInvocationMs": { "median": first.median_ms, "max": first.max_ms },
             "peakRssKiB": f.peak_rss_kib(),
             "peakRssRatioToHello": ratio(f.peak_rss_kib() as f64, self.hello.peak_rss_kib() as f64),
+            "peakRssKiBEachProcess": f.peak_rss_each_kib,
+            "initPeakRssKiBEachProcess": f.init_peak_rss_each_kib,
+            "warmMs": { "p50": warm.median_ms, "p99": warm.p99_ms },
+            "invocations": f.statuses.len(),
+            "unexpectedStatuses": f.unexpected_statuses(),
+        });
+        match json {
+            Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        }
+    }
+
+    fn row(&self, name: &str, f: &FunctionFigures) -> Value {
+        let warm = Stats::of(&f.warm);
+        let raw = Stats::of(&f.raw);
+        let mut row = self.process(name, f);
+        let more = json!({
+            "kind": f.kind,
             "coldStartRatioToUsual": self.to_usual(f, |u| Stats::of(&u.cold).median_ms),
             "initRatioToUsual": self.to_usual(f, |u| Stats::of(&u.init).median_ms),
             "peakRssRatioToUsual": self.to_usual(f, |u| u.peak_rss_kib() as f64),
-            "peakRssKiBEachProcess": f.peak_rss_each_kib,
-            "initPeakRssKiBEachProcess": f.init_peak_rss_each_kib,
             "hotCodeBytes": f.hot_code_bytes,
-            "warmMs": { "p50": warm.median_ms, "p99": warm.p99_ms },
             "rawDynamoDbMs": { "p50": raw.median_ms, "p99": raw.p99_ms },
             "warmOverheadP50": ratio(warm.median_ms, raw.median_ms),
             "warmOverheadP99": ratio(warm.p99_ms, raw.p99_ms),
@@ -264,9 +279,11 @@ impl Figures {
                 "readCapacityUnits": mean(&f.dynamo, |r| r.read_capacity),
                 "writeCapacityUnits": mean(&f.dynamo, |r| r.write_capacity),
             },
-            "invocations": f.statuses.len(),
-            "unexpectedStatuses": unexpected,
-        })
+        });
+        if let Value::Object(more) = more {
+            row.extend(more);
+        }
+        Value::Object(row)
     }
 
     /// A function's figure as a ratio to the usual-way baseline's; `None`
@@ -374,22 +391,7 @@ impl Figures {
                 "initPeakRssKiBEachProcess": self.hello.init_peak_rss_each_kib,
                 "warmMs": { "p50": hello_warm.median_ms, "p99": hello_warm.p99_ms },
             },
-            "usualWay": self.usual.as_ref().map(|u| {
-                let (cold, warm) = (Stats::of(&u.cold), Stats::of(&u.warm));
-                json!({
-                    "function": crate::USUAL,
-                    "coldStartMs": { "median": cold.median_ms, "max": cold.max_ms },
-                    "coldStartRatioToHello": ratio(cold.median_ms, hello_cold.median_ms),
-                    "initMs": { "median": Stats::of(&u.init).median_ms },
-                    "firstInvocationMs": { "median": Stats::of(&u.first_invocation).median_ms, "max": Stats::of(&u.first_invocation).max_ms },
-                    "peakRssKiB": u.peak_rss_kib(),
-                    "peakRssRatioToHello": ratio(u.peak_rss_kib() as f64, self.hello.peak_rss_kib() as f64),
-                    "peakRssKiBEachProcess": u.peak_rss_each_kib,
-                    "initPeakRssKiBEachProcess": u.init_peak_rss_each_kib,
-                    "warmMs": { "p50": warm.median_ms, "p99": warm.p99_ms },
-                    "unexpectedStatuses": u.unexpected_statuses(),
-                })
-            }),
+            "usualWay": self.usual.as_ref().map(|u| self.process(crate::USUAL, u)),
             "betterThanUsualWay": self.usual_standings(),
             "functions": self.functions.iter().map(|(n, f)| self.row(n, f)).collect::<Vec<_>>(),
             "packageZipBytes": self.sizes.iter().map(|p| json!({ "function": p.function, "bytes": p.bytes, "olderThanReleaseBinary": p.older_than_binary })).collect::<Vec<_>>(),
@@ -537,6 +539,10 @@ mod tests {
         }
     }
 
+    fn counts(standings: Vec<GoalStanding>) -> Vec<(&'static str, usize, usize)> {
+        standings.iter().map(|g| (g.goal, g.met, g.of)).collect()
+    }
+
     /// The standings count each goal over the functions it applies to, so
     /// the table says at a glance which goals a run meets.
     #[test]
@@ -579,13 +585,8 @@ mod tests {
                 older_than_binary: false,
             },
         ];
-        let got: Vec<(&str, usize, usize)> = figures
-            .goal_standings()
-            .iter()
-            .map(|g| (g.goal, g.met, g.of))
-            .collect();
         assert_eq!(
-            got,
+            counts(figures.goal_standings()),
             [
                 ("package size <= 3 MB", 1, 2),
                 ("warm p50 <= 1.3x the raw requests", 2, 3),
@@ -671,13 +672,8 @@ mod tests {
         assert_eq!(lean["peakRssRatioToUsual"], 0.625);
         assert_eq!(json["usualWay"]["peakRssKiB"], 8000);
         assert_eq!(json["usualWay"]["coldStartRatioToHello"], 2.0);
-        let got: Vec<(&str, usize, usize)> = figures
-            .usual_standings()
-            .iter()
-            .map(|g| (g.goal, g.met, g.of))
-            .collect();
         assert_eq!(
-            got,
+            counts(figures.usual_standings()),
             [
                 ("cold start below the usual way's", 1, 2),
                 ("init below the usual way's", 1, 2),
