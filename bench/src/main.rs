@@ -76,13 +76,17 @@ fn release_bin(name: &str) -> BenchResult<PathBuf> {
 fn usual_bin() -> Option<PathBuf> {
     let path = match std::env::var_os("SKOLNAV_BENCH_BINARIES") {
         Some(dir) => PathBuf::from(dir).join(USUAL),
-        None => root().join("target/usual/release").join(USUAL),
+        None => root().join(USUAL_TARGET).join("release").join(USUAL),
     };
     path.is_file().then_some(path)
 }
 
 /// The usual-way baseline's binary name.
 pub const USUAL: &str = "usual-dynamodb-lambda";
+
+/// Its target folder (as `scripts/build-release` builds it): the release
+/// binary in `release/`, the arm64 zip under `lambda/`.
+pub const USUAL_TARGET: &str = "target/usual";
 
 /// Peak resident set (VmHWM) of a live process, in KiB.
 fn peak_rss_kib(pid: u32) -> u64 {
@@ -431,19 +435,21 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
     figures.hello = run_function(&hello, &processes, &|_| hello_event.clone(), WARM).await?;
 
     // The second baseline: one GetItem per request, written the usual way,
-    // of the record directory-me's caller reads (the same person each time).
-    match usual_bin().filter(|_| !profile) {
-        Some(usual) => {
-            eprintln!("bench: {USUAL}");
-            let events: Vec<String> = (0..COLD + WARM)
-                .map(|i| cases::http_event("directory-me", &cases::usual_call(i), "no-token"))
-                .collect::<BenchResult<_>>()?;
-            let mut f = run_function(&usual, &processes, &|i| events[i].clone(), WARM).await?;
-            f.expected_status = 200;
-            figures.usual = Some(f);
+    // of the record directory-me's caller reads (a different guardian each
+    // invocation, as directory-me's). Not profiled: its code is not ours.
+    if !profile {
+        match usual_bin() {
+            Some(usual) => {
+                eprintln!("bench: {USUAL}");
+                let events: Vec<String> = (0..COLD + WARM)
+                    .map(|i| cases::http_event("directory-me", &cases::usual_call(i), "no-token"))
+                    .collect::<BenchResult<_>>()?;
+                let mut f = run_function(&usual, &processes, &|i| events[i].clone(), WARM).await?;
+                f.expected_status = 200;
+                figures.usual = Some(f);
+            }
+            None => eprintln!("bench: {USUAL} is not built (scripts/build-release builds it)"),
         }
-        None if profile => {}
-        None => eprintln!("bench: {USUAL} is not built (scripts/build-release builds it)"),
     }
 
     for case in cases::in_measuring_order().filter(|c| only.includes(c.function)) {

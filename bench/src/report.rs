@@ -127,7 +127,8 @@ pub fn package_sizes(root: &Path, only: &crate::Selection) -> Vec<PackageSize> {
         .collect();
     // The usual-way baseline builds in its own target folder.
     let zip = root
-        .join("target/usual/lambda")
+        .join(crate::USUAL_TARGET)
+        .join("lambda")
         .join(crate::USUAL)
         .join("bootstrap.zip");
     sizes.push(package_size(
