@@ -7,7 +7,7 @@
 //! a required one left out fails here.
 
 use super::bad_input::callers;
-use super::openapi::{document, filled_path, operations, required_query, resolve};
+use super::openapi::{document, filled_path, operations, required_query, resolve, yaml_to_json};
 use super::outsiders::{id_of, objects};
 use serde_json::Value as Json;
 use serde_yaml_ng::Value as Yaml;
@@ -41,7 +41,7 @@ fn answer_name(operation: &str, status: &str, kind: &str) -> String {
 
 impl Schemas {
     pub(crate) fn new(doc: &Yaml) -> Schemas {
-        let mut json = serde_json::to_value(doc).unwrap_or_else(|e| panic!("document: {e}"));
+        let mut json = yaml_to_json(doc);
         let mut placed = serde_json::Map::new();
         for (_, _, _, op) in operations(doc) {
             let id = op["operationId"].as_str().unwrap_or_default();
@@ -51,10 +51,7 @@ impl Schemas {
                 for (content_type, kind) in KINDS {
                     let schema = &media[content_type]["schema"];
                     if !schema.is_null() {
-                        placed.insert(
-                            answer_name(id, status, kind),
-                            serde_json::to_value(schema).unwrap_or_default(),
-                        );
+                        placed.insert(answer_name(id, status, kind), yaml_to_json(schema));
                     }
                 }
             }

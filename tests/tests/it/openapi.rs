@@ -92,10 +92,7 @@ pub(crate) fn request_example(op: &Value) -> Option<serde_json::Value> {
     op["requestBody"]["content"]["application/json"]["examples"]
         .as_mapping()
         .and_then(|examples| examples.values().next())
-        .map(|example| {
-            serde_json::to_value(&example["value"])
-                .unwrap_or_else(|e| panic!("an example as JSON: {e}"))
-        })
+        .map(|example| yaml_to_json(&example["value"]))
 }
 
 pub(crate) fn yaml_to_json(value: &Value) -> Json {
