@@ -575,10 +575,9 @@ pub async fn family_of_group(
     if may_address_anyone(caller) {
         return Ok(None);
     }
-    let children: Vec<PersonId> = caller.children().collect();
     Ok(Some(Family {
         pupil: caller.groups().any(|g| g == group_id),
-        children: directory::members_among(store, group_id, &children).await?,
+        children: directory::children_in_group(store, caller, group_id).await?,
     }))
 }
 
@@ -594,9 +593,9 @@ pub async fn family_view(
         .map(|family| crate::policy::read_group_feed_as_family(&family)))
 }
 
-/// The caller's children who are pupils of the group: one BatchGetItem of
-/// their memberships (none asked for the group's staff, who are decided
-/// without them).
+/// The caller's children who are pupils of the group
+/// ([`directory::children_in_group`]; none asked for the group's staff, who
+/// are decided without them).
 pub async fn children_in_group(
     store: &dyn Store,
     caller: &PersonRecord,
@@ -605,8 +604,7 @@ pub async fn children_in_group(
     if crate::policy::is_group_staff(caller, group) {
         return Ok(Vec::new());
     }
-    let children: Vec<PersonId> = caller.children().collect();
-    directory::members_among(store, group.id, &children).await
+    directory::children_in_group(store, caller, group.id).await
 }
 
 /// How the caller reads a group's blog and calendar

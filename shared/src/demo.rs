@@ -5,6 +5,7 @@
 //! between schools can be seen. Ids are fixed ULIDs, so the README's
 //! walk-through and the sample events name real objects.
 
+use crate::child_places::ChildPlaces;
 use crate::directory::{
     self, Group, GroupKind, Language, Organisation, Person, Relation, School, SchoolSettings,
     StaffRole,
@@ -253,18 +254,25 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
         };
         let i = (n as usize - 1) % 20;
         let family = FAMILY[(n as usize * 7) % 20];
+        let pupil_relations = vec![
+            Relation::EnrolledAt {
+                school_id: school,
+                school_year: Some(if n <= 40 { 4 } else { 5 }),
+            },
+            Relation::MemberOf {
+                group_id: group,
+                school_id: school,
+            },
+        ];
+        // Each guardianship carries its copy, as the import writes it.
+        let guardian_of = || Relation::GuardianOf {
+            pupil_id: pupil(n),
+            places: Some(ChildPlaces::of(&pupil_relations)),
+        };
+        let guardianship = guardian_of();
         add(
             person(pupil(n), GIVEN[i], family, false, Language::Sv),
-            vec![
-                Relation::EnrolledAt {
-                    school_id: school,
-                    school_year: Some(if n <= 40 { 4 } else { 5 }),
-                },
-                Relation::MemberOf {
-                    group_id: group,
-                    school_id: school,
-                },
-            ],
+            pupil_relations.clone(),
         )?;
         let language = if n == 2 { Language::En } else { Language::Sv };
         let mut first = person(
@@ -276,7 +284,7 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
         );
         first.mobile = Some(guardian_mobile(n));
         first.text_to = crate::sms::MobileNumber::parse(&guardian_mobile(n));
-        add(first, vec![Relation::GuardianOf { pupil_id: pupil(n) }])?;
+        add(first, vec![guardianship])?;
         if n % 2 == 0 && n <= 40 {
             add(
                 person(
@@ -286,7 +294,7 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
                     true,
                     Language::Sv,
                 ),
-                vec![Relation::GuardianOf { pupil_id: pupil(n) }],
+                vec![guardian_of()],
             )?;
         }
     }

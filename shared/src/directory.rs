@@ -2,6 +2,7 @@
 //! relations between them. Roles are never read from a token or a request:
 //! they are these relations.
 
+use crate::child_places::ChildPlaces;
 use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
 use crate::keys;
 use crate::sms::MobileNumber;
@@ -219,9 +220,15 @@ pub enum StaffRole {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum Relation {
-    /// Vårdnadshavare of a pupil.
+    /// Vårdnadshavare of a pupil, with where the pupil is a pupil
+    /// (`places`, copied from the pupil's relations; `None` where no copy
+    /// was made: then they are read, see [`crate::child_places`]).
     #[serde(rename_all = "camelCase")]
-    GuardianOf { pupil_id: PersonId },
+    GuardianOf {
+        pupil_id: PersonId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        places: Option<ChildPlaces>,
+    },
     /// A pupil enrolled at a school, in a grade year (årskurs) when the
     /// registry gives one.
     #[serde(rename_all = "camelCase")]
@@ -286,8 +293,8 @@ impl Relation {
     /// What the relation points at, as it appears in its sort key.
     fn target(&self) -> String {
         match self {
-            Relation::GuardianOf { pupil_id } => format!("GUARDIAN#{pupil_id}"),
-            Relation::EnrolledAt { school_id, .. } => format!("ENROLLED#{school_id}"),
+            Relation::GuardianOf { pupil_id, .. } => format!("{GUARDIAN_TARGET}{pupil_id}"),
+            Relation::EnrolledAt { school_id, .. } => format!("{ENROLLED_TARGET}{school_id}"),
             Relation::MemberOf { group_id, .. } => member_target(*group_id),
             Relation::Duty { school_id, role } => {
                 let role = serde_json::to_value(role)
@@ -317,7 +324,7 @@ impl Relation {
     /// ([`pointing_at`]).
     fn reverse(&self, holder: PersonId) -> Option<crate::store::Key> {
         match self {
-            Relation::GuardianOf { pupil_id } => Some(keys::relation_reverse(
+            Relation::GuardianOf { pupil_id, .. } => Some(keys::relation_reverse(
                 &keys::person_partition(*pupil_id),
                 "GUARDIAN",
                 holder,
@@ -401,6 +408,11 @@ pub fn membership_key(pupil: PersonId, group: GroupId) -> crate::store::Key {
     keys::relation(pupil, &member_target(group))
 }
 
+/// The key of a guardian's `GuardianOf` relation to a pupil.
+pub fn guardianship_key(guardian: PersonId, pupil: PersonId) -> crate::store::Key {
+    keys::relation(guardian, &format!("{GUARDIAN_TARGET}{pupil}"))
+}
+
 /// Access pattern: the groups a pupil is a member of, their `MemberOf`
 /// relations in their own partition (one query).
 pub fn memberships_of(pupil: PersonId) -> crate::store::Query {
@@ -408,7 +420,10 @@ pub fn memberships_of(pupil: PersonId) -> crate::store::Query {
     crate::store::Query::partition(keys::person_partition(pupil)).begins_with(prefix)
 }
 
-const MEMBER_TARGET: &str = "MEMBER#";
+/// How relations' sort keys name what they point at (after `REL#`).
+pub const MEMBER_TARGET: &str = "MEMBER#";
+pub const ENROLLED_TARGET: &str = "ENROLLED#";
+pub const GUARDIAN_TARGET: &str = "GUARDIAN#";
 
 /// The relations other people hold that point at `person` (guardians,
 /// other responsibles, stay-schedule owners): GSI1 `PEOPLE#PERSON#<id>`.
@@ -454,12 +469,19 @@ impl PersonRecord {
     pub fn is_guardian_of(&self, pupil: PersonId) -> bool {
         self.relations
             .iter()
-            .any(|r| matches!(r, Relation::GuardianOf { pupil_id } if *pupil_id == pupil))
+            .any(|r| matches!(r, Relation::GuardianOf { pupil_id, .. } if *pupil_id == pupil))
     }
 
     pub fn children(&self) -> impl Iterator<Item = PersonId> + '_ {
+        self.children_with_places().map(|(child, _)| child)
+    }
+
+    /// Each child with the copy of where they are a pupil, if one was made.
+    pub fn children_with_places(
+        &self,
+    ) -> impl Iterator<Item = (PersonId, Option<&ChildPlaces>)> + '_ {
         self.relations.iter().filter_map(|r| match r {
-            Relation::GuardianOf { pupil_id } => Some(*pupil_id),
+            Relation::GuardianOf { pupil_id, places } => Some((*pupil_id, places.as_ref())),
             _ => None,
         })
     }
@@ -593,6 +615,31 @@ pub async fn group(store: &dyn Store, id: GroupId) -> Result<Option<Group>, Stor
         .transpose()
 }
 
+/// The caller's children who are pupils of the group, in the order of
+/// their guardianships: from the copies on the caller's own record, and
+/// for children without one, one BatchGetItem of their `MemberOf`
+/// relations (none when every child has a copy).
+pub async fn children_in_group(
+    store: &dyn Store,
+    caller: &PersonRecord,
+    group: GroupId,
+) -> Result<Vec<PersonId>, StoreError> {
+    let unknown: Vec<PersonId> = caller
+        .children_with_places()
+        .filter(|(_, places)| places.is_none())
+        .map(|(child, _)| child)
+        .collect();
+    let read = members_among(store, group, &unknown).await?;
+    Ok(caller
+        .children_with_places()
+        .filter(|(child, places)| match places {
+            Some(places) => places.in_group(group),
+            None => read.contains(child),
+        })
+        .map(|(child, _)| child)
+        .collect())
+}
+
 /// Access pattern: which of these pupils are members of a group, with one
 /// BatchGetItem of their `MemberOf` relations (none for no pupils).
 pub async fn members_among(
@@ -615,8 +662,8 @@ pub async fn members_among(
     Ok(members)
 }
 
-/// Whether one of the caller's children is enrolled at the school: one
-/// BatchGetItem of their enrolment relations.
+/// Whether one of the caller's children is enrolled at the school (see
+/// [`children_enrolled_at`]).
 pub async fn has_child_enrolled_at(
     store: &dyn Store,
     caller: &PersonRecord,
@@ -628,24 +675,35 @@ pub async fn has_child_enrolled_at(
 }
 
 /// The grade years of the caller's children enrolled at a school, or
-/// `None` when none is: one BatchGetItem of their enrolments.
+/// `None` when none is: from the copies on the caller's own record, and
+/// for children without one, one BatchGetItem of their enrolments.
 pub async fn children_enrolled_at(
     store: &dyn Store,
     caller: &PersonRecord,
     school_id: SchoolId,
 ) -> Result<Option<Vec<u8>>, StoreError> {
-    let keys: Vec<_> = caller
-        .children()
-        .map(|child| enrolment_key(child, school_id))
-        .collect();
-    if keys.is_empty() {
-        return Ok(None);
-    }
-    let enrolments = store.get_many(&keys).await?;
-    if enrolments.is_empty() {
-        return Ok(None);
-    }
+    let mut enrolled = false;
     let mut years = Vec::new();
+    let mut keys = Vec::new();
+    for (child, places) in caller.children_with_places() {
+        match places {
+            Some(places) => {
+                if let Some(year) = places.enrolment_at(school_id) {
+                    enrolled = true;
+                    years.extend(year);
+                }
+            }
+            None => keys.push(enrolment_key(child, school_id)),
+        }
+    }
+    let enrolments = if keys.is_empty() {
+        Vec::new()
+    } else {
+        store.get_many(&keys).await?
+    };
+    if !enrolled && enrolments.is_empty() {
+        return Ok(None);
+    }
     for item in enrolments {
         if let Relation::EnrolledAt {
             school_year: Some(year),

@@ -67,6 +67,11 @@ pub fn person(id: PersonId) -> Key {
     Key::new(person_partition(id), "PERSON")
 }
 
+/// The person whose partition `pk` is, if it is a person's.
+pub fn person_of_partition(pk: &str) -> Option<PersonId> {
+    PersonId::parse(pk.strip_prefix("PERSON#")?)
+}
+
 /// The sort-key range holding the person item and all their relations.
 pub const PERSON_AND_RELATIONS: (&str, &str) = ("PERSON", "REL$");
 

@@ -372,8 +372,7 @@ pub async fn group_day(
             let children = if staff {
                 Vec::new()
             } else {
-                let children: Vec<PersonId> = caller.children().collect();
-                directory::members_among(store, group.id, &children).await?
+                directory::children_in_group(store, caller, group.id).await?
             };
             decide(policy::read_group_day(caller, &group, &children))?;
             (staff, children)

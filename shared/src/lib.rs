@@ -12,6 +12,7 @@ pub mod auth;
 pub mod aws;
 pub mod blog;
 pub mod calendar;
+pub mod child_places;
 pub mod clock;
 pub mod demo;
 pub mod devkeys;

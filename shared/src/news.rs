@@ -558,8 +558,7 @@ async fn group_reader(
     if caller.has_duty_at(group.school_id) {
         return Ok(Ok(ReadView::Staff));
     }
-    let children: Vec<PersonId> = caller.children().collect();
-    let children = directory::members_among(store, group.id, &children).await?;
+    let children = directory::children_in_group(store, caller, group.id).await?;
     Ok(policy::read_blog(caller, &group, &children))
 }
 

@@ -472,9 +472,15 @@ pub fn responsibles(
             continue;
         }
         let holder = PersonId::from_registry(r.person);
+        // The copy of the pupil's places is made once they are written
+        // (`child_places::copy_to_guardians`).
+        let guardian = Relation::GuardianOf {
+            pupil_id,
+            places: None,
+        };
         let relation = match r.kind {
-            ResponsibleKind::Guardian => Relation::GuardianOf { pupil_id },
-            _ if others_are_guardians => Relation::GuardianOf { pupil_id },
+            ResponsibleKind::Guardian => guardian,
+            _ if others_are_guardians => guardian,
             kind => Relation::ResponsibleFor {
                 pupil_id,
                 relation_type: responsible_name(kind).to_string(),

@@ -16,6 +16,7 @@ use super::id_set::IdSet;
 use super::plan::{self, Object, Organisations, Plan};
 use super::record::{Counts, HeldBack, Mode, RunRecord, Status};
 use super::source::{Pages, Source};
+use crate::child_places;
 use crate::directory::{self, SchoolSettings};
 use crate::ids::{ActivityId, GroupId, ImportRunId, LessonId, PersonId, SchoolId};
 use crate::keys;
@@ -175,6 +176,7 @@ pub async fn run(
             changed_activities: Vec::new(),
             planned_lessons: HashSet::new(),
             rescan_schedule: false,
+            new_guardianships: Default::default(),
             lease_version,
             lease_renewed: std::time::Instant::now(),
             started: std::time::Instant::now(),
@@ -300,6 +302,11 @@ struct Run<'a> {
     /// Someone the import wrote became protected in this run: the schedule
     /// is read whole, so no lesson keeps naming them.
     rescan_schedule: bool,
+    /// Guardianships this run created, when an earlier run left places a
+    /// change could take away: a membership deleted moments after its
+    /// pupil got a new guardian must reach that guardian's copy too, though
+    /// the index may not list the guardianship yet.
+    new_guardianships: child_places::Created,
     /// The version of the lease item this run holds, and when it was last
     /// extended (wall time, so a test clock does not stop it).
     lease_version: u64,
@@ -1604,11 +1611,22 @@ impl<'a> Run<'a> {
             let mut puts: HashMap<Key, Item> = HashMap::new();
             let mut deletes: HashSet<Key> = HashSet::new();
             let mut state_items = Vec::new();
+            let mut places = child_places::Changes::default();
             for (p, old) in changed {
                 let targets: HashSet<Key> = p.targets().into_iter().collect();
-                if let Some(old) = old {
-                    deletes.extend(old.targets().filter(|k| !targets.contains(k)));
+                let before: HashSet<Key> = old.into_iter().flat_map(|o| o.targets()).collect();
+                for key in &targets {
+                    places.put(key, before.contains(key));
+                    // A first run has no place to take away: nothing to track.
+                    if self.has_state
+                        && !before.contains(key)
+                        && let Some((guardian, pupil)) = child_places::guardianship_of(key)
+                    {
+                        let created = self.new_guardianships.entry(pupil).or_default();
+                        created.push(guardian);
+                    }
                 }
+                deletes.extend(before.into_iter().filter(|k| !targets.contains(k)));
                 if p.pupil_active == Some(false) {
                     // The groups that list a leaver are not read again in a
                     // delta run: their memberships go with the enrolment.
@@ -1632,9 +1650,16 @@ impl<'a> Run<'a> {
             }
             deletes.retain(|k| !puts.contains_key(k));
             let deletes: Vec<Key> = deletes.into_iter().collect();
-            let puts: Vec<Item> = puts.into_values().collect();
+            let mut puts: Vec<Item> = puts.into_values().collect();
+            // A guardianship is written with its copy of where the child is
+            // a pupil; a change of those places is copied onto the child's
+            // guardianships after the chunk and before the state that says
+            // it was written (a run that dies in between writes both again).
+            child_places::fill_in(self.store, &mut puts).await?;
             self.store.batch_delete(&deletes).await?;
             self.store.batch_put(&puts).await?;
+            deletes.iter().for_each(|k| places.deleted(k));
+            places.copy(self.store, &self.new_guardianships).await?;
             self.store.batch_put(&state_items).await?;
         }
         Ok(changed_before)

@@ -290,8 +290,7 @@ async fn group_data(
     let children = if policy::is_group_staff(caller, &group) {
         Vec::new()
     } else {
-        let children: Vec<PersonId> = caller.children().collect();
-        directory::members_among(store, group.id, &children).await?
+        directory::children_in_group(store, caller, group.id).await?
     };
     decide(policy::read_group_absence(caller, &group, &children))?;
     // Two chains at the same time: the pupils, then their names; the

@@ -210,8 +210,7 @@ async fn children_in_group(
     if policy::is_talk_staff(caller, group) {
         return Ok(vec![]);
     }
-    let children: Vec<PersonId> = caller.children().collect();
-    Ok(directory::members_among(store, group.id, &children).await?)
+    Ok(directory::children_in_group(store, caller, group.id).await?)
 }
 
 /// A group's talks as read in one query: its rounds and its slots (with

@@ -248,7 +248,13 @@ async fn add_group_4c(app: &TestApp) -> (GroupId, PersonId) {
         .expect("pupil items"),
     );
     for (holder, relation) in [
-        (demo::guardian(1), Relation::GuardianOf { pupil_id: pupil }),
+        (
+            demo::guardian(1),
+            Relation::GuardianOf {
+                pupil_id: pupil,
+                places: None,
+            },
+        ),
         (
             demo::pupil(2),
             Relation::MemberOf {

@@ -334,6 +334,7 @@ async fn add_protected_guardian(app: &TestApp) -> PersonId {
         },
         &[Relation::GuardianOf {
             pupil_id: demo::pupil(3),
+            places: None,
         }],
     )
     .expect("items");

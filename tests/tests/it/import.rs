@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use skolnav::child_places::ChildPlaces;
 use skolnav::directory::{self, LeftReason, Relation};
 use skolnav::ids::{GroupId, PersonId, SchoolId};
 use skolnav::import::record::{Mode, RunRecord, Status};
@@ -373,6 +374,106 @@ async fn a_changed_guardian_moves_the_guardian_rights(backend: Backend) {
         written > moved && deleted == moved,
         "written {written}, deleted {deleted}"
     );
+}
+
+/// The copy each guardianship of the pupil carries, and what the pupil's
+/// own relations say it should be.
+async fn copies_of_places(f: &Fixture, pupil: Id) -> (Vec<Option<ChildPlaces>>, ChildPlaces) {
+    let own = f.record_of(pupil).await.expect("the pupil");
+    let mut copies = Vec::new();
+    for guardian in f.read(|m| m.guardians_of(pupil)) {
+        let record = f.record_of(guardian).await.expect("the guardian");
+        copies.extend(
+            record
+                .children_with_places()
+                .filter(|(child, _)| *child == person_id(pupil))
+                .map(|(_, places)| places.cloned()),
+        );
+    }
+    (copies, ChildPlaces::of(&own.relations))
+}
+
+async fn a_guardian_carries_where_their_child_is_a_pupil_and_it_follows_a_class_move(
+    backend: Backend,
+) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let (pupil, school, class) = f.read(plain_pupil);
+    let (copies, own) = copies_of_places(&f, pupil).await;
+    assert!(!copies.is_empty(), "the pupil has guardians");
+    assert!(
+        copies.iter().all(|c| c.as_ref() == Some(&own)),
+        "{copies:?}"
+    );
+    let class_id = GroupId::from_registry(uuid(class));
+    assert!(own.in_group(class_id), "{own:?}");
+
+    // The registry moves the child to another class of the school; only
+    // the two groups change, so a delta run reads neither the pupil nor
+    // their guardians.
+    let other = f.read(|m| {
+        m.groups
+            .values()
+            .find(|g| {
+                g.organisation.id == school
+                    && g.id != class
+                    && g.group_type == Some(skolnav_ss12000_fixture::GroupType::Klass)
+            })
+            .expect("another class at the school")
+            .id
+    });
+    f.registry
+        .with(|m| m.move_to_class(pupil, other, night(0) + Duration::hours(12)))
+        .unwrap();
+    let record = f.import(1).await;
+    assert!(
+        record.counts.get("Person").is_none_or(|c| c.updated == 0),
+        "{:?}",
+        record.counts
+    );
+    let (copies, own) = copies_of_places(&f, pupil).await;
+    let other_id = GroupId::from_registry(uuid(other));
+    assert!(own.in_group(other_id) && !own.in_group(class_id), "{own:?}");
+    assert!(
+        copies.iter().all(|c| c.as_ref() == Some(&own)),
+        "{copies:?}"
+    );
+    for guardian in f.read(|m| m.guardians_of(pupil)) {
+        let record = f.record_of(guardian).await.unwrap();
+        let store = f.store.as_ref();
+        assert!(
+            directory::children_in_group(store, &record, class_id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "the old class is closed to the guardian"
+        );
+        assert_eq!(
+            directory::children_in_group(store, &record, other_id)
+                .await
+                .unwrap(),
+            [person_id(pupil)]
+        );
+    }
+
+    // A new guardian gets the copy with the guardianship; the pupil's
+    // school is in it with the grade year.
+    let newcomer = f.registry.with(|m| {
+        let g = m.add_guardian("Lind", night(1) + Duration::hours(12));
+        m.change_guardian(pupil, g, night(1) + Duration::hours(12))
+            .unwrap();
+        g
+    });
+    f.import(2).await;
+    let (copies, own) = copies_of_places(&f, pupil).await;
+    assert!(
+        copies.iter().all(|c| c.as_ref() == Some(&own)),
+        "{copies:?}"
+    );
+    let new_record = f.record_of(newcomer).await.unwrap();
+    assert!(new_record.is_guardian_of(person_id(pupil)));
+    let school_id = SchoolId::from_registry(uuid(school));
+    assert!(own.enrolment_at(school_id).is_some(), "{own:?}");
 }
 
 async fn a_pupil_who_leaves_is_ended_not_erased(backend: Backend) {
@@ -986,6 +1087,7 @@ on_both_stores!(
     the_first_run_imports_pupils_guardians_groups_and_staff,
     an_unchanged_second_run_writes_nothing,
     a_changed_guardian_moves_the_guardian_rights,
+    a_guardian_carries_where_their_child_is_a_pupil_and_it_follows_a_class_move,
     what_a_person_chose_themselves_survives_the_registrys_changes,
     a_pupil_who_leaves_is_ended_not_erased,
     a_pupil_who_leaves_loses_their_groups_while_the_registry_still_lists_them,

@@ -1,10 +1,14 @@
 //! How many requests a read takes. A pupil's or guardian's read of a
-//! group or of their own child is decided by their own record and, for a
-//! guardian of a group's pupil, their children's memberships: the group,
-//! whose school only staff views need, is not read, nor is the child.
+//! group or of their own child is decided by their own record alone (a
+//! guardianship carries where the child is a pupil, `child_places`): the
+//! group, whose school only staff views need, is not read, nor is the
+//! child. A guardianship without that copy reads the child's membership.
 
 use serde_json::Value;
+use skolnav::child_places::ChildPlaces;
+use skolnav::directory::Relation;
 use skolnav::ids::{FileId, PersonId, PostId};
+use skolnav::store::Condition;
 use skolnav::{blog, demo, directory, keys};
 use skolnav_tests::{Backend, TestApp};
 
@@ -31,7 +35,7 @@ async fn reads_of_event(
     (status, body, watched.watcher.taken())
 }
 
-async fn a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read(backend: Backend) {
+async fn a_guardian_reads_a_class_day_of_lessons_in_two_requests(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let lessons = format!("query {}", keys::lessons_of_group_partition(demo::class(1)));
 
@@ -40,16 +44,16 @@ async fn a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read(ba
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         reads,
-        [caller(guardian), "get-many 1".into(), lessons.clone()],
-        "the caller, their child's membership, the lessons"
+        [caller(guardian), lessons.clone()],
+        "the caller (whose guardianship says the child is in 4A), the lessons"
     );
 
-    // A guardian of the other class only: refused after the same one
-    // membership read, as if the class did not exist.
+    // A guardian of the other class only: refused on their own record, as
+    // if the class did not exist.
     let other = demo::guardian(21);
     let (status, _, reads) = reads_of(&app, "lessons-group-day", other).await;
     assert_eq!(status, 404);
-    assert_eq!(reads, [caller(other), "get-many 1".into()]);
+    assert_eq!(reads, [caller(other)]);
 
     // Staff are decided by the class's school, so they read the class.
     let mentor = demo::staff(demo::MENTOR_4A);
@@ -65,7 +69,7 @@ async fn a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read(ba
     );
 }
 
-async fn a_guardian_reads_the_talk_slots_without_the_class_being_read(backend: Backend) {
+async fn a_guardian_reads_the_talk_slots_in_two_requests(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let guardian = demo::guardian(1);
     let (status, body, reads) = reads_of(&app, "talk-slots", guardian).await;
@@ -74,7 +78,6 @@ async fn a_guardian_reads_the_talk_slots_without_the_class_being_read(backend: B
         reads,
         [
             caller(guardian),
-            "get-many 1".into(),
             format!("query {}", keys::talks_partition(demo::class(1)))
         ]
     );
@@ -178,18 +181,17 @@ async fn a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read(b
         [
             caller(guardian),
             file_read.clone(),
-            "get-many 1".into(),
             format!("get {}", keys::blog_post(demo::class(1), post).pk),
         ],
-        "the caller, the file, their child's membership, then the post"
+        "the caller, the file, then the post"
     );
 
-    // 4B's guardian is refused on their child's membership: the post, its
-    // title and who it reached, is never read for them.
+    // 4B's guardian is refused on their own record (their child is not in
+    // 4A): the post, its title and who it reached, is never read for them.
     let other = demo::guardian(21);
     let (status, _, reads) = reads_of_event(&app, "files-download", other, &event).await;
     assert_eq!(status, 404);
-    assert_eq!(reads, [caller(other), file_read, "get-many 1".into()]);
+    assert_eq!(reads, [caller(other), file_read]);
 }
 
 /// The mentor of 4A creates half-hour talks on `date` through the HTTP
@@ -275,12 +277,46 @@ async fn talk_times_that_cannot_be_created_are_refused_before_the_talks_are_read
     );
 }
 
+/// Guardian 1's guardianship of pupil 1 written again with `places`.
+async fn guardianship_of_pupil_1_with(app: &TestApp, places: Option<ChildPlaces>) {
+    let relation = Relation::GuardianOf {
+        pupil_id: demo::pupil(1),
+        places,
+    };
+    let item = relation.to_item(demo::guardian(1)).unwrap();
+    app.store.put(&item, Condition::None).await.unwrap();
+}
+
+async fn a_guardianship_without_a_copy_of_the_childs_places_reads_the_childs_membership(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let lessons = format!("query {}", keys::lessons_of_group_partition(demo::class(1)));
+    let guardian = demo::guardian(1);
+    guardianship_of_pupil_1_with(&app, None).await;
+    let (status, body, reads) = reads_of(&app, "lessons-group-day", guardian).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        reads,
+        [caller(guardian), "get-many 1".into(), lessons],
+        "the caller, their child's membership, the lessons"
+    );
+
+    // The copy is what decides once there is one: one that says the child
+    // is in no class closes 4A, though the child's membership is there.
+    guardianship_of_pupil_1_with(&app, Some(ChildPlaces::default())).await;
+    let (status, _, reads) = reads_of(&app, "lessons-group-day", guardian).await;
+    assert_eq!(status, 404);
+    assert_eq!(reads, [caller(guardian)]);
+}
+
 on_both_stores!(
+    a_guardianship_without_a_copy_of_the_childs_places_reads_the_childs_membership,
     creating_talk_times_reads_only_the_slots_they_could_overlap,
     talk_times_that_cannot_be_created_are_refused_before_the_talks_are_read,
     a_guardian_of_another_class_is_refused_a_file_before_the_post_is_read,
     a_mentor_reads_a_lessons_attendance_in_five_requests,
-    a_guardian_reads_a_class_day_of_lessons_without_the_class_being_read,
-    a_guardian_reads_the_talk_slots_without_the_class_being_read,
+    a_guardian_reads_a_class_day_of_lessons_in_two_requests,
+    a_guardian_reads_the_talk_slots_in_two_requests,
     a_guardian_lists_their_childs_reports_without_the_child_being_read,
 );

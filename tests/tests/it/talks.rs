@@ -589,7 +589,10 @@ async fn add_families(app: &TestApp, n: usize) -> Vec<(PersonId, PersonId)> {
         items.extend(
             directory::person_items(
                 &person(guardian, "Förälder"),
-                &[Relation::GuardianOf { pupil_id: pupil }],
+                &[Relation::GuardianOf {
+                    pupil_id: pupil,
+                    places: None,
+                }],
             )
             .expect("guardian items"),
         );
