@@ -793,6 +793,12 @@ impl TestApp {
                 .await
                 .expect("the enrolment");
         }
+        // As the import does after writing enrolments: their guardians'
+        // copies follow.
+        let pupils = (21..=40).map(skolnav::demo::pupil).collect();
+        skolnav::child_places::copy_to_guardians(self.store.as_ref(), &pupils, &Default::default())
+            .await
+            .expect("the guardians' copies");
     }
 
     /// Runs the outbox worker once; returns how many mails went out.
