@@ -1,5 +1,5 @@
 //! One import run: lease, mode, the mass-end guard, then organisations,
-//! persons, pupils' responsibles, groups, duties, placements, and the
+//! persons, groups, pupils' responsibles, duties, placements, and the
 //! schedule (activities, then their calendar events as lessons), page by
 //! page.
 //!
@@ -370,8 +370,11 @@ impl<'a> Run<'a> {
         self.write_organisations().await?;
         self.persons().await?;
         self.remove_pupils().await?;
-        self.responsibles().await?;
+        // Guardianships after the groups: each is written with its copy of
+        // where the child is a pupil (`child_places::fill_in`), which the
+        // groups pass would otherwise copy onto it a second time.
         self.groups().await?;
+        self.responsibles().await?;
         self.duties().await?;
         self.placements().await?;
         self.activities().await?;
