@@ -14,7 +14,7 @@
 use crate::directory::{self, Relation};
 use crate::ids::{GroupId, PersonId, SchoolId};
 use crate::keys;
-use crate::store::{Item, Key, Store, StoreError, query_all};
+use crate::store::{Item, Key, Store, StoreError};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -98,8 +98,8 @@ impl Changes {
 
     /// Copies the places of every pupil noted onto their guardianships
     /// ([`copy_to_guardians`]).
-    pub async fn copy(self, store: &dyn Store, created: &Created) -> Result<usize, StoreError> {
-        copy_to_guardians(store, &self.pupils, created).await
+    pub async fn copy(self, store: &dyn Store) -> Result<usize, StoreError> {
+        copy_to_guardians(store, &self.pupils).await
     }
 }
 
@@ -118,16 +118,12 @@ fn place_of(key: &Key) -> Option<(PersonId, bool)> {
 }
 
 /// The guardian and pupil of a guardianship key.
-pub fn guardianship_of(key: &Key) -> Option<(PersonId, PersonId)> {
+fn guardianship_of(key: &Key) -> Option<(PersonId, PersonId)> {
     let guardian = keys::person_of_partition(&key.pk)?;
     let target = key.sk.strip_prefix(keys::RELATION_PREFIX)?;
     let pupil = PersonId::parse(target.strip_prefix(directory::GUARDIAN_TARGET)?)?;
     Some((guardian, pupil))
 }
-
-/// Guardianships created moments ago, by pupil: the index may not list
-/// them yet.
-pub type Created = BTreeMap<PersonId, Vec<PersonId>>;
 
 /// How many pupils' places are read or copied at the same time.
 const CONCURRENT_PUPILS: usize = 16;
@@ -147,11 +143,8 @@ pub async fn fill_in(store: &dyn Store, items: &mut [Item]) -> Result<(), StoreE
         .try_collect()
         .await?;
     for item in items.iter_mut() {
-        let Some(places) = guardianship_of(&item.key).and_then(|(_, p)| places.get(&p)) else {
-            continue;
-        };
-        if let Some(updated) = with_places(item.clone(), places)? {
-            *item = updated;
+        if let Some(places) = guardianship_of(&item.key).and_then(|(_, p)| places.get(&p)) {
+            copy_onto(item, places)?;
         }
     }
     Ok(())
@@ -166,24 +159,21 @@ async fn places_of(store: &dyn Store, pupil: PersonId) -> Result<ChildPlaces, St
 
 /// Brings the copies on the guardianships of these pupils in step with
 /// the pupils' own relations. Per pupil, 16 pupils at a time: one query of
-/// their record, one of the relations pointing at them (GSI1), then one
-/// BatchGetItem of those guardianships read consistently; then the changed
-/// ones written. `created` names guardianships created moments ago, which
-/// the index may not list yet; one deleted since is simply not found.
-/// Returns how many were rewritten.
+/// their record and one of their guardians (GSI1, side by side), then one
+/// BatchGetItem of those guardianships read consistently (one deleted
+/// since is not found); then the changed ones written. Returns how many
+/// were rewritten.
+///
+/// The guardians come from the index, which may lag a guardianship created
+/// moments ago; the import writes guardianships after every membership
+/// and enrolment of the run (with their copy, [`fill_in`]), so within a
+/// run no place changes after a guardianship was created.
 pub async fn copy_to_guardians(
     store: &dyn Store,
     pupils: &BTreeSet<PersonId>,
-    created: &Created,
 ) -> Result<usize, StoreError> {
     let written: Vec<Vec<Item>> = stream::iter(pupils.iter().copied())
-        .map(|pupil| {
-            copy_of(
-                store,
-                pupil,
-                created.get(&pupil).map_or(&[][..], Vec::as_slice),
-            )
-        })
+        .map(|pupil| copy_of(store, pupil))
         .buffer_unordered(CONCURRENT_PUPILS)
         .try_collect()
         .await?;
@@ -194,55 +184,46 @@ pub async fn copy_to_guardians(
 
 /// One pupil's guardianships whose copy differs from the pupil's places,
 /// with the places copied onto them.
-async fn copy_of(
-    store: &dyn Store,
-    pupil: PersonId,
-    created: &[PersonId],
-) -> Result<Vec<Item>, StoreError> {
-    let (places, pointing) = futures_util::future::try_join(
+async fn copy_of(store: &dyn Store, pupil: PersonId) -> Result<Vec<Item>, StoreError> {
+    let (places, guardians) = futures_util::future::try_join(
         places_of(store, pupil),
-        query_all(store, directory::pointing_at(pupil)),
+        crate::audience::guardians_of(store, pupil),
     )
     .await?;
-    let mut keys: BTreeSet<Key> = BTreeSet::new();
-    for item in pointing {
-        if matches!(item.parse::<Relation>()?, Relation::GuardianOf { .. }) {
-            keys.insert(item.key);
-        }
-    }
-    for guardian in created {
-        keys.insert(directory::guardianship_key(*guardian, pupil));
-    }
-    let keys: Vec<Key> = keys.into_iter().collect();
+    let keys: Vec<Key> = guardians
+        .into_iter()
+        .map(|guardian| directory::guardianship_key(guardian, pupil))
+        .collect();
     let mut written = Vec::new();
     for chunk in keys.chunks(100) {
-        for item in store.get_many(chunk).await? {
-            written.extend(with_places(item, &places)?);
+        for mut item in store.get_many(chunk).await? {
+            if copy_onto(&mut item, &places)? {
+                written.push(item);
+            }
         }
     }
     Ok(written)
 }
 
-/// The guardianship item with `places` copied onto it, or `None` when it
-/// already says so (or is not a guardianship).
-fn with_places(item: Item, places: &ChildPlaces) -> Result<Option<Item>, StoreError> {
+/// Copies `places` onto a guardianship item; `false` when it already says
+/// so (or is not a guardianship).
+fn copy_onto(item: &mut Item, places: &ChildPlaces) -> Result<bool, StoreError> {
     let Relation::GuardianOf {
         pupil_id,
         places: current,
     } = item.parse::<Relation>()?
     else {
-        return Ok(None);
+        return Ok(false);
     };
     if current.as_ref() == Some(places) {
-        return Ok(None);
+        return Ok(false);
     }
     let relation = Relation::GuardianOf {
         pupil_id,
         places: Some(places.clone()),
     };
-    let mut updated = item;
-    updated.attrs = Item::new(updated.key.clone(), keys::RELATION, &relation)?.attrs;
-    Ok(Some(updated))
+    item.attrs = Item::new(item.key.clone(), keys::RELATION, &relation)?.attrs;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -59,8 +59,10 @@ pub fn group(id: GroupId) -> Key {
     Key::new(format!("GROUP#{id}"), "GROUP")
 }
 
+const PERSON_PREFIX: &str = "PERSON#";
+
 pub fn person_partition(id: PersonId) -> String {
-    format!("PERSON#{id}")
+    format!("{PERSON_PREFIX}{id}")
 }
 
 pub fn person(id: PersonId) -> Key {
@@ -69,7 +71,7 @@ pub fn person(id: PersonId) -> Key {
 
 /// The person whose partition `pk` is, if it is a person's.
 pub fn person_of_partition(pk: &str) -> Option<PersonId> {
-    PersonId::parse(pk.strip_prefix("PERSON#")?)
+    PersonId::parse(pk.strip_prefix(PERSON_PREFIX)?)
 }
 
 /// The sort-key range holding the person item and all their relations.

@@ -796,7 +796,7 @@ impl TestApp {
         // As the import does after writing enrolments: their guardians'
         // copies follow.
         let pupils = (21..=40).map(skolnav::demo::pupil).collect();
-        skolnav::child_places::copy_to_guardians(self.store.as_ref(), &pupils, &Default::default())
+        skolnav::child_places::copy_to_guardians(self.store.as_ref(), &pupils)
             .await
             .expect("the guardians' copies");
     }

@@ -176,7 +176,6 @@ pub async fn run(
             changed_activities: Vec::new(),
             planned_lessons: HashSet::new(),
             rescan_schedule: false,
-            new_guardianships: Default::default(),
             lease_version,
             lease_renewed: std::time::Instant::now(),
             started: std::time::Instant::now(),
@@ -302,11 +301,6 @@ struct Run<'a> {
     /// Someone the import wrote became protected in this run: the schedule
     /// is read whole, so no lesson keeps naming them.
     rescan_schedule: bool,
-    /// Guardianships this run created, when an earlier run left places a
-    /// change could take away: a membership deleted moments after its
-    /// pupil got a new guardian must reach that guardian's copy too, though
-    /// the index may not list the guardianship yet.
-    new_guardianships: child_places::Created,
     /// The version of the lease item this run holds, and when it was last
     /// extended (wall time, so a test clock does not stop it).
     lease_version: u64,
@@ -370,9 +364,10 @@ impl<'a> Run<'a> {
         self.write_organisations().await?;
         self.persons().await?;
         self.remove_pupils().await?;
-        // Guardianships after the groups: each is written with its copy of
-        // where the child is a pupil (`child_places::fill_in`), which the
-        // groups pass would otherwise copy onto it a second time.
+        // Guardianships after the groups (and after everything else that
+        // changes where a pupil is): each is written once, with its copy of
+        // those places (`child_places::fill_in`), and no place changes in
+        // this run after a guardianship was created.
         self.groups().await?;
         self.responsibles().await?;
         self.duties().await?;
@@ -1248,7 +1243,7 @@ impl<'a> Run<'a> {
                     state
                         .targets
                         .first()
-                        .and_then(|(pk, _)| pk.strip_prefix("PERSON#").and_then(PersonId::parse))
+                        .and_then(|(pk, _)| keys::person_of_partition(pk))
                 });
                 // A holder who became protected is left out, like the duty.
                 let holder =
@@ -1620,14 +1615,6 @@ impl<'a> Run<'a> {
                 let before: HashSet<Key> = old.into_iter().flat_map(|o| o.targets()).collect();
                 for key in &targets {
                     places.put(key, before.contains(key));
-                    // A first run has no place to take away: nothing to track.
-                    if self.has_state
-                        && !before.contains(key)
-                        && let Some((guardian, pupil)) = child_places::guardianship_of(key)
-                    {
-                        let created = self.new_guardianships.entry(pupil).or_default();
-                        created.push(guardian);
-                    }
                 }
                 deletes.extend(before.into_iter().filter(|k| !targets.contains(k)));
                 if p.pupil_active == Some(false) {
@@ -1662,7 +1649,7 @@ impl<'a> Run<'a> {
             self.store.batch_delete(&deletes).await?;
             self.store.batch_put(&puts).await?;
             deletes.iter().for_each(|k| places.deleted(k));
-            places.copy(self.store, &self.new_guardianships).await?;
+            places.copy(self.store).await?;
             self.store.batch_put(&state_items).await?;
         }
         Ok(changed_before)

@@ -268,7 +268,7 @@ async fn add_group_4c(app: &TestApp) -> (GroupId, PersonId) {
     app.store.batch_put(&items).await.expect("group 4C");
     // Guardian 2's copy of where pupil 2 is follows, as after an import.
     let moved = [demo::pupil(2)].into_iter().collect();
-    skolnav::child_places::copy_to_guardians(app.store.as_ref(), &moved, &Default::default())
+    skolnav::child_places::copy_to_guardians(app.store.as_ref(), &moved)
         .await
         .expect("the copies");
     (group, pupil)
