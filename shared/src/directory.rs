@@ -442,7 +442,8 @@ pub struct PersonRecord {
 
 impl PersonRecord {
     /// The caller of a route that reaches only their own partitions
-    /// (`routes::Auth::Own`): the id the token names, without the record,
+    /// (`routes::Auth::Own`, and `OwnPerson` when the path names the
+    /// caller): the id the token names, without the record,
     /// names or relations (no policy lets such a caller do anything).
     pub fn named_by_token(id: PersonId) -> Self {
         PersonRecord {

@@ -400,7 +400,8 @@ pub const UNREPORTED_DAYS: u64 = 14;
 /// that have no registration (B3: "confirm lesson" records one even with
 /// nobody absent), oldest first. One Query of the teacher's lessons on
 /// GSI2, then one BatchGetItem of their registrations per 100; cancelled
-/// lessons need none. A teacher sees only their own.
+/// lessons need none. A teacher sees only their own: the route is the
+/// caller's own (`Auth::Own`), so their record is not read first.
 pub async fn unreported(
     store: &dyn Store,
     caller: &PersonRecord,

@@ -493,11 +493,19 @@ pub fn read_school_unreported(caller: &PersonRecord, school: SchoolId) -> Decisi
     }
 }
 
+/// The part of [`lead_school`] the caller's own record decides: a
+/// principal's or school administrator's duty names the school, so the
+/// school need not be read to allow them (an organisation's administrators
+/// are decided on the school's organisation, which only the school says).
+pub fn leads_school_by_duty(caller: &PersonRecord, school: SchoolId) -> bool {
+    caller.has_role_at(school, &LEADERS)
+}
+
 /// A school's own settings and its SMS credit (B6): its principal and
 /// administrators, and the organisation's administrators; other staff of
 /// the school 403, anyone else 404.
 pub fn lead_school(caller: &PersonRecord, school: &crate::directory::School) -> Decision {
-    if caller.has_role_at(school.id, &LEADERS)
+    if leads_school_by_duty(caller, school.id)
         || caller.is_organisation_admin(school.organisation_id)
     {
         Decision::Allow

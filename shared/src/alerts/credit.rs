@@ -112,13 +112,18 @@ async fn school_for(
     }
 }
 
-/// Reading the credit: the school's leaders ([`policy::lead_school`]).
+/// Reading the credit: the school's leaders ([`policy::lead_school`]). A
+/// principal or school administrator is allowed on their own record, so
+/// their read is the caller's record and the credit; anyone else is
+/// decided on the school (its organisation), read first.
 pub async fn get(
     store: &dyn Store,
     caller: &PersonRecord,
     school_id: SchoolId,
 ) -> Result<SmsCredit, CreditError> {
-    school_for(store, caller, school_id, policy::lead_school).await?;
+    if !policy::leads_school_by_duty(caller, school_id) {
+        school_for(store, caller, school_id, policy::lead_school).await?;
+    }
     Ok(read(store, school_id).await?.0)
 }
 

@@ -304,7 +304,7 @@ async fn dispatch_inner(
     req: Request<Bytes>,
 ) -> Response<Bytes> {
     let subject = match route.auth {
-        routes::Auth::Bearer | routes::Auth::Own => {
+        routes::Auth::Bearer | routes::Auth::Own | routes::Auth::OwnPerson => {
             let authorization = req
                 .headers()
                 .get(header::AUTHORIZATION)
@@ -336,8 +336,15 @@ async fn dispatch_inner(
         .invalid("body", format!("at most {MAX_BODY} bytes"))
         .into_response();
     }
+    let own = |id: PersonId| match route.auth {
+        routes::Auth::Own => true,
+        routes::Auth::OwnPerson => {
+            params.get("personId").and_then(|p| PersonId::parse(p)) == Some(id)
+        }
+        routes::Auth::Bearer | routes::Auth::FeedToken => false,
+    };
     let caller = match PersonId::parse(&subject) {
-        Some(id) if route.auth == routes::Auth::Own => Ok(Some(PersonRecord::named_by_token(id))),
+        Some(id) if own(id) => Ok(Some(PersonRecord::named_by_token(id))),
         Some(id) => directory::person_record(ctx.store.as_ref(), id).await,
         None => Ok(None),
     };

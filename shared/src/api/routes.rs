@@ -31,10 +31,16 @@ pub enum Auth {
     /// relations are read before the handler runs.
     Bearer,
     /// A bearer JWT, for routes that read and write only the caller's own
-    /// partitions by key (their notices and feed): the record is not read,
+    /// partitions by key, and what those list (their notices and feed,
+    /// their unreported lessons): the record is not read,
     /// so such a read is one request. The handler gets the caller's id and
     /// no relations, so a policy that needs one refuses.
     Own,
+    /// A bearer JWT, for a route over a person (`{personId}`) that reads
+    /// only that person's own partitions when they are the caller (a
+    /// teacher's own day): then as `Own`, the record not read; for anyone
+    /// else as `Bearer`, decided on their relations.
+    OwnPerson,
     /// The secret token in the path (`{token}`) of a personal calendar
     /// feed: calendar apps fetch it without a login; revoking it ends that.
     FeedToken,
@@ -189,13 +195,13 @@ route_table! {
     me_feed "me-feed" by Own {
         GET "/me/feed" => notices::feed
     }
-    lessons_teacher_day "lessons-teacher-day" {
+    lessons_teacher_day "lessons-teacher-day" by OwnPerson {
         GET "/teachers/{personId}/lessons" => lessons::teacher_day
     }
     lessons_group_day "lessons-group-day" {
         GET "/groups/{groupId}/lessons" => lessons::group_day
     }
-    lessons_unreported "lessons-unreported" {
+    lessons_unreported "lessons-unreported" by Own {
         GET "/me/lessons/unreported" => lessons::unreported
     }
     attendance_register "attendance-register" {

@@ -310,7 +310,93 @@ async fn a_guardianship_without_a_copy_of_the_childs_places_reads_the_childs_mem
     assert_eq!(reads, [caller(guardian)]);
 }
 
+async fn a_teacher_reads_their_own_day_in_one_request_and_others_are_decided_on_their_record(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let teacher = demo::staff(demo::SUBJECT_TEACHER);
+    let day = format!("query {}", keys::lessons_of_teacher_partition(teacher));
+
+    // The sample event asks for the subject teacher's own day.
+    let (status, body, reads) = reads_of(&app, "lessons-teacher-day", teacher).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        reads,
+        std::slice::from_ref(&day),
+        "their own lessons, no record first"
+    );
+
+    // The principal reads it through their duty at the teacher's school.
+    let principal = demo::staff(demo::PRINCIPAL);
+    let (status, body, reads) = reads_of(&app, "lessons-teacher-day", principal).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(reads, [caller(principal), caller(teacher), day]);
+
+    // A guardian is refused on the two records, before any lesson is read.
+    let guardian = demo::guardian(1);
+    let (status, _, reads) = reads_of(&app, "lessons-teacher-day", guardian).await;
+    assert_eq!(status, 404);
+    assert_eq!(reads, [caller(guardian), caller(teacher)]);
+}
+
+async fn a_teacher_lists_their_unreported_lessons_without_their_record_being_read(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let friday = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("date");
+    demo::seed_lessons(app.store.as_ref(), friday)
+        .await
+        .expect("lessons");
+    let teacher = demo::staff(demo::SUBJECT_TEACHER);
+    let (status, body, reads) = reads_of(&app, "lessons-unreported", teacher).await;
+    assert_eq!(status, 200, "{body}");
+    let due = body["items"].as_array().map(Vec::len).unwrap_or_default();
+    assert!(due > 0, "Friday's lessons are unreported: {body}");
+    assert_eq!(
+        reads,
+        [
+            format!("query {}", keys::lessons_of_teacher_partition(teacher)),
+            format!("get-many {due}"),
+        ],
+        "their lessons, then whether each has a registration"
+    );
+}
+
+async fn a_school_administrator_reads_the_sms_credit_without_the_school_being_read(
+    backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let school = format!("get {}", keys::school(demo::school()).pk);
+    let admin = demo::staff(demo::ADMIN);
+    let (status, body, reads) = reads_of(&app, "sms-credit-get", admin).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        reads,
+        [caller(admin), school.clone()],
+        "the caller, whose duty names the school, then the credit"
+    );
+
+    // The organisation's administrator is decided on the school's
+    // organisation: the school, then the credit beside it.
+    let organisation_admin = demo::staff(demo::ORGANISATION_ADMIN);
+    let (status, body, reads) = reads_of(&app, "sms-credit-get", organisation_admin).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        reads,
+        [caller(organisation_admin), school.clone(), school.clone()]
+    );
+
+    // Other staff of the school: 403 on the school, the credit not read.
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let (status, _, reads) = reads_of(&app, "sms-credit-get", mentor).await;
+    assert_eq!(status, 403);
+    assert_eq!(reads, [caller(mentor), school]);
+}
+
 on_both_stores!(
+    a_teacher_reads_their_own_day_in_one_request_and_others_are_decided_on_their_record,
+    a_teacher_lists_their_unreported_lessons_without_their_record_being_read,
+    a_school_administrator_reads_the_sms_credit_without_the_school_being_read,
     a_guardianship_without_a_copy_of_the_childs_places_reads_the_childs_membership,
     creating_talk_times_reads_only_the_slots_they_could_overlap,
     talk_times_that_cannot_be_created_are_refused_before_the_talks_are_read,
