@@ -571,22 +571,52 @@ pub async fn person_record(
     store: &dyn Store,
     id: PersonId,
 ) -> Result<Option<PersonRecord>, StoreError> {
-    let (lo, hi) = keys::PERSON_AND_RELATIONS;
+    Ok(record_in(store, id, keys::PERSON_AND_RELATIONS.1).await?.0)
+}
+
+/// Access pattern: a person, all their relations and the items of their
+/// partition under `prefix`, which sorts after `REL$` (a pupil's talk
+/// bookings): one query for the range `PERSON` ..= `<prefix>~`, where
+/// [`person_record`] and a query of the prefix would be two.
+pub async fn person_record_and(
+    store: &dyn Store,
+    id: PersonId,
+    prefix: &str,
+) -> Result<Option<(PersonRecord, Vec<Item>)>, StoreError> {
+    debug_assert!(prefix > keys::PERSON_AND_RELATIONS.1);
+    let (record, rest) = record_in(store, id, &format!("{prefix}~")).await?;
+    Ok(record.map(|r| {
+        let under = rest.into_iter().filter(|i| i.key.sk.starts_with(prefix));
+        (r, under.collect())
+    }))
+}
+
+/// The person record in the range `PERSON` ..= `last` of their
+/// partition, and the range's other items.
+async fn record_in(
+    store: &dyn Store,
+    id: PersonId,
+    last: &str,
+) -> Result<(Option<PersonRecord>, Vec<Item>), StoreError> {
+    let first = keys::PERSON_AND_RELATIONS.0;
     let items = query_all(
         store,
-        Query::partition(keys::person_partition(id)).sort(SortKey::Between(lo.into(), hi.into())),
+        Query::partition(keys::person_partition(id))
+            .sort(SortKey::Between(first.into(), last.into())),
     )
     .await?;
     let mut person = None;
     let mut relations = Vec::new();
+    let mut rest = Vec::new();
     for item in items {
         match item.entity.as_str() {
             keys::PERSON => person = Some(item.parse::<Person>()?),
             keys::RELATION => relations.push(item.parse::<Relation>()?),
-            _ => {}
+            _ => rest.push(item),
         }
     }
-    Ok(person.map(|person| PersonRecord { person, relations }))
+    let record = person.map(|person| PersonRecord { person, relations });
+    Ok((record, rest))
 }
 
 /// Access pattern: one person item.

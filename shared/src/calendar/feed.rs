@@ -14,7 +14,7 @@ use super::{CalendarError, Event, Every, Range, When};
 use crate::directory::{self, PersonRecord, Relation};
 use crate::ids::{EventId, GroupId, PersonId, SchoolId};
 use crate::keys;
-use crate::store::{Condition, Item, Query, Store, StoreError, Write};
+use crate::store::{Condition, Item, Store, StoreError, Write};
 use crate::talks::Booking;
 use base64::Engine;
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -138,7 +138,7 @@ pub struct Contents {
 /// schools (a pupil's own, a guardian's children's, a member of staff's
 /// taught and mentored groups and schools), each read with the policy of
 /// the app, every event once; and a guardian's children's booked talks
-/// (one query of each child's bookings).
+/// (one query of each child's record and bookings).
 pub async fn contents_of(
     store: &dyn Store,
     caller: &PersonRecord,
@@ -167,18 +167,13 @@ pub async fn contents_of(
             _ => None,
         })
         .collect();
-    // Each child's record and bookings, the children at the same time.
-    let children = futures_util::future::try_join_all(caller.children().map(|child| async move {
-        let Some(record) = directory::person_record(store, child).await? else {
-            return Ok::<_, CalendarError>(None);
-        };
-        let booked = crate::store::query_all(
-            store,
-            Query::partition(keys::person_partition(child)).begins_with(keys::TALK_BOOKING_PREFIX),
-        )
-        .await?;
-        Ok(Some((record, booked)))
-    }))
+    // Each child's record and bookings (one query: the bookings sort
+    // after the relations), the children at the same time.
+    let children = futures_util::future::try_join_all(
+        caller
+            .children()
+            .map(|child| directory::person_record_and(store, child, keys::TALK_BOOKING_PREFIX)),
+    )
     .await?;
     let mut talks = Vec::new();
     for (record, booked) in children.into_iter().flatten() {

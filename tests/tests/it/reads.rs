@@ -393,7 +393,72 @@ async fn a_school_administrator_reads_the_sms_credit_without_the_school_being_re
     assert_eq!(reads, [caller(mentor), school]);
 }
 
+async fn a_calendar_feed_reads_each_childs_record_and_booked_talks_in_one_query(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let guardian = demo::guardian(1);
+    let talks = app
+        .post(
+            demo::staff(demo::MENTOR_4A),
+            &format!("/groups/{}/talks", demo::class(1)),
+            serde_json::json!({
+                "days": [{ "date": "2026-12-02", "start": "14:00", "end": "15:00", "talkMinutes": 30, "breakMinutes": 0 }],
+                "place": "Klassrum 4A",
+                "bookingDeadline": "2026-11-30"
+            }),
+        )
+        .await;
+    assert_eq!(talks.status, 201, "{}", talks.json);
+    let slot = talks.json["slots"][0]["id"].as_str().unwrap_or_default();
+    let booked = app
+        .post(
+            guardian,
+            &format!("/pupils/{}/talk-bookings", demo::pupil(1)),
+            serde_json::json!({ "slotId": slot }),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "{}", booked.json);
+    let made = app
+        .post(guardian, "/me/calendar-feed", serde_json::json!({}))
+        .await;
+    assert_eq!(made.status, 201, "{}", made.json);
+    let token = made.json["path"]
+        .as_str()
+        .and_then(|p| p.strip_prefix("/calendar/feeds/"))
+        .expect("the feed's path");
+
+    let (ctx, _, watched) = app.reading_ctx();
+    let event =
+        skolnav_tests::sample_event("calendar-feed").replace("REPLACED-BY-FEED-TOKEN", token);
+    let req = lambda_http::request::from_str(&event).expect("events/calendar-feed.json");
+    let res = skolnav_tests::handle(&ctx, "calendar-feed", req).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let child = directory::person(app.store.as_ref(), demo::pupil(1))
+        .await
+        .unwrap()
+        .expect("pupil 1");
+    let talk = format!("SUMMARY:Utvecklingssamtal: {}", child.given_name);
+    assert!(
+        res.text.contains(&talk),
+        "the booked talk, named: {}",
+        res.text
+    );
+
+    let reads = watched.watcher.taken();
+    let of_child = format!("query {}", keys::person_partition(demo::pupil(1)));
+    assert_eq!(
+        reads.iter().filter(|r| **r == of_child).count(),
+        1,
+        "the child's record and bookings in one query: {reads:?}"
+    );
+    assert_eq!(
+        reads.len(),
+        5,
+        "the feed's entry, the holder's record, the child, 4A's and the school's calendars: {reads:?}"
+    );
+}
+
 on_both_stores!(
+    a_calendar_feed_reads_each_childs_record_and_booked_talks_in_one_query,
     a_teacher_reads_their_own_day_in_one_request_and_others_are_decided_on_their_record,
     a_teacher_lists_their_unreported_lessons_without_their_record_being_read,
     a_school_administrator_reads_the_sms_credit_without_the_school_being_read,
