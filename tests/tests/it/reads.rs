@@ -396,19 +396,7 @@ async fn a_school_administrator_reads_the_sms_credit_without_the_school_being_re
 async fn a_calendar_feed_reads_each_childs_record_and_booked_talks_in_one_query(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let guardian = demo::guardian(1);
-    let talks = app
-        .post(
-            demo::staff(demo::MENTOR_4A),
-            &format!("/groups/{}/talks", demo::class(1)),
-            serde_json::json!({
-                "days": [{ "date": "2026-12-02", "start": "14:00", "end": "15:00", "talkMinutes": 30, "breakMinutes": 0 }],
-                "place": "Klassrum 4A",
-                "bookingDeadline": "2026-11-30"
-            }),
-        )
-        .await;
-    assert_eq!(talks.status, 201, "{}", talks.json);
-    let slot = talks.json["slots"][0]["id"].as_str().unwrap_or_default();
+    let slot = talk_times(&app, "14:00", "15:00", "2026-12-02").await[0].clone();
     let booked = app
         .post(
             guardian,
