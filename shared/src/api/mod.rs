@@ -336,15 +336,8 @@ async fn dispatch_inner(
         .invalid("body", format!("at most {MAX_BODY} bytes"))
         .into_response();
     }
-    let own = |id: PersonId| match route.auth {
-        routes::Auth::Own => true,
-        routes::Auth::OwnPerson => {
-            params.get("personId").and_then(|p| PersonId::parse(p)) == Some(id)
-        }
-        routes::Auth::Bearer | routes::Auth::FeedToken => false,
-    };
     let caller = match PersonId::parse(&subject) {
-        Some(id) if own(id) => Ok(Some(PersonRecord::named_by_token(id))),
+        Some(id) if route.auth.is_own(&params, id) => Ok(Some(PersonRecord::named_by_token(id))),
         Some(id) => directory::person_record(ctx.store.as_ref(), id).await,
         None => Ok(None),
     };

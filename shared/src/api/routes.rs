@@ -10,6 +10,7 @@ use super::{
     Handler, absence, attendance, blog, calendar, files, imports, lessons, me, news, notices,
     reports, school_settings, sms_credit, talks,
 };
+use crate::ids::PersonId;
 use http::Method;
 use std::collections::HashMap;
 
@@ -44,6 +45,21 @@ pub enum Auth {
     /// The secret token in the path (`{token}`) of a personal calendar
     /// feed: calendar apps fetch it without a login; revoking it ends that.
     FeedToken,
+}
+
+impl Auth {
+    /// Whether the bearer `caller` reaches only their own partitions here,
+    /// so their record is not read: always for `Own`, for `OwnPerson` when
+    /// the path's `{personId}` is theirs.
+    pub fn is_own(self, params: &HashMap<String, String>, caller: PersonId) -> bool {
+        match self {
+            Auth::Own => true,
+            Auth::OwnPerson => {
+                params.get("personId").and_then(|p| PersonId::parse(p)) == Some(caller)
+            }
+            Auth::Bearer | Auth::FeedToken => false,
+        }
+    }
 }
 
 /// `by FeedToken` in a row of the table, or nothing for a bearer token.
