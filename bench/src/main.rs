@@ -163,7 +163,7 @@ fn spawn_function(
         .env("SKOLNAV_JWT_ISSUER", ISSUER)
         .env("SKOLNAV_JWT_AUDIENCE", AUDIENCE)
         .env("SKOLNAV_JWKS_URL", format!("http://{}/jwks.json", api.addr))
-        .env("SKOLNAV_JWT_ALGORITHMS", "EdDSA")
+        .env("SKOLNAV_JWT_ALGORITHMS", "RS256")
         .env("SKOLNAV_MAIL_FROM", format!("no-reply@{MAIL_DOMAIN}"))
         // Notice batches mail in bulk with it; the bench's outbox items
         // are single mails (moto has no SendBulkEmail).
@@ -391,7 +391,9 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
         moto: skolnav_tests::moto_endpoint().to_string(),
     };
     cases::verify_mail_domain(MAIL_DOMAIN).await?;
-    let issuer = DevIssuer::generate(ISSUER, AUDIENCE);
+    // The functions verify RS256 tokens, as they do by default in production
+    // (devkeys.rs says why); the local server's own issuer signs EdDSA.
+    let issuer = DevIssuer::generate_rs256(ISSUER, AUDIENCE);
     let jwks = issuer.jwks_json();
 
     // C: the table the Lambda processes use. A: the in-process run that
@@ -515,7 +517,8 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
         return Ok(figures);
     }
     eprintln!("bench: embedded store (SQLite)");
-    figures.sqlite = cases::sqlite_throughput(&issuer, only).await?;
+    let local_issuer = DevIssuer::generate(ISSUER, AUDIENCE);
+    figures.sqlite = cases::sqlite_throughput(&local_issuer, only).await?;
     figures.sizes = report::package_sizes(&root(), only);
     Ok(figures)
 }

@@ -2,11 +2,16 @@
 //! public half as a JWKS, so that local runs go through the production verification path
 //! ([`crate::auth::Authenticator`]) instead of a shortcut.
 //!
+//! The benchmark signs with RSA instead ([`DevIssuer::generate_rs256`]): RS256 is what the
+//! functions accept by default and what the IdPs they face sign with (OpenID Connect requires
+//! it of every provider), and its signatures are checked in about half the time of Ed25519's.
+//!
 //! The key is generated in memory at start-up and never written anywhere; restarting the local
 //! server invalidates every token it handed out.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::encoding::AsDer;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
@@ -30,6 +35,7 @@ pub struct DevIssuer {
     kid: String,
     jwk: Jwk,
     encoding_key: EncodingKey,
+    algorithm: Algorithm,
 }
 
 #[derive(Serialize)]
@@ -59,7 +65,7 @@ impl DevIssuer {
         let encoding_key = EncodingKey::from_ed_der(der.as_bytes());
 
         let public = signing_key.verifying_key().to_bytes();
-        let mut jwk = Jwk {
+        let jwk = Jwk {
             common: CommonParameters {
                 public_key_use: Some(PublicKeyUse::Signature),
                 key_algorithm: Some(KeyAlgorithm::EdDSA),
@@ -71,10 +77,39 @@ impl DevIssuer {
                 x: URL_SAFE_NO_PAD.encode(public),
             }),
         };
+        Self::with_key(issuer, audience, jwk, encoding_key, Algorithm::EdDSA)
+    }
+
+    /// A fresh RSA key of 2048 bits, signing RS256 (what the benchmark's functions verify,
+    /// as in production). Generating it takes tens of milliseconds, so the local server keeps
+    /// Ed25519.
+    ///
+    /// Panics only if the OS has no random source.
+    pub fn generate_rs256(issuer: &str, audience: &str) -> Self {
+        let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+            .expect("the OS random source is unavailable");
+        let pkcs8 = pair.as_der().expect("an RSA key always encodes as PKCS#8");
+        // jsonwebtoken signs with the PKCS#1 key inside; its PEM reader unwraps PKCS#8.
+        let pem = pem_private_key(pkcs8.as_ref());
+        let encoding_key =
+            EncodingKey::from_rsa_pem(pem.as_bytes()).expect("a PKCS#8 RSA key we just encoded");
+        let mut jwk = Jwk::from_encoding_key(&encoding_key, Algorithm::RS256)
+            .expect("an RSA private key has public components");
+        jwk.common.public_key_use = Some(PublicKeyUse::Signature);
+        Self::with_key(issuer, audience, jwk, encoding_key, Algorithm::RS256)
+    }
+
+    fn with_key(
+        issuer: &str,
+        audience: &str,
+        mut jwk: Jwk,
+        encoding_key: EncodingKey,
+        algorithm: Algorithm,
+    ) -> Self {
         // The RFC 7638 thumbprint as kid: stable for the key, distinct between keys.
         let kid = jwk
             .thumbprint(ThumbprintHash::SHA256)
-            .expect("an OKP Ed25519 JWK has a thumbprint");
+            .expect("an OKP or RSA JWK has a thumbprint");
         jwk.common.key_id = Some(kid.clone());
 
         DevIssuer {
@@ -83,10 +118,12 @@ impl DevIssuer {
             kid,
             jwk,
             encoding_key,
+            algorithm,
         }
     }
 
-    /// The public key as a JWK set (one OKP key: crv Ed25519, kid, alg EdDSA, use sig).
+    /// The public key as a JWK set (one key with kid, alg and use sig: OKP crv Ed25519 for
+    /// EdDSA, RSA n and e for RS256).
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
             keys: vec![self.jwk.clone()],
@@ -99,7 +136,7 @@ impl DevIssuer {
     }
 
     /// A signed token for `subject`: `iss` and `aud` as configured, `iat` and `nbf` now,
-    /// `exp` now + `ttl`; header `alg: EdDSA`, `typ: JWT`, `kid`.
+    /// `exp` now + `ttl`; header `alg` (EdDSA or RS256), `typ: JWT`, `kid`.
     pub fn token_for(&self, subject: &str, ttl: Duration) -> String {
         let now = unix_now();
         let claims = DevClaims {
@@ -111,16 +148,16 @@ impl DevIssuer {
             exp: now.saturating_add(ttl.as_secs()),
         };
         jsonwebtoken::encode(&self.header(), &claims, &self.encoding_key)
-            .expect("signing with our own Ed25519 key cannot fail")
+            .expect("signing with our own key cannot fail")
     }
 
-    /// The verifier's configuration matching this issuer (algorithms pinned to EdDSA).
+    /// The verifier's configuration matching this issuer (algorithms pinned to its one).
     pub fn auth_config(&self, jwks_url: &str) -> AuthConfig {
         AuthConfig {
             issuer: self.issuer.clone(),
             audience: self.audience.clone(),
             jwks_url: jwks_url.to_owned(),
-            algorithms: vec![Algorithm::EdDSA],
+            algorithms: vec![self.algorithm],
         }
     }
 
@@ -144,12 +181,24 @@ impl DevIssuer {
         &self.audience
     }
 
-    /// The header used by [`DevIssuer::token_for`]: EdDSA, JWT, this key's kid.
+    /// The header used by [`DevIssuer::token_for`]: this key's algorithm and kid, JWT.
     pub fn header(&self) -> Header {
-        let mut header = Header::new(Algorithm::EdDSA);
+        let mut header = Header::new(self.algorithm);
         header.kid = Some(self.kid.clone());
         header
     }
+}
+
+/// PKCS#8 DER as a PEM "PRIVATE KEY" block, lines of 64 characters.
+fn pem_private_key(der: &[u8]) -> String {
+    let text = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
+    for line in text.as_bytes().chunks(64) {
+        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
+        pem.push('\n');
+    }
+    pem.push_str("-----END PRIVATE KEY-----\n");
+    pem
 }
 
 fn unix_now() -> u64 {
@@ -227,6 +276,48 @@ mod tests {
         assert_eq!(config.audience, "aud-y");
         assert_eq!(config.jwks_url, "http://127.0.0.1:1/jwks.json");
         assert_eq!(config.algorithms, vec![Algorithm::EdDSA]);
+    }
+
+    #[test]
+    fn an_rs256_issuer_publishes_an_rsa_jwk_of_2048_bits_without_private_parts() {
+        let issuer = DevIssuer::generate_rs256("iss", "aud");
+        let json = issuer.jwks_json();
+        let key = &json["keys"][0];
+        assert_eq!(key["kty"], "RSA");
+        assert_eq!(key["alg"], "RS256");
+        assert_eq!(key["use"], "sig");
+        assert_eq!(key["kid"], issuer.kid());
+        let n = URL_SAFE_NO_PAD
+            .decode(key["n"].as_str().expect("n"))
+            .expect("n is base64url");
+        assert_eq!(n.len(), 256);
+        assert_eq!(key["e"], "AQAB");
+        for private in ["d", "p", "q", "dp", "dq", "qi"] {
+            assert!(key.get(private).is_none(), "{private} is published");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_rs256_token_passes_the_verifier_pinned_to_rs256_and_no_other() {
+        use crate::auth::Authenticator;
+        let issuer = DevIssuer::generate_rs256("iss", "aud");
+        let token = issuer.token_for("person-7", Duration::from_secs(60));
+        let header = jsonwebtoken::decode_header(&token).expect("a JWS header");
+        assert_eq!(header.alg, Algorithm::RS256);
+        let bearer = format!("Bearer {token}");
+
+        let config = issuer.auth_config("http://127.0.0.1:9/unused");
+        assert_eq!(config.algorithms, vec![Algorithm::RS256]);
+        let rs256 = Authenticator::with_keys(config.clone(), issuer.jwks());
+        let caller = rs256.verify(Some(&bearer)).await.expect("accepted");
+        assert_eq!(caller.subject, "person-7");
+
+        let eddsa_only = AuthConfig {
+            algorithms: vec![Algorithm::EdDSA],
+            ..config
+        };
+        let eddsa = Authenticator::with_keys(eddsa_only, issuer.jwks());
+        assert!(eddsa.verify(Some(&bearer)).await.is_err());
     }
 
     #[test]
