@@ -15,7 +15,7 @@ use aws_lc_rs::encoding::AsDer;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::SigningKey;
-use ed25519_dalek::pkcs8::EncodePrivateKey;
+use ed25519_dalek::pkcs8::{EncodePrivateKey, PrivateKeyInfo};
 use jsonwebtoken::jwk::{
     AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
     OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse, ThumbprintHash,
@@ -89,10 +89,9 @@ impl DevIssuer {
         let pair = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
             .expect("the OS random source is unavailable");
         let pkcs8 = pair.as_der().expect("an RSA key always encodes as PKCS#8");
-        // jsonwebtoken signs with the PKCS#1 key inside; its PEM reader unwraps PKCS#8.
-        let pem = pem_private_key(pkcs8.as_ref());
-        let encoding_key =
-            EncodingKey::from_rsa_pem(pem.as_bytes()).expect("a PKCS#8 RSA key we just encoded");
+        // jsonwebtoken signs with the PKCS#1 key that PKCS#8 wraps.
+        let info = PrivateKeyInfo::try_from(pkcs8.as_ref()).expect("PKCS#8 we just encoded");
+        let encoding_key = EncodingKey::from_rsa_der(info.private_key);
         let mut jwk = Jwk::from_encoding_key(&encoding_key, Algorithm::RS256)
             .expect("an RSA private key has public components");
         jwk.common.public_key_use = Some(PublicKeyUse::Signature);
@@ -187,18 +186,6 @@ impl DevIssuer {
         header.kid = Some(self.kid.clone());
         header
     }
-}
-
-/// PKCS#8 DER as a PEM "PRIVATE KEY" block, lines of 64 characters.
-fn pem_private_key(der: &[u8]) -> String {
-    let text = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut pem = String::from("-----BEGIN PRIVATE KEY-----\n");
-    for line in text.as_bytes().chunks(64) {
-        pem.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
-        pem.push('\n');
-    }
-    pem.push_str("-----END PRIVATE KEY-----\n");
-    pem
 }
 
 fn unix_now() -> u64 {
