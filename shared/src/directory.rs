@@ -583,8 +583,7 @@ pub async fn person_record_and(
     id: PersonId,
     prefix: &str,
 ) -> Result<Option<(PersonRecord, Vec<Item>)>, StoreError> {
-    debug_assert!(prefix > keys::PERSON_AND_RELATIONS.1);
-    let (record, rest) = record_in(store, id, &format!("{prefix}~")).await?;
+    let (record, rest) = record_in(store, id, &keys::person_and_relations_through(prefix)).await?;
     Ok(record.map(|r| {
         let under = rest.into_iter().filter(|i| i.key.sk.starts_with(prefix));
         (r, under.collect())

@@ -77,6 +77,14 @@ pub fn person_of_partition(pk: &str) -> Option<PersonId> {
 /// The sort-key range holding the person item and all their relations.
 pub const PERSON_AND_RELATIONS: (&str, &str) = ("PERSON", "REL$");
 
+/// The upper end of the sort-key range holding the person item, their
+/// relations and the items under `prefix` (which sorts after the
+/// relations): the lower end is `PERSON_AND_RELATIONS.0`.
+pub fn person_and_relations_through(prefix: &str) -> String {
+    debug_assert!(prefix > PERSON_AND_RELATIONS.1);
+    format!("{prefix}~")
+}
+
 pub const RELATION_PREFIX: &str = "REL#";
 
 /// A relation item in the partition of the person who holds it; `target`
@@ -555,6 +563,19 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         assert!(!inside(absence_day(p, day)));
         assert!(!inside(talk_booking(p, TalkRoundId::generate())));
+    }
+
+    #[test]
+    fn the_range_through_talk_bookings_holds_the_record_and_every_booking() {
+        let p = PersonId::generate();
+        let (lo, hi) = (
+            PERSON_AND_RELATIONS.0,
+            person_and_relations_through(TALK_BOOKING_PREFIX),
+        );
+        let inside = |k: Key| k.sk.as_str() >= lo && k.sk.as_str() <= hi.as_str();
+        assert!(inside(person(p)));
+        assert!(inside(relation(p, "GUARDIAN#x")));
+        assert!(inside(talk_booking(p, TalkRoundId::generate())));
     }
 
     #[test]
