@@ -279,6 +279,14 @@ pub fn talk_slots_starting(from: DateTime<Utc>, to: Option<DateTime<Utc>>) -> So
     )
 }
 
+/// The slots of a group by start: every one, or those from `from` on.
+pub fn talk_slots_from(from: Option<DateTime<Utc>>) -> SortKey {
+    match from {
+        Some(from) => talk_slots_starting(from, None),
+        None => SortKey::BeginsWith(TALK_SLOT_PREFIX.to_string()),
+    }
+}
+
 /// A pupil's booking in one round, in the pupil's partition: at most one
 /// per pupil and round, whichever guardian booked. Sorts after `REL$`, so
 /// it is not read with the person's relations.

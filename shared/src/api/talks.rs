@@ -1,6 +1,6 @@
 //! Handlers for development talks (E1): parse, call the domain, render.
 
-use super::{Call, Ctx, Items, Problem, Reply};
+use super::{Call, Ctx, Problem, Reply};
 use crate::ids::{GroupId, PersonId, SlotId, TalkRoundId};
 use crate::talks::{self, NewTalkTimes, Refusal, TalkDay, TalksError, TargetRound, Venue};
 use chrono::{NaiveDate, NaiveTime};
@@ -178,9 +178,17 @@ pub async fn create(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
 /// GET /groups/{groupId}/talks/slots
 pub async fn slots(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let group = call.id("groupId", GroupId::parse)?;
-    let items =
-        talks::list_slots(ctx.store.as_ref(), ctx.clock.as_ref(), &call.caller, group).await?;
-    Reply::ok(Items { items })
+    let limit = call.limit(50, 100)?;
+    let page = talks::list_slots(
+        ctx.store.as_ref(),
+        ctx.clock.as_ref(),
+        &call.caller,
+        group,
+        limit,
+        call.cursor(),
+    )
+    .await?;
+    Reply::ok(page)
 }
 
 #[derive(Debug, Deserialize)]

@@ -475,16 +475,29 @@ async fn try_create_times(
     }
 }
 
-/// E1: the slots of a group as the caller may see them: staff all of them
-/// with their bookings; a guardian the open ones and their own children's
-/// from today on (what was open on a past day can no longer be booked, so
-/// past rounds are not read).
+/// A page of the slots a caller may see, by start.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotPage {
+    pub items: Vec<TalkSlot>,
+    /// Pass as `cursor` for the next page; `None` when there is none.
+    pub next_cursor: Option<String>,
+}
+
+/// E1: a page of the group's slots, by start: staff see every slot with
+/// its booking; a family the open slots and their own children's from
+/// today on. One query of the slots, `limit` at most, so the answer stays
+/// the size of a page however many rounds the group has had. A family's
+/// page may hold fewer than `limit` slots (others' bookings are left out);
+/// follow `next_cursor`.
 pub async fn list_slots(
     store: &dyn Store,
     clock: &dyn Clock,
     caller: &PersonRecord,
     group_id: GroupId,
-) -> Result<Vec<TalkSlot>, TalksError> {
+    limit: u32,
+    cursor: Option<String>,
+) -> Result<SlotPage, TalksError> {
     let view = match crate::audience::family_of_group(store, caller, group_id).await? {
         // A guardian or pupil: the group is not read.
         Some(family) => policy::read_talk_slots_as_family(&family),
@@ -498,20 +511,36 @@ pub async fn list_slots(
         Decision::Forbidden => TalksError::Forbidden,
         _ => TalksError::NotFound,
     })?;
-    let slots = match view {
-        SlotView::Staff => talks_of_group(store, group_id).await?.slots,
-        SlotView::Family(_) => {
-            slots_starting(store, group_id, clock.start_of_today(), None).await?
-        }
+    let from = match view {
+        SlotView::Staff => None,
+        SlotView::Family(_) => Some(clock.start_of_today()),
     };
-    Ok(slots
-        .into_iter()
-        .map(|(s, _)| s)
-        .filter(|s| match (&view, &s.booking) {
+    let page = store
+        .query(
+            &Query::partition(keys::talks_partition(group_id))
+                .sort(keys::talk_slots_from(from))
+                .limit(limit)
+                .after(cursor),
+        )
+        .await?;
+    let mut items = Vec::with_capacity(page.items.len());
+    for item in &page.items {
+        if item.entity != keys::TALK_SLOT {
+            continue;
+        }
+        let slot: TalkSlot = item.parse()?;
+        let sees = match (&view, &slot.booking) {
             (SlotView::Staff, _) | (SlotView::Family(_), None) => true,
             (SlotView::Family(children), Some(b)) => children.contains(&b.pupil_id),
-        })
-        .collect())
+        };
+        if sees {
+            items.push(slot);
+        }
+    }
+    Ok(SlotPage {
+        items,
+        next_cursor: page.next,
+    })
 }
 
 async fn pupil_record(store: &dyn Store, pupil: PersonId) -> Result<PersonRecord, TalksError> {

@@ -13,9 +13,29 @@ use skolnav_tests::{Backend, TestApp};
 on_both_stores!(walking_a_list_a_page_at_a_time_gives_the_whole_list_once);
 
 /// Three of each: reports of pupil 1 (waiting for approval), blog posts to
-/// 4A's guardians (and the notices they leave), news to the school.
+/// 4A's guardians (and the notices they leave), news to the school; and
+/// four talk slots in 4A, one booked by pupil 2's guardian (which pupil
+/// 1's guardian does not see).
 async fn fill(app: &TestApp) {
     let doc = document();
+    let talks = format!("/groups/{}/talks", demo::class(1));
+    let made = app
+        .post(
+            demo::staff(demo::MENTOR_4A),
+            &talks,
+            example(&doc, "talk-create"),
+        )
+        .await;
+    assert_eq!(made.status, 201, "POST {talks}: {}", made.json);
+    let slot = made.json["slots"][1]["id"].clone();
+    let booked = app
+        .post(
+            demo::guardian(2),
+            &format!("/pupils/{}/talk-bookings", demo::pupil(2)),
+            json!({ "slotId": slot }),
+        )
+        .await;
+    assert_eq!(booked.status, 201, "booking: {}", booked.json);
     for n in 0..3 {
         let mut report = example(&doc, "absence-report");
         report["firstDay"] = json!(format!("2026-11-{}", 24 + n));
@@ -49,7 +69,7 @@ async fn walking_a_list_a_page_at_a_time_gives_the_whole_list_once(backend: Back
     fill(&app).await;
     let doc = document();
     let mut lists = 0;
-    let mut walked = 0;
+    let mut walked = Vec::new();
     let mut wrong = Vec::new();
     for (method, template, item, op) in operations(&doc) {
         let params = parameters(&doc, &item, &op);
@@ -110,13 +130,23 @@ async fn walking_a_list_a_page_at_a_time_gives_the_whole_list_once(backend: Back
                     all.len()
                 ));
             }
-            walked += usize::from(all.len() > 1);
+            if all.len() > 1 {
+                walked.push((template.clone(), who));
+            }
         }
     }
-    assert!(lists >= 6, "only {lists} lists take limit and cursor");
+    assert!(lists >= 7, "only {lists} lists take limit and cursor");
     assert!(
-        walked >= 5,
-        "only {walked} lists of more than one item walked"
+        walked.len() >= 6,
+        "only {} lists of more than one item walked",
+        walked.len()
     );
+    let slots = "/groups/{groupId}/talks/slots";
+    for who in [demo::staff(demo::MENTOR_4A), demo::guardian(1)] {
+        assert!(
+            walked.contains(&(slots.to_string(), who)),
+            "{slots} not walked as {who}"
+        );
+    }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
