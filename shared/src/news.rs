@@ -21,7 +21,8 @@ use crate::keys;
 use crate::notices::{self, Subject, Target};
 use crate::policy::{self, Decision, ReadView};
 use crate::store::{
-    Condition, Index, Item, MAX_TRANSACTION, Query, SortKey, Store, StoreError, Write, query_all,
+    Condition, Index, Item, ListPage, MAX_TRANSACTION, Query, SortKey, Store, StoreError, Write,
+    query_all,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -431,13 +432,7 @@ fn targets_of(feeds: &[Placement]) -> Vec<Target> {
 }
 
 /// A page of a feed.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Feed {
-    pub items: Vec<NewsView>,
-    /// Pass as `cursor` for the next page; `None` when there is none.
-    pub next_cursor: Option<String>,
-}
+pub type Feed = ListPage<NewsView>;
 
 /// One query of a feed, newest first: up to now for pupils and guardians,
 /// everything (scheduled items first) for its staff.

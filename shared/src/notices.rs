@@ -14,7 +14,7 @@ use crate::ids::{EventId, GroupId, NewsId, NoticeId, OutboxId, PersonId, PostId,
 use crate::keys;
 use crate::mail::{Mail, Mailer};
 use crate::outbox::{DeliverError, Delivery, MAX_ATTEMPTS, Status};
-use crate::store::{Condition, Index, Item, Query, Store, StoreError, query_all};
+use crate::store::{Condition, Index, Item, ListPage, Query, Store, StoreError, query_all};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -985,13 +985,7 @@ async fn change_notice(
 }
 
 /// A page of notices.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct NoticePage {
-    pub items: Vec<InAppNotice>,
-    /// Pass as `cursor` for the next page; `None` when there is none.
-    pub next_cursor: Option<String>,
-}
+pub type NoticePage = ListPage<InAppNotice>;
 
 /// Access pattern: a person's unread notices, newest first, one query on
 /// GSI1 (`NOTICES#<person>#UNREAD`).

@@ -3,6 +3,7 @@
 use super::{Call, Ctx, Problem, Reply};
 use crate::absence::{self, AbsenceError, NewReport, Period, Reason};
 use crate::ids::{PersonId, ReportId, SchoolId};
+use crate::store::ListPage;
 use chrono::{NaiveDate, NaiveTime};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -170,13 +171,7 @@ pub async fn list(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
         limit,
     )
     .await?;
-    #[derive(Serialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Page<T> {
-        items: Vec<T>,
-        next_cursor: Option<String>,
-    }
-    Reply::ok(Page {
+    Reply::ok(ListPage {
         items,
         next_cursor: next,
     })

@@ -19,7 +19,7 @@ use crate::ids::{FileId, GroupId, PersonId, PostId, SchoolId};
 use crate::keys;
 use crate::notices::{self, Subject};
 use crate::policy::{self, Decision};
-use crate::store::{Condition, Item, Query, Store, StoreError, Write};
+use crate::store::{Condition, Item, ListPage, Query, Store, StoreError, Write};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -285,13 +285,7 @@ async fn group(store: &dyn Store, id: GroupId) -> Result<Group, BlogError> {
 }
 
 /// A page of a feed.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Feed {
-    pub items: Vec<PostView>,
-    /// Pass as `cursor` for the next page; `None` when there is none.
-    pub next_cursor: Option<String>,
-}
+pub type Feed = ListPage<PostView>;
 
 /// C2: a group's feed, newest first, one query on the group's blog
 /// partition: staff of the group see every post, its pupils the posts

@@ -269,6 +269,17 @@ pub struct Page {
     pub next: Option<String>,
 }
 
+/// A page of a list as the API answers it, `{"items": [...],
+/// "nextCursor": ...}`: the items a query's page held that the caller may
+/// see, and the page's cursor.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPage<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `None` when there is none.
+    pub next_cursor: Option<String>,
+}
+
 /// One operation of a transactional write.
 // Puts dominate and a transaction is a short Vec built once per request:
 // boxing the item would add an allocation per put and save nothing.

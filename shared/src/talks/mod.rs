@@ -19,7 +19,7 @@ use crate::ids::{GroupId, OutboxId, PersonId, SchoolId, SlotId, TalkRoundId};
 use crate::keys;
 use crate::outbox::{self, Notice};
 use crate::policy::{self, Decision, SlotView};
-use crate::store::{Condition, Item, Query, Store, StoreError, Write, query_all};
+use crate::store::{Condition, Item, ListPage, Query, Store, StoreError, Write, query_all};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 pub use schedule::{FieldError, NewTalkTimes, Refusal, TalkDay, TargetRound, Venue};
 use serde::{Deserialize, Serialize};
@@ -475,15 +475,6 @@ async fn try_create_times(
     }
 }
 
-/// A page of the slots a caller may see, by start.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SlotPage {
-    pub items: Vec<TalkSlot>,
-    /// Pass as `cursor` for the next page; `None` when there is none.
-    pub next_cursor: Option<String>,
-}
-
 /// E1: a page of the group's slots, by start: staff see every slot with
 /// its booking; a family the open slots and their own children's from
 /// today on. One query of the slots, `limit` at most, so the answer stays
@@ -497,7 +488,7 @@ pub async fn list_slots(
     group_id: GroupId,
     limit: u32,
     cursor: Option<String>,
-) -> Result<SlotPage, TalksError> {
+) -> Result<ListPage<TalkSlot>, TalksError> {
     let view = match crate::audience::family_of_group(store, caller, group_id).await? {
         // A guardian or pupil: the group is not read.
         Some(family) => policy::read_talk_slots_as_family(&family),
@@ -537,7 +528,7 @@ pub async fn list_slots(
             items.push(slot);
         }
     }
-    Ok(SlotPage {
+    Ok(ListPage {
         items,
         next_cursor: page.next,
     })
