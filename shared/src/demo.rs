@@ -259,9 +259,11 @@ pub fn items() -> Result<Vec<Item>, StoreError> {
                 school_id: school,
                 school_year: Some(if n <= 40 { 4 } else { 5 }),
             },
+            // Named by `person_items`, as the import names it.
             Relation::MemberOf {
                 group_id: group,
                 school_id: school,
+                name: None,
             },
         ];
         // Each guardianship carries its copy, as the import writes it.

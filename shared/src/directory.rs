@@ -5,6 +5,7 @@
 use crate::child_places::ChildPlaces;
 use crate::ids::{GroupId, OrganisationId, PersonId, SchoolId};
 use crate::keys;
+use crate::roster::RosterName;
 use crate::sms::MobileNumber;
 use crate::store::{Index, Item, Query, SortKey, Store, StoreError, query_all};
 use serde::{Deserialize, Serialize};
@@ -237,11 +238,15 @@ pub enum Relation {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         school_year: Option<u8>,
     },
-    /// A pupil who is a member of a group.
+    /// A pupil who is a member of a group, with a copy of the pupil's name
+    /// for the group's lists (`name`, see [`crate::roster`]; `None` where
+    /// no copy was made: then the person is read).
     #[serde(rename_all = "camelCase")]
     MemberOf {
         group_id: GroupId,
         school_id: SchoolId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<RosterName>,
     },
     /// Staff with a duty at a school.
     #[serde(rename_all = "camelCase")]
@@ -831,11 +836,25 @@ pub async fn people(store: &dyn Store, ids: &[PersonId]) -> Result<Vec<Person>, 
 }
 
 /// The items that register a person and their relations (for seeding and
-/// hand registration).
+/// hand registration). Their memberships carry their name
+/// ([`crate::roster`]).
 pub fn person_items(person: &Person, relations: &[Relation]) -> Result<Vec<Item>, StoreError> {
     let mut items = vec![Item::new(keys::person(person.id), keys::PERSON, person)?];
     for r in relations {
-        items.push(r.to_item(person.id)?);
+        let item = match r {
+            Relation::MemberOf {
+                group_id,
+                school_id,
+                name: None,
+            } => Relation::MemberOf {
+                group_id: *group_id,
+                school_id: *school_id,
+                name: Some(RosterName::of(person)),
+            }
+            .to_item(person.id)?,
+            _ => r.to_item(person.id)?,
+        };
+        items.push(item);
     }
     Ok(items)
 }

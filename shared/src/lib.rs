@@ -34,6 +34,7 @@ pub mod policy;
 pub mod relocations;
 pub mod reminders;
 pub mod reports;
+pub mod roster;
 pub mod school_settings;
 pub mod sms;
 pub mod ss12000;

@@ -538,9 +538,12 @@ pub fn group(
         kind,
     })?];
     for m in members {
+        // The copy of the pupil's name is made as it is written
+        // (`roster::fill_in`).
         let relation = Relation::MemberOf {
             group_id,
             school_id: school,
+            name: None,
         };
         let item = relation.to_item(PersonId::from_registry(*m))?;
         if !items.iter().any(|i: &Item| i.key == item.key) {

@@ -21,6 +21,7 @@ use crate::directory::{self, SchoolSettings};
 use crate::ids::{ActivityId, GroupId, ImportRunId, LessonId, PersonId, SchoolId};
 use crate::keys;
 use crate::lessons::{self, Activity, Lesson, PupilException, TeacherException};
+use crate::roster;
 use crate::ss12000::records::{Deleted, ObjectType, PersonRow, Reason, Rejection, Responsible};
 use crate::ss12000::{validate, wire};
 use crate::store::{Condition, Index, Item, Key, Query, SortKey, Store, StoreError};
@@ -1610,6 +1611,7 @@ impl<'a> Run<'a> {
             let mut deletes: HashSet<Key> = HashSet::new();
             let mut state_items = Vec::new();
             let mut places = child_places::Changes::default();
+            let mut renames = roster::Renames::default();
             for (p, old) in changed {
                 let targets: HashSet<Key> = p.targets().into_iter().collect();
                 let before: HashSet<Key> = old.into_iter().flat_map(|o| o.targets()).collect();
@@ -1623,7 +1625,10 @@ impl<'a> Run<'a> {
                     deletes.extend(self.memberships(p.id).await?);
                 }
                 for item in &p.items {
-                    puts.insert(item.key.clone(), merged(item, current.get(&item.key)));
+                    let stored = current.get(&item.key);
+                    let put = merged(item, stored);
+                    renames.put(&put, stored)?;
+                    puts.insert(item.key.clone(), put);
                 }
                 let state = State {
                     hash: p.hash.clone(),
@@ -1645,11 +1650,15 @@ impl<'a> Run<'a> {
             // a pupil; a change of those places is copied onto the child's
             // guardianships after the chunk and before the state that says
             // it was written (a run that dies in between writes both again).
+            // So is a membership with its copy of the pupil's name, and a
+            // new name is copied onto the person's memberships, the same way.
             child_places::fill_in(self.store, &mut puts).await?;
+            roster::fill_in(self.store, &mut puts).await?;
             self.store.batch_delete(&deletes).await?;
             self.store.batch_put(&puts).await?;
             deletes.iter().for_each(|k| places.deleted(k));
             places.copy(self.store).await?;
+            renames.copy(self.store).await?;
             self.store.batch_put(&state_items).await?;
         }
         Ok(changed_before)

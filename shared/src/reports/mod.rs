@@ -25,6 +25,7 @@ use crate::ids::{GroupId, LessonId, PersonId, SchoolId};
 use crate::keys;
 use crate::lessons::Lesson;
 use crate::policy::{self, Decision};
+use crate::roster::{self, Member, RosterName};
 use crate::store::{Index, Query, SortKey, Store, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -240,28 +241,34 @@ async fn registrations(
 /// People's names, in the order given (an id without a person item
 /// keeps its row, unnamed).
 async fn named(store: &dyn Store, ids: &[PersonId]) -> Result<Vec<PupilRef>, StoreError> {
-    let people: HashMap<PersonId, directory::Person> = directory::people(store, ids)
+    let people: HashMap<PersonId, RosterName> = directory::people(store, ids)
         .await?
-        .into_iter()
-        .map(|p| (p.id, p))
+        .iter()
+        .map(|p| (p.id, RosterName::of(p)))
         .collect();
     Ok(ids
         .iter()
-        .map(|id| match people.get(id) {
-            Some(p) => PupilRef {
+        .map(|id| {
+            PupilRef::of(Member {
                 pupil_id: *id,
-                given_name: p.given_name.clone(),
-                family_name: p.family_name.clone(),
-                protected_identity: p.protected_identity,
-            },
-            None => PupilRef {
-                pupil_id: *id,
-                given_name: String::new(),
-                family_name: String::new(),
-                protected_identity: false,
-            },
+                name: people.get(id).cloned(),
+            })
         })
         .collect())
+}
+
+impl PupilRef {
+    /// A row's pupil as the roster names them (unnamed without a person
+    /// item).
+    fn of(member: Member) -> Self {
+        let name = member.name.unwrap_or_default();
+        PupilRef {
+            pupil_id: member.pupil_id,
+            given_name: name.given_name,
+            family_name: name.family_name,
+            protected_identity: name.protected_identity,
+        }
+    }
 }
 
 fn by_name(a: &PupilRef, b: &PupilRef) -> std::cmp::Ordering {
@@ -293,20 +300,25 @@ async fn group_data(
         directory::children_in_group(store, caller, group.id).await?
     };
     decide(policy::read_group_absence(caller, &group, &children))?;
-    // Two chains at the same time: the pupils, then their names; the
+    // Two chains at the same time: the pupils with their names; the
     // lessons of the period, then their registrations.
     let pupils_named = async {
-        let mut members = directory::group_members(store, group.id).await?;
+        let mut roster = roster::group_roster(store, group.id).await?;
         if let Some(only) = only {
-            if let Some((i, _)) = only.iter().enumerate().find(|(_, p)| !members.contains(p)) {
+            if let Some((i, _)) = only
+                .iter()
+                .enumerate()
+                .find(|(_, p)| !roster.iter().any(|m| m.pupil_id == **p))
+            {
                 return Err(ReportError::Invalid {
                     field: format!("pupils[{i}]"),
                     message: "not a pupil of this group".into(),
                 });
             }
-            members.retain(|m| only.contains(m));
+            roster.retain(|m| only.contains(&m.pupil_id));
         }
-        let named = named(store, &members).await?;
+        let members: Vec<PersonId> = roster.iter().map(|m| m.pupil_id).collect();
+        let named = roster.into_iter().map(PupilRef::of).collect::<Vec<_>>();
         Ok((members, named))
     };
     let registered_lessons = async {

@@ -19,6 +19,7 @@ use crate::ids::{GroupId, OutboxId, PersonId, SchoolId, SlotId, TalkRoundId};
 use crate::keys;
 use crate::outbox::{self, Notice};
 use crate::policy::{self, Decision, SlotView};
+use crate::roster;
 use crate::store::{Condition, Item, ListPage, Query, Store, StoreError, Write, query_all};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 pub use schedule::{FieldError, NewTalkTimes, Refusal, TalkDay, TargetRound, Venue};
@@ -819,16 +820,10 @@ pub async fn bookings(
     let group = group(store, group_id).await?;
     let children = children_in_group(store, caller, &group).await?;
     decide(policy::manage_talks(caller, &group, &children))?;
-    // The talks, and beside them the pupils and then their names.
-    let pupils = async {
-        let members = directory::group_members(store, group_id).await?;
-        let people = directory::people(store, &members).await?;
-        Ok::<_, TalksError>((members, people))
-    };
-    let (GroupTalks { rounds, slots, .. }, (members, people)) =
-        futures_util::future::try_join(talks_of_group(store, group_id), pupils).await?;
-    let names: BTreeMap<PersonId, String> =
-        people.into_iter().map(|p| (p.id, p.full_name())).collect();
+    // The talks, and beside them the pupils with their names.
+    let roster = async { Ok::<_, TalksError>(roster::group_roster(store, group_id).await?) };
+    let (GroupTalks { rounds, slots, .. }, members) =
+        futures_util::future::try_join(talks_of_group(store, group_id), roster).await?;
     // Each slot moves to its round (in start order), not copied.
     let mut by_round: BTreeMap<TalkRoundId, Vec<TalkSlot>> = BTreeMap::new();
     for (slot, _) in slots {
@@ -844,10 +839,10 @@ pub async fn bookings(
                 .collect();
             let mut not_booked: Vec<Unbooked> = members
                 .iter()
-                .filter(|p| !booked.contains(p))
-                .map(|p| Unbooked {
-                    pupil_id: *p,
-                    pupil_name: names.get(p).cloned().unwrap_or_default(),
+                .filter(|m| !booked.contains(&m.pupil_id))
+                .map(|m| Unbooked {
+                    pupil_id: m.pupil_id,
+                    pupil_name: m.name.as_ref().map(|n| n.full_name()).unwrap_or_default(),
                 })
                 .collect();
             not_booked.sort_by(|a, b| a.pupil_name.cmp(&b.pupil_name));

@@ -242,6 +242,7 @@ async fn add_group_4c(app: &TestApp) -> (GroupId, PersonId) {
                 Relation::MemberOf {
                     group_id: group,
                     school_id: school,
+                    name: None,
                 },
             ],
         )
@@ -260,6 +261,7 @@ async fn add_group_4c(app: &TestApp) -> (GroupId, PersonId) {
             Relation::MemberOf {
                 group_id: group,
                 school_id: school,
+                name: None,
             },
         ),
     ] {

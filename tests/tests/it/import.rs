@@ -9,6 +9,7 @@ use skolnav::ids::{GroupId, PersonId, SchoolId};
 use skolnav::import::record::{Mode, RunRecord, Status};
 use skolnav::import::source::{Pages, Row, Source, UpstreamStats};
 use skolnav::import::{Options, Outcome, run};
+use skolnav::roster::{self, RosterName};
 use skolnav::ss12000::client::Client;
 use skolnav::ss12000::records::{Deleted, ObjectType, Reason};
 use skolnav::store::{Item, Query, Store, StoreError};
@@ -195,9 +196,11 @@ async fn the_first_run_imports_pupils_guardians_groups_and_staff(backend: Backen
         )),
         "enrolled, in the registry's grade year"
     );
+    // The membership carries the pupil's name for the group's lists.
     assert!(pupil_record.relations.contains(&Relation::MemberOf {
         group_id: GroupId::from_registry(uuid(class)),
-        school_id
+        school_id,
+        name: Some(RosterName::of(&pupil_record.person)),
     }));
     for guardian in f.read(|m| m.guardians_of(pupil)) {
         let g = f
@@ -474,6 +477,95 @@ async fn a_guardian_carries_where_their_child_is_a_pupil_and_it_follows_a_class_
     assert!(new_record.is_guardian_of(person_id(pupil)));
     let school_id = SchoolId::from_registry(uuid(school));
     assert!(own.enrolment_at(school_id).is_some(), "{own:?}");
+}
+
+/// The name each of the pupil's memberships carries, by group.
+async fn names_on_memberships(f: &Fixture, pupil: Id) -> Vec<(GroupId, Option<RosterName>)> {
+    let record = f.record_of(pupil).await.expect("the pupil");
+    record
+        .relations
+        .into_iter()
+        .filter_map(|r| match r {
+            Relation::MemberOf { group_id, name, .. } => Some((group_id, name)),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn a_renamed_pupil_is_named_anew_on_their_groups_lists(backend: Backend) {
+    let f = Fixture::new(backend).await;
+    f.import(0).await;
+    let (pupil, school, class) = f.read(plain_pupil);
+    let class_id = GroupId::from_registry(uuid(class));
+    let named = |given: &str, family: &str| {
+        Some(RosterName {
+            given_name: given.into(),
+            family_name: family.into(),
+            protected_identity: false,
+        })
+    };
+    let person = f.record_of(pupil).await.unwrap().person;
+    let before = named(&person.given_name, &person.family_name);
+    let memberships = names_on_memberships(&f, pupil).await;
+    assert!(!memberships.is_empty());
+    assert!(
+        memberships.iter().all(|(_, name)| *name == before),
+        "{memberships:?}"
+    );
+    // Every member of the class is named from the memberships alone.
+    let roster = roster::group_roster(f.store.as_ref(), class_id)
+        .await
+        .unwrap();
+    assert!(roster.len() > 1 && roster.iter().all(|m| m.name.is_some()));
+
+    // A new name reaches the memberships in a delta run that reads the
+    // person and not their groups.
+    f.registry
+        .with(|m| m.rename_person(pupil, "Ny", "Namnsson", night(0) + Duration::hours(12)))
+        .unwrap();
+    let record = f.import(1).await;
+    assert!(
+        record.counts.get("Group").is_none_or(|c| c.updated == 0),
+        "{:?}",
+        record.counts
+    );
+    let memberships = names_on_memberships(&f, pupil).await;
+    assert!(
+        memberships
+            .iter()
+            .all(|(_, name)| *name == named("Ny", "Namnsson")),
+        "{memberships:?}"
+    );
+    let roster = roster::group_roster(f.store.as_ref(), class_id)
+        .await
+        .unwrap();
+    let member = roster.iter().find(|m| m.pupil_id == person_id(pupil));
+    assert_eq!(member.and_then(|m| m.name.clone()), named("Ny", "Namnsson"));
+
+    // A membership written later (a move to another class) carries it too.
+    let other = f.read(|m| {
+        m.groups
+            .values()
+            .find(|g| {
+                g.organisation.id == school
+                    && g.id != class
+                    && g.group_type == Some(skolnav_ss12000_fixture::GroupType::Klass)
+            })
+            .expect("another class at the school")
+            .id
+    });
+    f.registry
+        .with(|m| m.move_to_class(pupil, other, night(1) + Duration::hours(12)))
+        .unwrap();
+    f.import(2).await;
+    let other_id = GroupId::from_registry(uuid(other));
+    let memberships = names_on_memberships(&f, pupil).await;
+    assert!(
+        memberships
+            .iter()
+            .any(|(g, name)| *g == other_id && *name == named("Ny", "Namnsson")),
+        "{memberships:?}"
+    );
 }
 
 async fn a_pupil_who_leaves_is_ended_not_erased(backend: Backend) {
@@ -1089,6 +1181,7 @@ on_both_stores!(
     a_changed_guardian_moves_the_guardian_rights,
     a_guardian_carries_where_their_child_is_a_pupil_and_it_follows_a_class_move,
     what_a_person_chose_themselves_survives_the_registrys_changes,
+    a_renamed_pupil_is_named_anew_on_their_groups_lists,
     a_pupil_who_leaves_is_ended_not_erased,
     a_pupil_who_leaves_loses_their_groups_while_the_registry_still_lists_them,
     a_protected_person_appears_nowhere,

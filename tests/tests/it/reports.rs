@@ -37,6 +37,7 @@ use skolnav::demo;
 use skolnav::directory;
 use skolnav::ids::{GroupId, LessonId, PersonId};
 use skolnav::keys;
+use skolnav::roster;
 use skolnav::store::{Condition, Item};
 use skolnav_tests::{Backend, TestApp};
 
@@ -267,6 +268,7 @@ async fn a_pupil_in_two_groups_counts_a_lesson_of_both_once(backend: Backend) {
     let also_4b = directory::Relation::MemberOf {
         group_id: demo::class(2),
         school_id: demo::school(),
+        name: None,
     }
     .to_item(pupil)
     .unwrap();
@@ -318,8 +320,57 @@ async fn protect(app: &TestApp, pupil: PersonId) {
         .unwrap()
         .expect("pupil");
     person.protected_identity = true;
-    let item = Item::new(keys::person(pupil), keys::PERSON, &person).unwrap();
+    rewrite(app, &person).await;
+}
+
+/// Writes a changed pupil as a change by hand does: the person item, then
+/// the copy of their name on their memberships.
+async fn rewrite(app: &TestApp, person: &directory::Person) {
+    let item = Item::new(keys::person(person.id), keys::PERSON, person).unwrap();
     app.store.put(&item, Condition::None).await.unwrap();
+    let name = roster::RosterName::of(person);
+    let copied = roster::copy_to_memberships(app.store.as_ref(), person.id, &name)
+        .await
+        .unwrap();
+    assert_eq!(copied, 1, "the pupil's membership of 4A");
+}
+
+async fn a_pupil_whose_membership_has_no_copy_of_their_name_is_named_from_their_person(
+    backend: Backend,
+) {
+    let app = app(backend).await;
+    // Pupil 3's membership of 4A as written before memberships carried
+    // names.
+    let pupil = demo::pupil(3);
+    let nameless = directory::Relation::MemberOf {
+        group_id: demo::class(1),
+        school_id: demo::school(),
+        name: None,
+    }
+    .to_item(pupil)
+    .unwrap();
+    app.store.put(&nameless, Condition::None).await.unwrap();
+    let person = directory::person(app.store.as_ref(), pupil)
+        .await
+        .unwrap()
+        .expect("pupil");
+    let res = app
+        .get(
+            demo::staff(demo::MENTOR_4A),
+            &format!("/groups/{}/absence-report?{}", class_4a(), week()),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.json);
+    let r = row(&res.json, pupil);
+    assert_eq!(r["givenName"], person.given_name.as_str());
+    assert_eq!(r["familyName"], person.family_name.as_str());
+    // The others are named from their memberships' copies.
+    let rows = res.json["pupils"].as_array().expect("rows");
+    assert_eq!(rows.len(), 20, "{}", res.json);
+    assert!(
+        rows.iter()
+            .all(|r| !r["familyName"].as_str().unwrap().is_empty())
+    );
 }
 
 async fn a_protected_pupil_is_in_the_staffs_report_and_in_nothing_a_guardian_sees(
@@ -424,8 +475,7 @@ async fn csv_export_is_for_swedish_excel_and_guards_against_formulas(backend: Ba
         .unwrap()
         .unwrap();
     person.family_name = "=HYPERLINK(\"http://x.invalid\";\"klicka\")".into();
-    let item = Item::new(keys::person(person.id), keys::PERSON, &person).unwrap();
-    app.store.put(&item, Condition::None).await.unwrap();
+    rewrite(&app, &person).await;
 
     let res = app
         .get(
@@ -620,6 +670,7 @@ on_both_stores!(
     a_guardian_reads_their_own_childs_report_and_no_one_elses,
     a_pupil_in_two_groups_counts_a_lesson_of_both_once,
     staff_read_a_groups_report_by_their_relation_to_the_group,
+    a_pupil_whose_membership_has_no_copy_of_their_name_is_named_from_their_person,
     a_protected_pupil_is_in_the_staffs_report_and_in_nothing_a_guardian_sees,
     csv_export_is_for_swedish_excel_and_guards_against_formulas,
     bad_periods_and_parameters_are_a_400_naming_the_field,

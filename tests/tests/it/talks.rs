@@ -581,6 +581,7 @@ async fn add_families(app: &TestApp, n: usize) -> Vec<(PersonId, PersonId)> {
                     Relation::MemberOf {
                         group_id: demo::class(1),
                         school_id: demo::school(),
+                        name: None,
                     },
                 ],
             )
