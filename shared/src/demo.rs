@@ -111,7 +111,13 @@ const ADULT_GIVEN: [&str; 10] = [
     "Anna", "Erik", "Maria", "Lars", "Karin", "Anders", "Sara", "Johan", "Emma", "Per",
 ];
 
-fn person(id: PersonId, given: &str, family: &str, email: bool, language: Language) -> Person {
+pub(crate) fn person(
+    id: PersonId,
+    given: &str,
+    family: &str,
+    email: bool,
+    language: Language,
+) -> Person {
     let mail = |g: &str, f: &str| {
         let ascii = |s: &str| s.to_lowercase().replace(['å', 'ä'], "a").replace('ö', "o");
         format!(

@@ -229,18 +229,8 @@ mod tests {
     use crate::ids::SchoolId;
 
     fn person(given: &str, family: &str) -> Person {
-        Person {
-            id: PersonId::from_ulid(ulid::Ulid::from_parts(0, 1)),
-            given_name: given.into(),
-            family_name: family.into(),
-            email: None,
-            mobile: None,
-            text_to: None,
-            language: Default::default(),
-            mail: Default::default(),
-            left: None,
-            protected_identity: false,
-        }
+        let id = PersonId::from_ulid(ulid::Ulid::from_parts(0, 1));
+        crate::demo::person(id, given, family, false, Default::default())
     }
 
     fn item(p: &Person) -> Item {

@@ -379,6 +379,19 @@ async fn a_changed_guardian_moves_the_guardian_rights(backend: Backend) {
     );
 }
 
+/// A class of the school other than `class`.
+fn another_class(m: &Municipality, school: Id, class: Id) -> Id {
+    m.groups
+        .values()
+        .find(|g| {
+            g.organisation.id == school
+                && g.id != class
+                && g.group_type == Some(skolnav_ss12000_fixture::GroupType::Klass)
+        })
+        .expect("another class at the school")
+        .id
+}
+
 /// The copy each guardianship of the pupil carries, and what the pupil's
 /// own relations say it should be.
 async fn copies_of_places(f: &Fixture, pupil: Id) -> (Vec<Option<ChildPlaces>>, ChildPlaces) {
@@ -414,17 +427,7 @@ async fn a_guardian_carries_where_their_child_is_a_pupil_and_it_follows_a_class_
     // The registry moves the child to another class of the school; only
     // the two groups change, so a delta run reads neither the pupil nor
     // their guardians.
-    let other = f.read(|m| {
-        m.groups
-            .values()
-            .find(|g| {
-                g.organisation.id == school
-                    && g.id != class
-                    && g.group_type == Some(skolnav_ss12000_fixture::GroupType::Klass)
-            })
-            .expect("another class at the school")
-            .id
-    });
+    let other = f.read(|m| another_class(m, school, class));
     f.registry
         .with(|m| m.move_to_class(pupil, other, night(0) + Duration::hours(12)))
         .unwrap();
@@ -543,17 +546,7 @@ async fn a_renamed_pupil_is_named_anew_on_their_groups_lists(backend: Backend) {
     assert_eq!(member.and_then(|m| m.name.clone()), named("Ny", "Namnsson"));
 
     // A membership written later (a move to another class) carries it too.
-    let other = f.read(|m| {
-        m.groups
-            .values()
-            .find(|g| {
-                g.organisation.id == school
-                    && g.id != class
-                    && g.group_type == Some(skolnav_ss12000_fixture::GroupType::Klass)
-            })
-            .expect("another class at the school")
-            .id
-    });
+    let other = f.read(|m| another_class(m, school, class));
     f.registry
         .with(|m| m.move_to_class(pupil, other, night(1) + Duration::hours(12)))
         .unwrap();

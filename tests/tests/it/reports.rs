@@ -262,17 +262,23 @@ async fn a_guardian_reads_their_own_childs_report_and_no_one_elses(backend: Back
     }
 }
 
-async fn a_pupil_in_two_groups_counts_a_lesson_of_both_once(backend: Backend) {
-    let app = app(backend).await;
-    let pupil = demo::pupil(6);
-    let also_4b = directory::Relation::MemberOf {
-        group_id: demo::class(2),
+/// Writes a membership of a demo school group without a copy of the
+/// pupil's name (as written before memberships carried names).
+async fn put_membership(app: &TestApp, pupil: PersonId, group: GroupId) {
+    let membership = directory::Relation::MemberOf {
+        group_id: group,
         school_id: demo::school(),
         name: None,
     }
     .to_item(pupil)
     .unwrap();
-    app.store.put(&also_4b, Condition::None).await.unwrap();
+    app.store.put(&membership, Condition::None).await.unwrap();
+}
+
+async fn a_pupil_in_two_groups_counts_a_lesson_of_both_once(backend: Backend) {
+    let app = app(backend).await;
+    let pupil = demo::pupil(6);
+    put_membership(&app, pupil, demo::class(2)).await;
     let res = app
         .get(
             demo::staff(demo::MENTOR_4A),
@@ -342,14 +348,7 @@ async fn a_pupil_whose_membership_has_no_copy_of_their_name_is_named_from_their_
     // Pupil 3's membership of 4A as written before memberships carried
     // names.
     let pupil = demo::pupil(3);
-    let nameless = directory::Relation::MemberOf {
-        group_id: demo::class(1),
-        school_id: demo::school(),
-        name: None,
-    }
-    .to_item(pupil)
-    .unwrap();
-    app.store.put(&nameless, Condition::None).await.unwrap();
+    put_membership(&app, pupil, demo::class(1)).await;
     let person = directory::person(app.store.as_ref(), pupil)
         .await
         .unwrap()
