@@ -817,7 +817,24 @@ pub async fn school_staff(
 /// (`PEOPLE#GROUP#<group>`, `MEMBER#<pupil>`).
 pub async fn group_members(store: &dyn Store, group: GroupId) -> Result<Vec<PersonId>, StoreError> {
     let partition = keys::members_of_group_partition(group);
-    indexed_people(store, Index::Gsi1, partition, "MEMBER#").await
+    indexed_people(store, Index::Gsi1, partition, MEMBER_ENTRY).await
+}
+
+/// GSI1 sort-key prefix of a group's member entries (the reverse of
+/// `MemberOf`, `MEMBER#<pupilId>`).
+const MEMBER_ENTRY: &str = "MEMBER#";
+
+/// Access pattern: a group's member entries, each a pupil's `MemberOf`
+/// item (GSI1 `PEOPLE#GROUP#<group>`, `MEMBER#<pupil>`).
+pub fn member_entries(group: GroupId) -> Query {
+    Query::partition(keys::members_of_group_partition(group))
+        .on(Index::Gsi1)
+        .begins_with(MEMBER_ENTRY)
+}
+
+/// The pupil a member entry (an item of [`member_entries`]) names.
+pub fn member_entry_pupil(item: &Item) -> Option<PersonId> {
+    PersonId::parse(item.gsi1.as_ref()?.sk.strip_prefix(MEMBER_ENTRY)?)
 }
 
 /// Access pattern: people by id, with one BatchGetItem per 100, read

@@ -14,7 +14,7 @@
 use crate::directory::{self, Person, Relation};
 use crate::ids::{GroupId, PersonId};
 use crate::keys;
-use crate::store::{Index, Item, Key, Query, Store, StoreError, query_all};
+use crate::store::{Item, Key, Store, StoreError, query_all};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -54,28 +54,15 @@ pub struct Member {
     pub name: Option<RosterName>,
 }
 
-const MEMBER_PREFIX: &str = "MEMBER#";
-
 /// Access pattern: a group's pupils with their names, one query on GSI1
 /// (`PEOPLE#GROUP#<group>`, `MEMBER#<pupil>`), every page. Members whose
 /// membership carries no copy of their name are named by one BatchGetItem
 /// of their person items per 100 (none when every membership has one).
 pub async fn group_roster(store: &dyn Store, group: GroupId) -> Result<Vec<Member>, StoreError> {
-    let items = query_all(
-        store,
-        Query::partition(keys::members_of_group_partition(group))
-            .on(Index::Gsi1)
-            .begins_with(MEMBER_PREFIX),
-    )
-    .await?;
+    let items = query_all(store, directory::member_entries(group)).await?;
     let mut members = Vec::with_capacity(items.len());
     for item in &items {
-        let Some(pupil_id) = item
-            .gsi1
-            .as_ref()
-            .and_then(|k| k.sk.strip_prefix(MEMBER_PREFIX))
-            .and_then(PersonId::parse)
-        else {
+        let Some(pupil_id) = directory::member_entry_pupil(item) else {
             continue;
         };
         let name = match item.parse::<Relation>()? {

@@ -143,15 +143,19 @@ fn numbers(r: &Value) -> (u64, u64, u64, Value, u64, u64) {
     )
 }
 
+/// 4A's report of the demo week, as its mentor reads it.
+async fn mentors_week_report(app: &TestApp) -> skolnav_tests::TestResponse {
+    app.get(
+        demo::staff(demo::MENTOR_4A),
+        &format!("/groups/{}/absence-report?{}", class_4a(), week()),
+    )
+    .await
+}
+
 async fn a_groups_report_over_a_week_adds_up_as_counted_by_hand(backend: Backend) {
     let app = app(backend).await;
     register_the_week(&app).await;
-    let res = app
-        .get(
-            demo::staff(demo::MENTOR_4A),
-            &format!("/groups/{}/absence-report?{}", class_4a(), week()),
-        )
-        .await;
+    let res = mentors_week_report(&app).await;
     assert_eq!(res.status, 200, "{}", res.json);
     let r = &res.json;
     assert_eq!(r["groupName"], "4A");
@@ -353,12 +357,7 @@ async fn a_pupil_whose_membership_has_no_copy_of_their_name_is_named_from_their_
         .await
         .unwrap()
         .expect("pupil");
-    let res = app
-        .get(
-            demo::staff(demo::MENTOR_4A),
-            &format!("/groups/{}/absence-report?{}", class_4a(), week()),
-        )
-        .await;
+    let res = mentors_week_report(&app).await;
     assert_eq!(res.status, 200, "{}", res.json);
     let r = row(&res.json, pupil);
     assert_eq!(r["givenName"], person.given_name.as_str());
@@ -380,12 +379,7 @@ async fn a_protected_pupil_is_in_the_staffs_report_and_in_nothing_a_guardian_see
     // Pupil 3, absent all Monday, has protected identity.
     let protected = demo::pupil(3);
     protect(&app, protected).await;
-    let staff = app
-        .get(
-            demo::staff(demo::MENTOR_4A),
-            &format!("/groups/{}/absence-report?{}", class_4a(), week()),
-        )
-        .await;
+    let staff = mentors_week_report(&app).await;
     assert_eq!(staff.status, 200);
     let r = row(&staff.json, protected);
     assert_eq!(r["protectedIdentity"], true);
@@ -530,12 +524,7 @@ async fn csv_export_is_for_swedish_excel_and_guards_against_formulas(backend: Ba
     assert_eq!(lines[21], "Totalt 4A;;;98;4670;85;90;10;60;185;4;20;1;4,0");
 
     // The same report as JSON still has the name as it is.
-    let json = app
-        .get(
-            demo::staff(demo::MENTOR_4A),
-            &format!("/groups/{}/absence-report?{}", class_4a(), week()),
-        )
-        .await;
+    let json = mentors_week_report(&app).await;
     assert_eq!(
         row(&json.json, demo::pupil(3))["familyName"],
         person.family_name
