@@ -115,7 +115,32 @@ fn to_attrs(map: Map<String, Value>) -> Result<Attrs, StoreError> {
 }
 
 fn from_attrs(attrs: Attrs) -> Result<Map<String, Value>, StoreError> {
+    // serde_dynamo panics on a type it does not know (the SDK reads one it
+    // does not know as `Unknown`), so such an item is refused here.
+    if let Some((name, _)) = attrs.iter().find(|(_, v)| !readable(v)) {
+        return Err(StoreError::Mapping(format!(
+            "attribute {name} has a type the store cannot read"
+        )));
+    }
     serde_dynamo::from_item(attrs).map_err(|e| StoreError::Mapping(e.to_string()))
+}
+
+/// Whether serde_dynamo can read `value`: one of DynamoDB's ten types,
+/// all the way down.
+fn readable(value: &AttributeValue) -> bool {
+    match value {
+        AttributeValue::M(map) => map.values().all(readable),
+        AttributeValue::L(list) => list.iter().all(readable),
+        AttributeValue::S(_)
+        | AttributeValue::N(_)
+        | AttributeValue::Bool(_)
+        | AttributeValue::B(_)
+        | AttributeValue::Null(_)
+        | AttributeValue::Ss(_)
+        | AttributeValue::Ns(_)
+        | AttributeValue::Bs(_) => true,
+        _ => false,
+    }
 }
 
 fn item_to_attrs(item: &Item) -> Result<Attrs, StoreError> {

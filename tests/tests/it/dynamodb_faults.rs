@@ -117,3 +117,62 @@ async fn a_query_dynamodb_refuses_is_not_blamed_on_a_cursor_unless_one_was_given
         .expect_err("a forged cursor");
     assert!(matches!(forged, StoreError::InvalidCursor), "{forged:?}");
 }
+
+/// A throttled query is sent again (the SDK's retry), and the items of the
+/// answer that follows come through with their numbers and cursor.
+#[tokio::test]
+async fn a_throttled_query_is_sent_again_and_the_items_of_the_answer_that_follows_are_read() {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use skolnav::store::Query;
+    let throttled = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}"#;
+    let answer = r#"{"Count":1,"ScannedCount":1,
+        "Items":[{"PK":{"S":"P"},"SK":{"S":"A"},"entity":{"S":"Thing"},"version":{"N":"2"},"n":{"N":"7"}}],
+        "LastEvaluatedKey":{"PK":{"S":"P"},"SK":{"S":"A"}}}"#;
+    let rule = mock!(Client::query)
+        .sequence()
+        .http_status(400, Some(throttled.into()))
+        .http_status(200, Some(answer.into()))
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule], |c| c
+        .retry_config(RetryConfig::standard().with_max_attempts(2)));
+    let store = DynamoStore::new(client, "t");
+    let page = store
+        .query(&Query::partition("P"))
+        .await
+        .expect("the second answer");
+    assert_eq!(rule.num_calls(), 2, "the throttled query was sent again");
+    assert_eq!(page.items.len(), 1);
+    let item = &page.items[0];
+    assert_eq!((item.key.sk.as_str(), item.entity.as_str()), ("A", "Thing"));
+    assert_eq!(item.version, 2);
+    assert_eq!(item.attrs["n"], json!(7));
+    assert!(
+        page.next.is_some(),
+        "the last key is the next page's cursor"
+    );
+}
+
+/// An item with an attribute of a type the SDK does not know (it reads
+/// it as `Unknown`, and serde_dynamo would panic on it) is the store's
+/// error naming the attribute: not a panic, not an empty page.
+#[tokio::test]
+async fn an_item_with_an_attribute_of_an_unknown_type_is_an_error_not_a_panic() {
+    use skolnav::store::Query;
+    let rule = mock!(Client::query)
+        .sequence()
+        .http_status(
+            200,
+            Some(r#"{"Items":[{"PK":{"S":"P"},"SK":{"S":"A"},"n":{"M":{"x":{"Q":"1"}}}}]}"#.into()),
+        )
+        .build();
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, [&rule]);
+    let store = DynamoStore::new(client, "t");
+    let err = store
+        .query(&Query::partition("P"))
+        .await
+        .expect_err("an attribute of an unknown type");
+    assert!(
+        matches!(&err, StoreError::Mapping(m) if m.contains("attribute n ")),
+        "{err:?}"
+    );
+}
