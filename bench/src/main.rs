@@ -8,7 +8,8 @@
 //! 2. peak RSS;
 //! 3. package size (arm64, zipped; from `cargo lambda build`, if built);
 //! 4. warm overhead: handler latency through the runtime API against the
-//!    same DynamoDB requests replayed directly;
+//!    same DynamoDB requests replayed directly, the two alternating
+//!    invocation by invocation;
 //! 5. DynamoDB requests and consumed capacity per use case;
 //! 6. the same use cases on the embedded SQLite store, requests/s.
 //!
@@ -210,11 +211,38 @@ struct Processes<'a> {
 
 /// `cold` cold starts, each a new process answering one event; the last
 /// process then answers `warm` more events (the warm figures).
+/// The raw side of the warm overhead: what each invocation asked of
+/// DynamoDB (recorded in process on table A), sent again to B, a copy of A
+/// taken before the recording, without HTTP, tokens, the domain or the
+/// runtime.
+struct Replay<'a> {
+    table: &'a DynamoStore,
+    recorded: &'a [Vec<recording::Op>],
+}
+
+impl Replay<'_> {
+    /// Replays invocation `i`'s requests; how long they took.
+    async fn run(&self, i: usize) -> Duration {
+        let started = Instant::now();
+        if let Some(ops) = self.recorded.get(i) {
+            recording::replay(self.table, ops).await;
+        }
+        started.elapsed()
+    }
+}
+
+/// Runs `cold` processes of `bin`, one invocation each, the last of them
+/// then serving `warm` more. With a `replay`, each warm invocation is
+/// followed by the same invocation's requests replayed directly, once the
+/// function has asked for its next event: the two sides of the warm
+/// overhead alternate, so a change in DynamoDB Local's own speed during
+/// the run (its garbage collector, its compiler) falls on both.
 async fn run_function(
     bin: &Path,
     processes: &Processes<'_>,
     event: &dyn Fn(usize) -> String,
     warm: usize,
+    replay: Option<&Replay<'_>>,
 ) -> BenchResult<FunctionFigures> {
     let Processes {
         table,
@@ -258,20 +286,30 @@ async fn run_function(
         f.statuses.push(status_of(&outcome));
         let mut invocations = 1;
         if k == cold - 1 {
+            if let Some(replay) = replay {
+                // The cold invocations' requests, untimed, so that B is
+                // where A was before the first warm one.
+                idle(&api, invocations, bin).await;
+                for i in 0..cold {
+                    replay.run(i).await;
+                }
+            }
             for i in cold..cold + warm {
                 let o = api.invoke(event(i)).await?;
                 f.warm.push(o.answered_at - o.served_at);
                 f.statuses.push(status_of(&o));
+                invocations += 1;
+                if let Some(replay) = replay {
+                    idle(&api, invocations, bin).await;
+                    f.raw.push(replay.run(i).await);
+                }
             }
-            invocations += warm;
         }
         // What follows the last answer (posting it, dropping the event)
         // counts too: it is done once the function asks for the next event.
         // Under callgrind (scripts/hot-code) that poll also writes the
         // profile of the last invocation.
-        if !api.polled(invocations + 1, Duration::from_secs(30)).await {
-            eprintln!("bench: {} did not ask for another event", bin.display());
-        }
+        idle(&api, invocations, bin).await;
         f.peak_rss_each_kib.push(peak_rss_kib(child.id()));
         if k == cold - 1 {
             keep_memory_map(bin, child.id());
@@ -281,6 +319,14 @@ async fn run_function(
         let _ = child.wait();
     }
     Ok(f)
+}
+
+/// Waits until the function has asked for the event after its
+/// `invocations`th: it has done everything that follows an answer.
+async fn idle(api: &RuntimeApi, invocations: usize, bin: &Path) {
+    if !api.polled(invocations + 1, Duration::from_secs(30)).await {
+        eprintln!("bench: {} did not ask for another event", bin.display());
+    }
 }
 
 /// A person's record, which every domain call takes as its caller; an
@@ -434,7 +480,7 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
     eprintln!("bench: hello-lambda");
     let hello = release_bin("hello-lambda")?;
     let hello_event = cases::http_event("directory-me", &cases::me_call(0), "no-token")?;
-    figures.hello = run_function(&hello, &processes, &|_| hello_event.clone(), WARM).await?;
+    figures.hello = run_function(&hello, &processes, &|_| hello_event.clone(), WARM, None).await?;
 
     // The second baseline: one GetItem per request, written the usual way,
     // of the record directory-me's caller reads (a different guardian each
@@ -446,7 +492,8 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
                 let events: Vec<String> = (0..COLD + WARM)
                     .map(|i| cases::http_event("directory-me", &cases::usual_call(i), "no-token"))
                     .collect::<BenchResult<_>>()?;
-                let mut f = run_function(&usual, &processes, &|i| events[i].clone(), WARM).await?;
+                let mut f =
+                    run_function(&usual, &processes, &|i| events[i].clone(), WARM, None).await?;
                 f.expected_status = 200;
                 figures.usual = Some(f);
             }
@@ -467,38 +514,35 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
                 cases::http_event(case.function, c, &token)
             })
             .collect::<BenchResult<_>>()?;
-        let mut f = run_function(&bin, &processes, &|i| events[i].clone(), WARM).await?;
+        // In-process on A: what each invocation asks of DynamoDB, recorded
+        // first, so that its replay can follow each warm invocation.
+        let mut recorded = Vec::new();
+        let mut dynamo = Vec::new();
+        if !profile {
+            for i in 0..COLD + WARM {
+                let call = (case.call)(&fixture_a, i);
+                let token = issuer.token_for(&call.who.to_string(), Duration::from_secs(3600));
+                let res = skolnav::api::handle(&ctx_a, http_request(&call, &token)).await;
+                if res.status().as_u16() != case.expected_status {
+                    eprintln!(
+                        "bench: {} in-process answered {} (want {})",
+                        case.function,
+                        res.status(),
+                        case.expected_status
+                    );
+                }
+                recorded.push(recorder.take());
+                dynamo.push(meter.take());
+            }
+        }
+        let replay = Replay {
+            table: &table_b,
+            recorded: &recorded,
+        };
+        let replay = (!profile).then_some(&replay);
+        let mut f = run_function(&bin, &processes, &|i| events[i].clone(), WARM, replay).await?;
         f.expected_status = case.expected_status;
-        if profile {
-            figures.functions.push((case.function.to_string(), f));
-            continue;
-        }
-
-        // In-process on A: what each invocation asks of DynamoDB.
-        let mut recorded = Vec::with_capacity(COLD + WARM);
-        for i in 0..COLD + WARM {
-            let call = (case.call)(&fixture_a, i);
-            let token = issuer.token_for(&call.who.to_string(), Duration::from_secs(3600));
-            let res = skolnav::api::handle(&ctx_a, http_request(&call, &token)).await;
-            if res.status().as_u16() != case.expected_status {
-                eprintln!(
-                    "bench: {} in-process answered {} (want {})",
-                    case.function,
-                    res.status(),
-                    case.expected_status
-                );
-            }
-            recorded.push(recorder.take());
-            f.dynamo.push(meter.take());
-        }
-        // Replay on B, the snapshot of A: the raw DynamoDB time.
-        for (i, ops) in recorded.iter().enumerate() {
-            let started = Instant::now();
-            recording::replay(&table_b, ops).await;
-            if i >= COLD {
-                f.raw.push(started.elapsed());
-            }
-        }
+        f.dynamo = dynamo;
         f.kind = case.kind;
         figures.functions.push((case.function.to_string(), f));
     }
@@ -507,7 +551,7 @@ async fn run(only: &Selection, profile: bool) -> BenchResult<Figures> {
         eprintln!("bench: {function}");
         let events = cases::event_calls(function, &table_c).await?;
         let bin = release_bin(function)?;
-        let mut f = run_function(&bin, &processes, &|i| events[i].clone(), 0).await?;
+        let mut f = run_function(&bin, &processes, &|i| events[i].clone(), 0, None).await?;
         f.kind = cases::Kind::Event;
         f.expected_status = 0;
         figures.functions.push((function.to_string(), f));
