@@ -209,8 +209,6 @@ struct Processes<'a> {
     cold: usize,
 }
 
-/// `cold` cold starts, each a new process answering one event; the last
-/// process then answers `warm` more events (the warm figures).
 /// The raw side of the warm overhead: what each invocation asked of
 /// DynamoDB (recorded in process on table A), sent again to B, a copy of A
 /// taken before the recording, without HTTP, tokens, the domain or the
@@ -231,12 +229,13 @@ impl Replay<'_> {
     }
 }
 
-/// Runs `cold` processes of `bin`, one invocation each, the last of them
-/// then serving `warm` more. With a `replay`, each warm invocation is
-/// followed by the same invocation's requests replayed directly, once the
-/// function has asked for its next event: the two sides of the warm
-/// overhead alternate, so a change in DynamoDB Local's own speed during
-/// the run (its garbage collector, its compiler) falls on both.
+/// `cold` cold starts, each a new process answering one event; the last
+/// process then answers `warm` more events (the warm figures). With a
+/// `replay`, each warm invocation is followed by the same invocation's
+/// requests replayed directly, once the function has asked for its next
+/// event: the two sides of the warm overhead alternate, so a change in
+/// DynamoDB Local's own speed during the run (its garbage collector, its
+/// compiler) falls on both.
 async fn run_function(
     bin: &Path,
     processes: &Processes<'_>,
