@@ -252,8 +252,15 @@ pub fn talks_partition(group: GroupId) -> String {
 
 pub const TALK_SLOT_PREFIX: &str = "SLOT#";
 
+/// A group's rounds are one key range of its talks partition; a round id
+/// is a ULID, so they sort by creation.
+pub const TALK_ROUND_PREFIX: &str = "ROUND#";
+
 pub fn talk_round(group: GroupId, round: TalkRoundId) -> Key {
-    Key::new(talks_partition(group), format!("ROUND#{round}"))
+    Key::new(
+        talks_partition(group),
+        format!("{TALK_ROUND_PREFIX}{round}"),
+    )
 }
 
 /// Rewritten on its version by every creation of talk times, so two

@@ -5,7 +5,7 @@ use crate::ids::{GroupId, PersonId, SlotId, TalkRoundId};
 use crate::talks::{self, NewTalkTimes, Refusal, TalkDay, TalksError, TargetRound, Venue};
 use chrono::{NaiveDate, NaiveTime};
 use http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 pub const MAX_PLACE_CHARS: usize = 200;
@@ -254,12 +254,16 @@ pub async fn cancel(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
 /// GET /groups/{groupId}/talks/bookings
 pub async fn bookings(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let group = call.id("groupId", GroupId::parse)?;
-    let rounds = talks::bookings(ctx.store.as_ref(), &call.caller, group).await?;
-    #[derive(Serialize)]
-    struct Rounds<T> {
-        rounds: Vec<T>,
-    }
-    Reply::ok(Rounds { rounds })
+    let limit = call.limit(1, 100)?;
+    let page = talks::bookings(
+        ctx.store.as_ref(),
+        &call.caller,
+        group,
+        limit,
+        call.cursor(),
+    )
+    .await?;
+    Reply::ok(page)
 }
 
 #[derive(Debug, Deserialize)]

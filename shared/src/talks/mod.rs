@@ -36,6 +36,34 @@ pub struct TalkRound {
     pub booking_deadline: NaiveDate,
     pub created_by: PersonId,
     pub created_at: DateTime<Utc>,
+    /// The start of the round's earliest and of its latest slot, widened by
+    /// every creation of times in the round (removing a slot does not
+    /// narrow them): the round's slots lie in this stretch of the group's
+    /// slots, which sort by start. `None` on a round stored without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_start: Option<DateTime<FixedOffset>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_start: Option<DateTime<FixedOffset>>,
+}
+
+impl TalkRound {
+    /// Widens the round's stretch of starts to hold new slots' `starts`. A
+    /// round stored without one stays without: its older slots' starts are
+    /// not known here.
+    fn widen(&mut self, starts: impl IntoIterator<Item = DateTime<FixedOffset>>) {
+        let (Some(first), Some(last)) = (&mut self.first_start, &mut self.last_start) else {
+            return;
+        };
+        for start in starts {
+            *first = (*first).min(start);
+            *last = (*last).max(start);
+        }
+    }
+
+    /// Where the round's slots start, as instants; `None` when not known.
+    fn starts(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        Some((self.first_start?.to_utc(), self.last_start?.to_utc()))
+    }
 }
 
 /// When and where a talk is.
@@ -214,29 +242,84 @@ async fn children_in_group(
     Ok(directory::children_in_group(store, caller, group.id).await?)
 }
 
-/// A group's talks as read in one query: its rounds and its slots (with
-/// their versions, by start).
-struct GroupTalks {
+/// A page of a group's rounds, newest first, with their slots (by start).
+struct RoundsPage {
     rounds: Vec<TalkRound>,
-    slots: Vec<(TalkSlot, u64)>,
+    slots: Vec<TalkSlot>,
+    next: Option<String>,
 }
 
-/// Access pattern: a group's rounds and slots, one query.
-async fn talks_of_group(store: &dyn Store, group: GroupId) -> Result<GroupTalks, TalksError> {
-    let items = query_all(store, Query::partition(keys::talks_partition(group))).await?;
-    let mut talks = GroupTalks {
-        rounds: Vec::new(),
-        slots: Vec::new(),
-    };
-    for item in items {
-        match item.entity.as_str() {
-            keys::TALK_ROUND => talks.rounds.push(item.parse::<TalkRound>()?),
-            keys::TALK_SLOT => talks.slots.push((item.parse::<TalkSlot>()?, item.version)),
-            _ => {}
+/// Access pattern: a page of a group's rounds, newest first (one query of
+/// the `ROUND#` range), then the slots of those rounds: one query of the
+/// stretch of starts they span, whatever came before or after. Slots of
+/// other rounds in that stretch are read and left out.
+async fn rounds_page(
+    store: &dyn Store,
+    group: GroupId,
+    limit: u32,
+    cursor: Option<String>,
+) -> Result<RoundsPage, TalksError> {
+    let page = store
+        .query(
+            &Query::partition(keys::talks_partition(group))
+                .begins_with(keys::TALK_ROUND_PREFIX)
+                .backward()
+                .limit(limit)
+                .after(cursor),
+        )
+        .await?;
+    let rounds = page
+        .items
+        .iter()
+        .filter(|item| item.entity == keys::TALK_ROUND)
+        .map(|item| item.parse::<TalkRound>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut stretch: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut known = true;
+    for round in &rounds {
+        match (round.starts(), stretch) {
+            (None, _) => known = false,
+            (Some(s), None) => stretch = Some(s),
+            (Some((first, last)), Some((from, to))) => {
+                stretch = Some((from.min(first), to.max(last)));
+            }
         }
     }
-    talks.slots.sort_by_key(|(s, _)| (s.time.start, s.id));
-    Ok(talks)
+    let sort = match (known, stretch) {
+        (true, Some((from, to))) => keys::talk_slots_starting(from, Some(to)),
+        (true, None) => {
+            // No rounds on this page: no slots to read.
+            return Ok(RoundsPage {
+                rounds,
+                slots: Vec::new(),
+                next: page.next,
+            });
+        }
+        // A round without its stretch: every slot of the group.
+        (false, _) => keys::talk_slots_from(None),
+    };
+    let ids: HashSet<TalkRoundId> = rounds.iter().map(|r| r.id).collect();
+    let mut slots = Vec::new();
+    for item in query_all(
+        store,
+        Query::partition(keys::talks_partition(group)).sort(sort),
+    )
+    .await?
+    {
+        if item.entity != keys::TALK_SLOT {
+            continue;
+        }
+        let slot: TalkSlot = item.parse()?;
+        if ids.contains(&slot.round_id) {
+            slots.push(slot);
+        }
+    }
+    slots.sort_by_key(|s| (s.time.start, s.id));
+    Ok(RoundsPage {
+        rounds,
+        slots,
+        next: page.next,
+    })
 }
 
 /// Access pattern: a group's slots that start from `from` up to `to`, with
@@ -379,15 +462,16 @@ async fn try_create_times(
         .find(|item| item.key == schedule_key)
         .map(|item| item.version);
     let now = clock.now();
-    let (round, new_round) = match target {
+    let (round, round_version) = match target {
         TargetRound::Existing(id) => {
-            let round = read
+            let (mut round, version) = read
                 .iter()
                 .find(|item| item.key == keys::talk_round(group_id, id))
-                .map(|item| item.parse::<TalkRound>())
+                .map(|item| Ok::<_, StoreError>((item.parse::<TalkRound>()?, item.version)))
                 .transpose()?
                 .ok_or_else(|| invalid("roundId", "not a talk round of this group"))?;
-            (round, false)
+            round.widen(spans.iter().map(|span| span.start));
+            (round, Some(version))
         }
         TargetRound::New(deadline) => {
             let round = TalkRound {
@@ -397,8 +481,10 @@ async fn try_create_times(
                 booking_deadline: deadline,
                 created_by: caller.id(),
                 created_at: now,
+                first_start: spans.iter().map(|span| span.start).min(),
+                last_start: spans.iter().map(|span| span.start).max(),
             };
-            (round, true)
+            (round, None)
         }
     };
     let existing = slots_around(store, group_id, spans).await?;
@@ -449,27 +535,30 @@ async fn try_create_times(
         ),
         None => Write::Put(schedule, Condition::MustNotExist),
     });
-    if new_round {
-        writes.push(Write::Put(
-            Item::new(
-                keys::talk_round(group_id, round.id),
-                keys::TALK_ROUND,
-                &round,
-            )?,
-            Condition::MustNotExist,
-        ));
-    } else {
-        writes.push(Write::Check(
-            keys::talk_round(group_id, round.id),
-            Condition::MustExist,
-        ));
-    }
+    // The round, with its stretch of starts widened to the new slots: on
+    // the version read, when times are added to it.
+    let round_item = Item::new(
+        keys::talk_round(group_id, round.id),
+        keys::TALK_ROUND,
+        &round,
+    )?;
+    writes.push(match round_version {
+        None => Write::Put(round_item, Condition::MustNotExist),
+        Some(v) => Write::Put(
+            Item {
+                version: v + 1,
+                ..round_item
+            },
+            Condition::VersionEquals(v),
+        ),
+    });
     for slot in &slots {
         writes.push(Write::Put(slot.to_item(1)?, Condition::MustNotExist));
     }
     match store.transact(&writes).await {
         Ok(()) => Ok(Some(Created { round, slots })),
-        Err(StoreError::TransactionConditionFailed { index: 0, .. } | StoreError::Conflict) => {
+        // The schedule or the round changed since read: read again.
+        Err(StoreError::TransactionConditionFailed { index: 0 | 1, .. } | StoreError::Conflict) => {
             Ok(None)
         }
         Err(e) => Err(e.into()),
@@ -811,25 +900,34 @@ pub struct RoundBookings {
 }
 
 /// E1: the booking list of a group per round, with the pupils who have
-/// not booked yet.
+/// not booked yet: `limit` rounds a page, the newest first, so the answer
+/// stays the size of a page however many rounds the group has had.
 pub async fn bookings(
     store: &dyn Store,
     caller: &PersonRecord,
     group_id: GroupId,
-) -> Result<Vec<RoundBookings>, TalksError> {
+    limit: u32,
+    cursor: Option<String>,
+) -> Result<ListPage<RoundBookings>, TalksError> {
     let group = group(store, group_id).await?;
     let children = children_in_group(store, caller, &group).await?;
     decide(policy::manage_talks(caller, &group, &children))?;
-    // The talks, and beside them the pupils with their names.
+    // The rounds and their slots, and beside them the pupils with their names.
     let roster = async { Ok::<_, TalksError>(roster::group_roster(store, group_id).await?) };
-    let (GroupTalks { rounds, slots, .. }, members) =
-        futures_util::future::try_join(talks_of_group(store, group_id), roster).await?;
+    let (
+        RoundsPage {
+            rounds,
+            slots,
+            next,
+        },
+        members,
+    ) = futures_util::future::try_join(rounds_page(store, group_id, limit, cursor), roster).await?;
     // Each slot moves to its round (in start order), not copied.
     let mut by_round: BTreeMap<TalkRoundId, Vec<TalkSlot>> = BTreeMap::new();
-    for (slot, _) in slots {
+    for slot in slots {
         by_round.entry(slot.round_id).or_default().push(slot);
     }
-    let mut out: Vec<RoundBookings> = rounds
+    let items = rounds
         .iter()
         .map(|r| {
             let slots = by_round.remove(&r.id).unwrap_or_default();
@@ -854,8 +952,10 @@ pub async fn bookings(
             }
         })
         .collect();
-    out.sort_by_key(|r| r.round_id);
-    Ok(out)
+    Ok(ListPage {
+        items,
+        next_cursor: next,
+    })
 }
 
 /// The day-before reminder of a booked slot (an item of the reminder

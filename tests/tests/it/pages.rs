@@ -14,8 +14,8 @@ on_both_stores!(walking_a_list_a_page_at_a_time_gives_the_whole_list_once);
 
 /// Three of each: reports of pupil 1 (waiting for approval), blog posts to
 /// 4A's guardians (and the notices they leave), news to the school; and
-/// four talk slots in 4A, one booked by pupil 2's guardian (which pupil
-/// 1's guardian does not see).
+/// two rounds of four talk slots in 4A, one booked by pupil 2's guardian
+/// (which pupil 1's guardian does not see).
 async fn fill(app: &TestApp) {
     let doc = document();
     let talks = format!("/groups/{}/talks", demo::class(1));
@@ -28,6 +28,11 @@ async fn fill(app: &TestApp) {
         .await;
     assert_eq!(made.status, 201, "POST {talks}: {}", made.json);
     let slot = made.json["slots"][1]["id"].clone();
+    // A second round the day after, so the booking list has two pages.
+    let mut later = example(&doc, "talk-create");
+    later["days"][0]["date"] = json!("2026-12-03");
+    let again = app.post(demo::staff(demo::MENTOR_4A), &talks, later).await;
+    assert_eq!(again.status, 201, "POST {talks}: {}", again.json);
     let booked = app
         .post(
             demo::guardian(2),

@@ -7,7 +7,9 @@
 use serde_json::{Value, json};
 use skolnav::demo;
 use skolnav::directory::{self, Language, Person, Relation};
-use skolnav::ids::PersonId;
+use skolnav::ids::{PersonId, TalkRoundId};
+use skolnav::keys;
+use skolnav::store::Condition;
 use skolnav_tests::{Backend, TestApp, TestResponse};
 
 fn talks_path() -> String {
@@ -233,6 +235,137 @@ async fn staff_add_slots_to_a_round_which_keeps_its_deadline(backend: Backend) {
     assert_eq!(all.json["items"].as_array().map(Vec::len), Some(6));
 }
 
+fn booking_list_path() -> String {
+    format!("/groups/{}/talks/bookings", demo::class(1))
+}
+
+/// The mentor of 4A creates two half-hour talks from 14:00 on `date`, in a
+/// new round or added to `round`; returns the round and the slot ids.
+async fn two_talks_on(app: &TestApp, date: &str, round: Option<&str>) -> (String, Vec<String>) {
+    let mut body = json!({
+        "days": [{ "date": date, "start": "14:00", "end": "15:00", "talkMinutes": 30 }],
+        "place": "Klassrum 4A"
+    });
+    match round {
+        Some(r) => body["roundId"] = json!(r),
+        None => body["bookingDeadline"] = json!("2026-11-30"),
+    }
+    let res = app
+        .post(demo::staff(demo::MENTOR_4A), &talks_path(), body)
+        .await;
+    assert_eq!(res.status, 201, "{}", res.json);
+    let round = res.json["round"]["id"].as_str().expect("round").to_string();
+    (round, ids(&res, "slots"))
+}
+
+/// Each round of a booking list page: its id and its slots' ids.
+fn rounds_on(page: &TestResponse) -> Vec<(String, Vec<String>)> {
+    assert_eq!(page.status, 200, "{}", page.json);
+    page.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|r| {
+            let slots = r["slots"]
+                .as_array()
+                .expect("slots")
+                .iter()
+                .map(|s| {
+                    assert_eq!(s["roundId"], r["roundId"], "a slot of another round");
+                    s["id"].as_str().expect("slot id").to_string()
+                })
+                .collect();
+            (r["roundId"].as_str().expect("round id").to_string(), slots)
+        })
+        .collect()
+}
+
+async fn the_booking_list_is_one_round_a_page_the_newest_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (first, first_slots) = two_talks_on(&app, "2026-12-02", None).await;
+    let (second, second_slots) = two_talks_on(&app, "2026-12-03", None).await;
+    let (third, third_slots) = two_talks_on(&app, "2026-12-04", None).await;
+    let booked = book(&app, demo::guardian(1), demo::pupil(1), &first_slots[1]).await;
+    assert_eq!(booked.status, 201, "{}", booked.json);
+    let mentor = demo::staff(demo::MENTOR_4A);
+
+    let page = app.get(mentor, &booking_list_path()).await;
+    assert_eq!(rounds_on(&page), [(third, third_slots)]);
+    let cursor = page.json["nextCursor"].as_str().expect("a next page");
+    let rest = app
+        .get(
+            mentor,
+            &format!("{}?limit=5&cursor={cursor}", booking_list_path()),
+        )
+        .await;
+    assert_eq!(
+        rounds_on(&rest),
+        [(second, second_slots), (first, first_slots)]
+    );
+    assert!(rest.json["nextCursor"].is_null(), "{}", rest.json);
+    let oldest = &rest.json["items"][1];
+    assert_eq!(
+        oldest["slots"][1]["booking"]["pupilId"],
+        demo::pupil(1).to_string()
+    );
+    assert_eq!(oldest["notBooked"].as_array().map(Vec::len), Some(19));
+    assert_eq!(
+        rest.json["items"][0]["notBooked"].as_array().map(Vec::len),
+        Some(20),
+        "a booking counts in its own round only"
+    );
+
+    let bad = app
+        .get(mentor, &format!("{}?limit=0", booking_list_path()))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.json);
+    assert_eq!(bad.json["invalidParams"][0]["name"], "limit");
+}
+
+async fn times_added_to_an_older_round_are_in_its_page_and_not_in_the_newer_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (older, mut older_slots) = two_talks_on(&app, "2026-12-02", None).await;
+    let (newer, newer_slots) = two_talks_on(&app, "2026-12-03", None).await;
+    // The older round now spans the newer one's day.
+    let (same, added) = two_talks_on(&app, "2026-12-04", Some(&older)).await;
+    assert_eq!(same, older);
+    older_slots.extend(added);
+    let mentor = demo::staff(demo::MENTOR_4A);
+    let page = app
+        .get(mentor, &format!("{}?limit=2", booking_list_path()))
+        .await;
+    assert_eq!(
+        rounds_on(&page),
+        [(newer, newer_slots), (older, older_slots)]
+    );
+}
+
+async fn a_round_stored_without_its_stretch_of_starts_lists_every_slot_of_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (round, mut slots) = two_talks_on(&app, "2026-12-02", None).await;
+    let (_, others) = two_talks_on(&app, "2026-12-03", None).await;
+    // As a round was stored before it kept where its slots start.
+    let key = keys::talk_round(
+        demo::class(1),
+        TalkRoundId::parse(&round).expect("round id"),
+    );
+    let mut item = app.store.get(&key).await.expect("read").expect("the round");
+    assert!(item.attrs.remove("firstStart").is_some());
+    assert!(item.attrs.remove("lastStart").is_some());
+    app.store.put(&item, Condition::None).await.expect("stored");
+    let (_, added) = two_talks_on(&app, "2026-12-04", Some(&round)).await;
+    slots.extend(added);
+    let page = app
+        .get(
+            demo::staff(demo::MENTOR_4A),
+            &format!("{}?limit=2", booking_list_path()),
+        )
+        .await;
+    let rounds = rounds_on(&page);
+    assert_eq!(rounds[1], (round, slots));
+    assert_eq!(rounds[0].1, others);
+}
+
 async fn both_guardians_see_one_booking_and_either_may_move_it(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (round, slots) = create_afternoon(&app).await;
@@ -375,7 +508,7 @@ async fn staff_see_who_booked_and_who_has_not(backend: Backend) {
         )
         .await;
     assert_eq!(list.status, 200, "{}", list.json);
-    let r = &list.json["rounds"][0];
+    let r = &list.json["items"][0];
     assert_eq!(r["roundId"], round.as_str());
     assert_eq!(
         r["slots"][1]["booking"]["pupilId"],
@@ -636,7 +769,7 @@ async fn a_hundred_families_racing_for_one_slot_leave_exactly_one_booking(backen
             &format!("/groups/{}/talks/bookings", demo::class(1)),
         )
         .await;
-    let r = &list.json["rounds"][0];
+    let r = &list.json["items"][0];
     let holder = r["slots"][0]["booking"]["pupilId"]
         .as_str()
         .expect("the slot holds one booking");
@@ -845,6 +978,9 @@ on_both_stores!(
     a_guardian_cancels_and_the_slot_is_open_for_another_family,
     after_the_deadline_booking_moving_and_cancelling_are_refused,
     staff_see_who_booked_and_who_has_not,
+    the_booking_list_is_one_round_a_page_the_newest_first,
+    times_added_to_an_older_round_are_in_its_page_and_not_in_the_newer_one,
+    a_round_stored_without_its_stretch_of_starts_lists_every_slot_of_it,
     booking_moving_and_cancelling_each_send_one_confirmation,
     removing_a_booked_slot_needs_a_reason_and_tells_the_guardian,
     a_retried_booking_with_its_idempotency_key_gets_the_same_answer_and_one_mail,
