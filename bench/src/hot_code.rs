@@ -71,6 +71,40 @@ pub fn layout(executed: BTreeMap<String, Ran>) -> Layout {
     layout
 }
 
+/// Adds to `layout` what `previous` (the layout written before) holds of
+/// the functions not profiled this time for which `keep` is true (those
+/// still in the workspace): a profile of some functions replaces their
+/// patterns and keeps everyone else's, whether or not their callgrind
+/// dumps are still on disk (a new checkout has none). Returns the names
+/// kept.
+pub fn keep_unprofiled(
+    layout: &mut Layout,
+    previous: &Layout,
+    keep: impl Fn(&str) -> bool,
+) -> Vec<String> {
+    let kept: Vec<String> = previous
+        .profiled
+        .difference(&layout.profiled)
+        .filter(|f| keep(f))
+        .cloned()
+        .collect();
+    let carry = |from: &BTreeMap<String, BTreeSet<String>>,
+                 into: &mut BTreeMap<String, BTreeSet<String>>| {
+        for (pattern, who) in from {
+            let who: Vec<&String> = who.iter().filter(|f| kept.contains(f)).collect();
+            if !who.is_empty() {
+                into.entry(pattern.clone())
+                    .or_default()
+                    .extend(who.into_iter().cloned());
+            }
+        }
+    };
+    carry(&previous.ran, &mut layout.ran);
+    carry(&previous.init_only, &mut layout.init_only);
+    layout.profiled.extend(kept.iter().cloned());
+    kept
+}
+
 /// Whether the linker-script pattern `glob` (`*` for any run of
 /// characters, the only wildcard patterns here use) matches `text`, itself
 /// a pattern: its `*`s are taken as characters, which `glob`'s own `*`s
@@ -489,6 +523,62 @@ fn=(1)
         assert!(script.contains("    *(.text._ZN1a1f17h*E .text.unlikely._ZN1a1f17h*E)\n"));
         assert_eq!(script.matches("*(.text._ZN").count(), 1, "{script}");
         assert_eq!(layout.ran["_ZN1b1g17h*E"], ["talk-book".to_string()].into());
+    }
+
+    #[test]
+    fn profiling_some_functions_replaces_their_patterns_and_keeps_the_others() {
+        let previous = layout(
+            [
+                ran(
+                    "directory-me",
+                    &["_ZN1a4init17h0123456789abcdefE"],
+                    &["_ZN1a5shared17h0123456789abcdefE"],
+                ),
+                ran(
+                    "talk-bookings",
+                    &["_ZN1a4init17h0123456789abcdefE"],
+                    &["_ZN1t3old17h0123456789abcdefE"],
+                ),
+                ran(
+                    "gone",
+                    &["_ZN1a4init17h0123456789abcdefE"],
+                    &["_ZN1g1f17h0123456789abcdefE"],
+                ),
+            ]
+            .into(),
+        );
+        let mut now = layout(
+            [ran(
+                "talk-bookings",
+                &["_ZN1a4init17h0123456789abcdefE"],
+                &[
+                    "_ZN1a5shared17h0123456789abcdefE",
+                    "_ZN1t3new17h0123456789abcdefE",
+                ],
+            )]
+            .into(),
+        );
+        let kept = keep_unprofiled(&mut now, &previous, |f| f != "gone");
+        assert_eq!(kept, ["directory-me"]);
+        let who = |p: &str| -> Vec<&str> {
+            now.ran
+                .get(p)
+                .map(|w| w.iter().map(String::as_str).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(who("_ZN1a5shared17h*E"), ["directory-me", "talk-bookings"]);
+        assert_eq!(who("_ZN1t3new17h*E"), ["talk-bookings"]);
+        assert!(
+            who("_ZN1t3old17h*E").is_empty(),
+            "replaced by the new profile"
+        );
+        assert!(who("_ZN1g1f17h*E").is_empty(), "a function no longer built");
+        assert_eq!(
+            now.init_only["_ZN1a4init17h*E"],
+            ["directory-me".to_string(), "talk-bookings".to_string()].into()
+        );
+        // What is written reads back as it was built.
+        assert_eq!(Layout::read(&now.write("")), Ok(now));
     }
 
     #[test]

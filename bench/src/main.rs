@@ -653,7 +653,33 @@ fn write_hot_code(args: &[String]) {
             )
         })
         .collect();
-    let layout = hot_code::layout(executed);
+    let mut layout = hot_code::layout(executed);
+    // The functions not profiled now keep their patterns from the layout
+    // written before, if they are still functions of the workspace.
+    let functions = Path::new(out).parent().unwrap_or(Path::new("."));
+    let kept = match std::fs::read_to_string(out) {
+        Ok(text) => {
+            let previous =
+                hot_code::Layout::read(&text).unwrap_or_else(|e| fail(&format!("{out}: {e}")));
+            hot_code::keep_unprofiled(&mut layout, &previous, |f| functions.join(f).is_dir())
+        }
+        Err(_) => Vec::new(),
+    };
+    // The counts of those kept stay as the previous layout wrote them.
+    let previous_counts: Vec<String> = std::fs::read_to_string(out)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix("# "))
+        .filter(|l| {
+            kept.iter().any(|f| {
+                l.strip_prefix("  ")
+                    .is_some_and(|l| l.starts_with(&format!("{f}: ")))
+            })
+        })
+        .map(str::to_string)
+        .collect();
+    let mut counts: Vec<String> = counts.into_iter().chain(previous_counts).collect();
+    counts.sort();
     let comment = format!(
         "Written by scripts/hot-code; do not edit. The code each function ran while the\n\
          benchmark drove it, which functions/hot-code.rs links first (why:\n\
@@ -664,9 +690,10 @@ fn write_hot_code(args: &[String]) {
     );
     std::fs::write(out, layout.write(&comment)).unwrap_or_else(|e| fail(&format!("{out}: {e}")));
     println!(
-        "bench: {} patterns of {} profiled functions written to {out}",
+        "bench: {} patterns of {} functions written to {out} ({} kept from before)",
         layout.ran.len(),
-        layout.profiled.len()
+        layout.profiled.len(),
+        kept.len()
     );
 }
 
