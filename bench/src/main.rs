@@ -679,7 +679,7 @@ fn write_hot_code(args: &[String]) {
         .map(str::to_string)
         .collect();
     let mut counts: Vec<String> = counts.into_iter().chain(previous_counts).collect();
-    counts.sort();
+    counts.sort_by(|a, b| a.split(':').next().cmp(&b.split(':').next()));
     let comment = format!(
         "Written by scripts/hot-code; do not edit. The code each function ran while the\n\
          benchmark drove it, which functions/hot-code.rs links first (why:\n\
