@@ -654,31 +654,28 @@ fn write_hot_code(args: &[String]) {
         })
         .collect();
     let mut layout = hot_code::layout(executed);
-    // The functions not profiled now keep their patterns from the layout
-    // written before, if they are still functions of the workspace.
+    // The functions not profiled now keep their patterns, and the counts
+    // in its header, from the layout written before, if they are still
+    // functions of the workspace.
     let functions = Path::new(out).parent().unwrap_or(Path::new("."));
-    let kept = match std::fs::read_to_string(out) {
-        Ok(text) => {
-            let previous =
-                hot_code::Layout::read(&text).unwrap_or_else(|e| fail(&format!("{out}: {e}")));
-            hot_code::keep_unprofiled(&mut layout, &previous, |f| functions.join(f).is_dir())
-        }
-        Err(_) => Vec::new(),
+    let previous = std::fs::read_to_string(out).unwrap_or_default();
+    let kept = if previous.is_empty() {
+        Vec::new()
+    } else {
+        let before =
+            hot_code::Layout::read(&previous).unwrap_or_else(|e| fail(&format!("{out}: {e}")));
+        hot_code::keep_unprofiled(&mut layout, &before, |f| functions.join(f).is_dir())
     };
-    // The counts of those kept stay as the previous layout wrote them.
-    let previous_counts: Vec<String> = std::fs::read_to_string(out)
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.strip_prefix("# "))
-        .filter(|l| {
-            kept.iter().any(|f| {
-                l.strip_prefix("  ")
-                    .is_some_and(|l| l.starts_with(&format!("{f}: ")))
-            })
-        })
-        .map(str::to_string)
+    let mut counts: Vec<String> = counts
+        .into_iter()
+        .chain(previous.lines().filter_map(|l| {
+            let count = l.strip_prefix("# ")?;
+            let (function, _) = count.strip_prefix("  ")?.split_once(": ")?;
+            kept.iter()
+                .any(|f| f == function)
+                .then(|| count.to_string())
+        }))
         .collect();
-    let mut counts: Vec<String> = counts.into_iter().chain(previous_counts).collect();
     counts.sort_by(|a, b| a.split(':').next().cmp(&b.split(':').next()));
     let comment = format!(
         "Written by scripts/hot-code; do not edit. The code each function ran while the\n\

@@ -20,7 +20,9 @@ use crate::keys;
 use crate::outbox::{self, Notice};
 use crate::policy::{self, Decision, SlotView};
 use crate::roster;
-use crate::store::{Condition, Item, ListPage, Query, Store, StoreError, Write, query_all};
+use crate::store::{
+    Condition, Item, ListPage, Query, SortKey, Store, StoreError, Write, query_all,
+};
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
 pub use schedule::{FieldError, NewTalkTimes, Refusal, TalkDay, TargetRound, Venue};
 use serde::{Deserialize, Serialize};
@@ -251,8 +253,8 @@ struct RoundsPage {
 
 /// Access pattern: a page of a group's rounds, newest first (one query of
 /// the `ROUND#` range), then the slots of those rounds: one query of the
-/// stretch of starts they span, whatever came before or after. Slots of
-/// other rounds in that stretch are read and left out.
+/// stretch of starts they span ([`slots_in`]). Slots of other rounds in
+/// that stretch are read and left out.
 async fn rounds_page(
     store: &dyn Store,
     group: GroupId,
@@ -274,47 +276,32 @@ async fn rounds_page(
         .filter(|item| item.entity == keys::TALK_ROUND)
         .map(|item| item.parse::<TalkRound>())
         .collect::<Result<Vec<_>, _>>()?;
-    let mut stretch: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
-    let mut known = true;
-    for round in &rounds {
-        match (round.starts(), stretch) {
-            (None, _) => known = false,
-            (Some(s), None) => stretch = Some(s),
-            (Some((first, last)), Some((from, to))) => {
-                stretch = Some((from.min(first), to.max(last)));
+    let starts: Option<Vec<_>> = rounds.iter().map(TalkRound::starts).collect();
+    let range = match starts {
+        Some(starts) => {
+            let from = starts.iter().map(|(first, _)| *first).min();
+            let to = starts.iter().map(|(_, last)| *last).max();
+            match from.zip(to) {
+                Some((from, to)) => keys::talk_slots_starting(from, Some(to)),
+                // No rounds on this page: no slots to read.
+                None => {
+                    return Ok(RoundsPage {
+                        rounds,
+                        slots: Vec::new(),
+                        next: page.next,
+                    });
+                }
             }
         }
-    }
-    let sort = match (known, stretch) {
-        (true, Some((from, to))) => keys::talk_slots_starting(from, Some(to)),
-        (true, None) => {
-            // No rounds on this page: no slots to read.
-            return Ok(RoundsPage {
-                rounds,
-                slots: Vec::new(),
-                next: page.next,
-            });
-        }
-        // A round without its stretch: every slot of the group.
-        (false, _) => keys::talk_slots_from(None),
+        // A round stored without its stretch: every slot of the group.
+        None => keys::talk_slots_from(None),
     };
     let ids: HashSet<TalkRoundId> = rounds.iter().map(|r| r.id).collect();
-    let mut slots = Vec::new();
-    for item in query_all(
-        store,
-        Query::partition(keys::talks_partition(group)).sort(sort),
-    )
-    .await?
-    {
-        if item.entity != keys::TALK_SLOT {
-            continue;
-        }
-        let slot: TalkSlot = item.parse()?;
-        if ids.contains(&slot.round_id) {
-            slots.push(slot);
-        }
-    }
-    slots.sort_by_key(|s| (s.time.start, s.id));
+    let slots = slots_in(store, group, range)
+        .await?
+        .into_iter()
+        .filter_map(|(slot, _)| ids.contains(&slot.round_id).then_some(slot))
+        .collect();
     Ok(RoundsPage {
         rounds,
         slots,
@@ -322,17 +309,15 @@ async fn rounds_page(
     })
 }
 
-/// Access pattern: a group's slots that start from `from` up to `to`, with
-/// their versions, by start; one query of that stretch of time, however
-/// many rounds the group has had.
-async fn slots_starting(
+/// Access pattern: a group's slots in a `range` of slot keys (a stretch
+/// of time, [`keys::talk_slots_starting`]), with their versions, by start;
+/// one query of that stretch, however many rounds the group has had.
+async fn slots_in(
     store: &dyn Store,
     group: GroupId,
-    from: DateTime<Utc>,
-    to: Option<DateTime<Utc>>,
+    range: SortKey,
 ) -> Result<Vec<(TalkSlot, u64)>, TalksError> {
-    let query =
-        Query::partition(keys::talks_partition(group)).sort(keys::talk_slots_starting(from, to));
+    let query = Query::partition(keys::talks_partition(group)).sort(range);
     let mut slots = query_all(store, query)
         .await?
         .into_iter()
@@ -359,7 +344,12 @@ async fn slots_around(
     };
     let longest = chrono::Duration::minutes(i64::from(schedule::MAX_TALK_MINUTES));
     let from = (first - longest).with_timezone(&Utc);
-    slots_starting(store, group, from, Some(last.with_timezone(&Utc))).await
+    slots_in(
+        store,
+        group,
+        keys::talk_slots_starting(from, Some(last.with_timezone(&Utc))),
+    )
+    .await
 }
 
 /// A guardian's change is refused once the deadline day has passed in
