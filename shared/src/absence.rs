@@ -433,24 +433,31 @@ pub async fn list_for_pupil(
     Ok((reports, page.next))
 }
 
-/// B2: the reports of a school that wait for approval, as far as the
-/// caller may see them, oldest first day first.
+/// B2: a page of the reports of a school that wait for approval, as far
+/// as the caller may see them, oldest first day first. A mentor's page
+/// holds the reports of their groups among the page's `limit` read, so it
+/// may hold fewer, even none, while a cursor says more follow.
 pub async fn pending_for_school(
     store: &dyn Store,
     caller: &PersonRecord,
     school_id: SchoolId,
-) -> Result<Vec<AbsenceReport>, AbsenceError> {
+    cursor: Option<String>,
+    limit: u32,
+) -> Result<(Vec<AbsenceReport>, Option<String>), AbsenceError> {
     let scope = policy::list_pending_absence(caller, school_id).map_err(|d| match d {
         Decision::Forbidden => AbsenceError::Forbidden,
         _ => AbsenceError::NotFound,
     })?;
-    let items = query_all(
-        store,
-        Query::partition(keys::pending_absence_partition(school_id)).on(crate::store::Index::Gsi1),
-    )
-    .await?;
-    let mut reports = Vec::with_capacity(items.len());
-    for item in items {
+    let page = store
+        .query(
+            &Query::partition(keys::pending_absence_partition(school_id))
+                .on(crate::store::Index::Gsi1)
+                .limit(limit)
+                .after(cursor),
+        )
+        .await?;
+    let mut reports = Vec::with_capacity(page.items.len());
+    for item in &page.items {
         let report: AbsenceReport = item.parse()?;
         let visible = match &scope {
             PendingScope::WholeSchool => true,
@@ -462,7 +469,7 @@ pub async fn pending_for_school(
             reports.push(report);
         }
     }
-    Ok(reports)
+    Ok((reports, page.next))
 }
 
 /// One lesson a pupil was registered away from or late to today (B3).

@@ -1,7 +1,7 @@
 //! Handlers for absence (B1, B2, B5): parse, call the domain, render.
 
 use super::{Call, Ctx, Problem, Reply};
-use crate::absence::{self, AbsenceError, NewReport, Period, Reason};
+use crate::absence::{self, AbsenceError, AbsenceReport, NewReport, Period, Reason};
 use crate::ids::{PersonId, ReportId, SchoolId};
 use crate::store::ListPage;
 use chrono::{NaiveDate, NaiveTime};
@@ -195,11 +195,19 @@ pub async fn approve(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
 /// GET /schools/{schoolId}/absence-reports/pending
 pub async fn pending(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let school = call.id("schoolId", SchoolId::parse)?;
-    let items = absence::pending_for_school(ctx.store.as_ref(), &call.caller, school).await?;
-    Reply::ok(Counted {
-        date: None,
+    let limit = call.limit(50, 100)?;
+    let (items, next) = absence::pending_for_school(
+        ctx.store.as_ref(),
+        &call.caller,
+        school,
+        call.cursor(),
+        limit,
+    )
+    .await?;
+    Reply::ok(PendingPage {
         count: items.len(),
         items,
+        next_cursor: next,
     })
 }
 
@@ -223,4 +231,14 @@ struct Counted<T> {
     date: Option<NaiveDate>,
     count: usize,
     items: Vec<T>,
+}
+
+/// A page of the reports waiting for approval (B2). `count` is the page's,
+/// what the staff's badge shows, with a "+" while `nextCursor` is set.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PendingPage {
+    count: usize,
+    items: Vec<AbsenceReport>,
+    next_cursor: Option<String>,
 }

@@ -536,6 +536,102 @@ async fn the_report_list_pages_with_a_cursor(backend: Backend) {
     assert_eq!(bad.json["invalidParams"][0]["name"], "limit");
 }
 
+/// Walks the school's pending list `limit` reports at a time as `who`:
+/// the first days of what it holds, and how many each page held.
+async fn walk_pending(
+    app: &TestApp,
+    who: skolnav::ids::PersonId,
+    limit: u32,
+) -> (Vec<String>, Vec<usize>) {
+    let path = format!("/schools/{}/absence-reports/pending", demo::school());
+    let mut days = Vec::new();
+    let mut sizes = Vec::new();
+    let mut query = format!("?limit={limit}");
+    for _ in 0..20 {
+        let page = app.get(who, &format!("{path}{query}")).await;
+        assert_eq!(page.status, 200, "{}", page.json);
+        let items = page.json["items"].as_array().expect("items");
+        assert_eq!(page.json["count"], items.len(), "count is the page's");
+        assert!(items.len() <= limit as usize, "{} on a page", items.len());
+        sizes.push(items.len());
+        for item in items {
+            assert_eq!(item["status"], "pending");
+            days.push(
+                item["period"]["firstDay"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        match page.json["nextCursor"].as_str() {
+            Some(c) => query = format!("?limit={limit}&cursor={c}"),
+            None => {
+                assert!(page.json["nextCursor"].is_null(), "{}", page.json);
+                return (days, sizes);
+            }
+        }
+    }
+    panic!("the pending list's cursors did not end");
+}
+
+async fn the_pending_list_is_a_page_at_a_time_the_oldest_first_day_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Pupils 1 and 2 are in 4A, pupil 21 in 4B.
+    for (pupil, day) in [
+        (1, "2026-11-26"),
+        (21, "2026-11-25"),
+        (2, "2026-11-24"),
+        (21, "2026-11-23"),
+        (1, "2026-11-27"),
+    ] {
+        assert_eq!(report(&app, pupil, pupil, sick_day(day)).await.status, 201);
+    }
+
+    let (days, sizes) = walk_pending(&app, demo::staff(demo::ADMIN), 2).await;
+    assert_eq!(
+        days,
+        [
+            "2026-11-23",
+            "2026-11-24",
+            "2026-11-25",
+            "2026-11-26",
+            "2026-11-27"
+        ],
+        "the whole school, oldest first day first, each once"
+    );
+    assert_eq!(sizes, [2, 2, 1]);
+
+    let (days, _) = walk_pending(&app, demo::staff(demo::MENTOR_4A), 2).await;
+    assert_eq!(
+        days,
+        ["2026-11-24", "2026-11-26", "2026-11-27"],
+        "a mentor walks their own group's reports only"
+    );
+    let (days, _) = walk_pending(&app, demo::staff(demo::MENTOR_4B), 1).await;
+    assert_eq!(days, ["2026-11-23", "2026-11-25"]);
+
+    let first = app
+        .get(
+            demo::staff(demo::ADMIN),
+            &format!("/schools/{}/absence-reports/pending", demo::school()),
+        )
+        .await;
+    assert_eq!(first.json["count"], 5, "50 a page without a limit");
+    assert!(first.json["nextCursor"].is_null());
+
+    for bad in ["limit=0", "limit=101", "limit=abc", "cursor=ab=="] {
+        let res = app
+            .get(
+                demo::staff(demo::ADMIN),
+                &format!("/schools/{}/absence-reports/pending?{bad}", demo::school()),
+            )
+            .await;
+        assert_eq!(res.status, 400, "{bad}: {}", res.json);
+        let field = bad.split('=').next().unwrap_or_default();
+        assert_eq!(res.json["invalidParams"][0]["name"], field, "{bad}");
+    }
+}
+
 on_both_stores!(
     a_guardian_reports_a_sick_day_and_sees_it_pending,
     a_mentor_approves_and_the_guardian_gets_one_swedish_receipt,
@@ -553,4 +649,5 @@ on_both_stores!(
     a_mail_that_keeps_failing_is_set_aside_after_five_attempts,
     concurrent_overlapping_reports_land_exactly_once,
     the_report_list_pages_with_a_cursor,
+    the_pending_list_is_a_page_at_a_time_the_oldest_first_day_first,
 );
