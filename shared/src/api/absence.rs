@@ -217,18 +217,17 @@ pub async fn today(ctx: &Ctx, call: Call) -> Result<Reply, Problem> {
     let (date, items) =
         absence::today_for_school(ctx.store.as_ref(), ctx.clock.as_ref(), &call.caller, school)
             .await?;
-    Reply::ok(Counted {
-        date: Some(date),
+    Reply::ok(DayList {
+        date,
         count: items.len(),
         items,
     })
 }
 
-/// A list answer with its length, and for one day's list the day.
+/// One day's list with the day and its length (B5).
 #[derive(Serialize)]
-struct Counted<T> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    date: Option<NaiveDate>,
+struct DayList<T> {
+    date: NaiveDate,
     count: usize,
     items: Vec<T>,
 }
